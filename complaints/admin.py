@@ -1,0 +1,57 @@
+"""Settings that managers keep: the managed lists and the holiday calendar. Case data is
+read-only here: every change to a complaint goes through the application's services."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.roles import Capability, can
+from complaints.models import Category, Complaint, Holiday, Product, RootCause
+
+
+class ManagerSettingsAdmin(admin.ModelAdmin):
+    """Managers keep these lists themselves; no per-model permission bookkeeping needed."""
+
+    def has_module_permission(self, request):
+        return can(request.user, Capability.MANAGE_SETTINGS)
+
+    def has_view_permission(self, request, obj=None):
+        return can(request.user, Capability.MANAGE_SETTINGS)
+
+    has_add_permission = has_module_permission
+    has_change_permission = has_view_permission
+    has_delete_permission = has_view_permission
+
+
+@admin.register(Category, Product)
+class TaxonomyAdmin(ManagerSettingsAdmin):
+    list_display = ("name", "parent", "active")
+    list_filter = ("active",)
+    search_fields = ("name",)
+
+
+@admin.register(RootCause)
+class RootCauseAdmin(ManagerSettingsAdmin):
+    list_display = ("name", "active")
+    list_filter = ("active",)
+    search_fields = ("name",)
+
+
+@admin.register(Holiday)
+class HolidayAdmin(ManagerSettingsAdmin):
+    list_display = ("date", "name")
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(SimpleHistoryAdmin):
+    list_display = ("reference", "customer_name", "stage", "channel", "received_at", "assignee")
+    list_filter = ("stage", "channel", "complexity")
+    search_fields = ("reference", "customer_name", "customer_email")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

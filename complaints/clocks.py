@@ -1,0 +1,84 @@
+"""Deadlines as arithmetic: pure functions, no database.
+
+A clock is a duration counted in hours, business days or calendar days from a start moment,
+on a calendar of holidays. Today two clocks run (acknowledgment and resolution target);
+regulators' clocks are further ClockSpecs, not further code.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+HOURS, BUSINESS_DAYS, CALENDAR_DAYS = "hours", "business_days", "calendar_days"
+
+
+@dataclass(frozen=True)
+class ClockSpec:
+    amount: int
+    unit: str
+
+    def __post_init__(self):
+        if self.unit not in (HOURS, BUSINESS_DAYS, CALENDAR_DAYS):
+            raise ValueError(f"unknown clock unit {self.unit!r}")
+        if self.amount < 0:
+            raise ValueError("a clock cannot run backwards")
+
+
+def is_business_day(day, holidays):
+    return day.weekday() < 5 and day not in holidays
+
+
+def add_business_days(start, days, holidays=frozenset()):
+    """The date `days` business days after `start` (a start on a closed day counts from the
+    next business day, as a complaint logged on Saturday is first worked on Monday)."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if is_business_day(current, holidays):
+            remaining -= 1
+    return current
+
+
+def due_date(spec, start, time_zone, holidays=frozenset()):
+    """The day a day-counted clock falls due, in the team's local calendar."""
+    local_day = start.astimezone(ZoneInfo(str(time_zone))).date()
+    if spec.unit == BUSINESS_DAYS:
+        return add_business_days(local_day, spec.amount, holidays)
+    if spec.unit == CALENDAR_DAYS:
+        return local_day + timedelta(days=spec.amount)
+    raise ValueError("an hours clock has a due moment, not a due date; use due_at")
+
+
+def due_at(spec, start):
+    if spec.unit != HOURS:
+        raise ValueError("only an hours clock has a due moment")
+    return start + timedelta(hours=spec.amount)
+
+
+def countdown(deadline, now):
+    """'due in 3 h 12 min' or 'overdue by 2 h', for a deadline moment or a due date."""
+    if isinstance(deadline, date) and not isinstance(deadline, datetime):
+        days = (deadline - now.date()).days
+        if days > 1:
+            return f"due in {days} days", False
+        if days == 1:
+            return "due tomorrow", False
+        if days == 0:
+            return "due today", False
+        return f"overdue by {-days} day{'s' if days != -1 else ''}", True
+    seconds = int((deadline - now).total_seconds())
+    overdue = seconds < 0
+    text = _duration(abs(seconds))
+    return (f"overdue by {text}" if overdue else f"due in {text}"), overdue
+
+
+def _duration(seconds):
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"

@@ -1,0 +1,274 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
+from django import forms
+from django.utils import timezone
+
+from complaints.models import (
+    AcknowledgmentMethod,
+    Category,
+    Complaint,
+    EscalationLevel,
+    Product,
+    ResolutionType,
+    RootCause,
+)
+from complaints.selectors import team_members
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
+
+
+def _no_line_breaks(value):
+    # Names and subjects end up in email headers; a CR or LF there is an injection attempt.
+    if "\r" in value or "\n" in value:
+        raise forms.ValidationError("This field cannot contain line breaks.")
+    return value.strip()
+
+
+class ComplaintIntakeForm(forms.ModelForm):
+    """Appendix A of the procedure, plus what the team needs to route the complaint."""
+
+    attachments = MultipleFileField(
+        required=False,
+        label="Supporting documents",
+        help_text="PDF, images, office documents, text or saved emails; up to 10 MB each.",
+    )
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "channel",
+            "customer_name",
+            "customer_email",
+            "customer_phone",
+            "date_of_complaint",
+            "category",
+            "product",
+            "transaction_reference",
+            "complexity",
+            "description",
+            "interaction_details",
+        ]
+        widgets = {
+            "date_of_complaint": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "interaction_details": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "description": "What happened, in the customer's own words where possible.",
+            "interaction_details": "How the customer reached us, who they spoke to, what was said.",
+            "date_of_complaint": "When the customer complained; may be in the past.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(active=True)
+        self.fields["product"].queryset = Product.objects.filter(active=True)
+        self.fields["date_of_complaint"].initial = timezone.localdate
+        self.fields["channel"].widget.attrs["autofocus"] = True
+        self.helper = FormHelper()
+        self.helper.attrs = {"enctype": "multipart/form-data"}
+        self.helper.layout = Layout(
+            Fieldset(
+                "Customer",
+                Row(
+                    Column("channel", css_class="col-md-4"),
+                    Column("customer_name", css_class="col-md-8"),
+                ),
+                Row(Column("customer_email"), Column("customer_phone")),
+            ),
+            Fieldset(
+                "Complaint",
+                Row(Column("date_of_complaint"), Column("category"), Column("product")),
+                Row(Column("transaction_reference"), Column("complexity")),
+                "description",
+                "interaction_details",
+                "attachments",
+            ),
+            Submit("submit", "Log complaint"),
+        )
+
+    def clean_customer_name(self):
+        return _no_line_breaks(self.cleaned_data["customer_name"])
+
+    def clean_date_of_complaint(self):
+        value = self.cleaned_data["date_of_complaint"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("The date of the complaint cannot be in the future.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        channel = cleaned.get("channel")
+        if channel == "email" and not cleaned.get("customer_email"):
+            self.add_error("customer_email", "An email complaint needs the customer's address.")
+        if channel == "phone" and not cleaned.get("customer_phone"):
+            self.add_error("customer_phone", "A phone complaint needs a number to call back.")
+        if (
+            not cleaned.get("customer_email")
+            and not cleaned.get("customer_phone")
+            and not self.errors
+        ):
+            raise forms.ValidationError("Give an email address or a phone number for the customer.")
+        return cleaned
+
+
+class ComplaintEditForm(forms.ModelForm):
+    class Meta:
+        model = Complaint
+        fields = [
+            "customer_name",
+            "customer_email",
+            "customer_phone",
+            "date_of_complaint",
+            "category",
+            "product",
+            "transaction_reference",
+            "complexity",
+            "root_cause",
+            "description",
+            "interaction_details",
+            "follow_up_actions",
+        ]
+        widgets = {
+            "date_of_complaint": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "interaction_details": forms.Textarea(attrs={"rows": 3}),
+            "follow_up_actions": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["root_cause"].queryset = RootCause.objects.filter(active=True)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Save changes"))
+
+    def clean_customer_name(self):
+        return _no_line_breaks(self.cleaned_data["customer_name"])
+
+    def clean_date_of_complaint(self):
+        value = self.cleaned_data["date_of_complaint"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("The date of the complaint cannot be in the future.")
+        return value
+
+
+class StageForm(forms.Form):
+    """Carries the stage the user saw, so a move made meanwhile by someone else is refused."""
+
+    expected_stage = forms.CharField(widget=forms.HiddenInput)
+
+
+class AcknowledgeForm(StageForm):
+    method = forms.ChoiceField(
+        choices=AcknowledgmentMethod.choices, label="How was the customer acknowledged?"
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TransitionForm(StageForm):
+    to = forms.CharField(widget=forms.HiddenInput)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = team_members()
+
+
+class EscalateForm(forms.Form):
+    level = forms.ChoiceField(
+        choices=[c for c in EscalationLevel.choices if c[0]], label="Escalate to"
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label="Document")
+
+
+class ConsultationForm(forms.Form):
+    department = forms.CharField(max_length=120, label="Department or person")
+    consultee = forms.ModelChoiceField(
+        queryset=None, required=False, label="Colleague to answer (optional)"
+    )
+    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consultee"].queryset = team_members()
+
+
+class ConsultationAnswerForm(forms.Form):
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ResolutionForm(StageForm):
+    type = forms.ChoiceField(choices=ResolutionType.choices, label="Resolution")
+    amount = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        label="Amount (if money moves)",
+    )
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="In plain words, as the customer will read it.",
+    )
+    customer_action = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="What the customer needs to do",
+    )
+
+
+class ApprovalForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("refuse", "Refuse")])
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CustomerResponseForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("accept", "Customer accepts"), ("reject", "Customer disagrees")]
+    )
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ImplementForm(forms.Form):
+    notes = forms.CharField(label="What was done", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FeedbackForm(forms.Form):
+    score = forms.TypedChoiceField(
+        choices=[(i, str(i)) for i in range(1, 6)], coerce=int, label="Satisfaction (1 to 5)"
+    )
+    resolved = forms.TypedChoiceField(
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        label="Is the issue resolved?",
+    )
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewForm(forms.Form):
+    quality_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    lessons = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    improvement_actions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,522 @@
+"""Case data. Every write goes through complaints/services.py; these classes hold the shape
+and the invariants the database can enforce on its own."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from complaints.workflow import OPEN_STAGE_VALUES, OPEN_STAGES, STAGE_CHOICES, Stage
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    IN_PERSON = "in_person", "In person"
+    SOCIAL_MEDIA = "social_media", "Social media"
+    WEB = "web", "Web"
+    LETTER = "letter", "Letter"
+
+
+class Complexity(models.TextChoices):
+    SIMPLE = "simple", "Simple"
+    STANDARD = "standard", "Standard"
+    COMPLEX = "complex", "Complex"
+
+
+class EscalationLevel(models.TextChoices):
+    NONE = "", "Not escalated"
+    TEAM = "team", "Resolution team"
+    MANAGER = "manager", "Managers"
+
+
+class AcknowledgmentMethod(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone call"
+    IN_PERSON = "in_person", "In person"
+    LETTER = "letter", "Letter"
+    SOCIAL_MEDIA = "social_media", "Social media message"
+
+
+class ManagedList(models.Model):
+    """A list managers keep in the admin: names are unique, retired entries stay for history."""
+
+    name = models.CharField(max_length=200, unique=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(ManagedList):
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta(ManagedList.Meta):
+        verbose_name = "product or service"
+        verbose_name_plural = "products and services"
+
+
+class Category(ManagedList):
+    """The issue complained about; a sub-issue has a parent."""
+
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta(ManagedList.Meta):
+        verbose_name_plural = "categories"
+
+
+class RootCause(ManagedList):
+    pass
+
+
+class Holiday(models.Model):
+    """A day the business-day clocks skip."""
+
+    date = models.DateField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%d %b %Y} {self.name}"
+
+
+class ReferenceCounter(models.Model):
+    """One row per year; the reference sequence is taken under a row lock."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class Complaint(models.Model):
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    external_reference = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    # Appendix A.
+    customer_name = models.CharField(max_length=200)
+    customer_email = models.EmailField(blank=True)
+    customer_phone = models.CharField(max_length=40, blank=True)
+    date_of_complaint = models.DateField()
+    description = models.TextField("description of complaint")
+    interaction_details = models.TextField("details of interaction", blank=True)
+    proposed_resolution = models.TextField(blank=True)
+    follow_up_actions = models.TextField(blank=True)
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="complaints")
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
+    )
+    transaction_reference = models.CharField(max_length=100, blank=True)
+    complexity = models.CharField(
+        max_length=10, choices=Complexity.choices, default=Complexity.STANDARD
+    )
+    root_cause = models.ForeignKey(
+        RootCause, null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
+    )
+
+    stage = models.CharField(max_length=20, choices=STAGE_CHOICES, default=Stage.RECEIVED)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_complaints",
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="logged_complaints",
+    )
+
+    escalation_level = models.CharField(
+        max_length=10, choices=EscalationLevel.choices, blank=True, default=EscalationLevel.NONE
+    )
+    escalation_reason = models.TextField(blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    # Clocks. Deadlines are stored so queues can sort and index them.
+    received_at = models.DateTimeField()
+    acknowledgment_due_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgment_method = models.CharField(
+        max_length=20, choices=AcknowledgmentMethod.choices, blank=True
+    )
+    resolution_target_date = models.DateField()
+
+    # When each stage was last entered (StageChange keeps every entry).
+    investigation_started_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    follow_up_started_at = models.DateTimeField(null=True, blank=True)
+    documented_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reopen_count = models.PositiveIntegerField(default=0)
+    feedback_waived_reason = models.CharField(max_length=200, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["acknowledgment_due_at"]
+        indexes = [
+            # Queues and clocks read open complaints only; closed ones are most of the table.
+            models.Index(
+                fields=["acknowledgment_due_at"],
+                name="complaint_open_ack_due",
+                condition=Q(stage__in=OPEN_STAGE_VALUES),
+            ),
+            models.Index(
+                fields=["resolution_target_date"],
+                name="complaint_open_target",
+                condition=Q(stage__in=OPEN_STAGE_VALUES),
+            ),
+            models.Index(fields=["assignee", "stage"], name="complaint_assignee_stage"),
+            models.Index(fields=["received_at"], name="complaint_received"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stage__in=[s.value for s in Stage]), name="complaint_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="complaint_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(complexity__in=Complexity.values), name="complaint_complexity_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledgment_due_at__gt=models.F("received_at")),
+                name="complaint_ack_due_after_received",
+            ),
+            # Past the first stage the customer has been acknowledged, and we know how.
+            models.CheckConstraint(
+                condition=Q(stage=Stage.RECEIVED)
+                | (Q(acknowledged_at__isnull=False) & ~Q(acknowledgment_method="")),
+                name="complaint_acknowledged_after_received",
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | ~Q(acknowledgment_method=""),
+                name="complaint_ack_method_with_time",
+            ),
+            # A closed (reviewed) complaint has closed_at, an open one does not.
+            models.CheckConstraint(
+                condition=(Q(stage=Stage.REVIEWED) & Q(closed_at__isnull=False))
+                | (~Q(stage=Stage.REVIEWED) & Q(closed_at__isnull=True)),
+                name="complaint_closed_iff_reviewed",
+            ),
+            models.CheckConstraint(
+                condition=(Q(escalation_level="") & Q(escalated_at__isnull=True))
+                | (~Q(escalation_level="") & Q(escalated_at__isnull=False)),
+                name="complaint_escalation_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(customer_name=""), name="complaint_customer_name_present"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.customer_name}"
+
+    @property
+    def stage_label(self):
+        return Stage(self.stage).label
+
+    @property
+    def is_open(self):
+        return self.stage in OPEN_STAGES
+
+    @property
+    def is_escalated(self):
+        return bool(self.escalation_level)
+
+
+class StageChange(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=20, choices=STAGE_CHOICES, blank=True)
+    to_stage = models.CharField(max_length=20, choices=STAGE_CHOICES)
+    # Null for the system (clocks, the customer's link); the note says which.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["complaint", "at"], name="stagechange_complaint_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_stage=models.F("to_stage")), name="stagechange_moves"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.from_stage or 'new'} → {self.to_stage}"
+
+
+class Note(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="note_has_text")]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class Consultation(models.Model):
+    """A question put to another department or person during the investigation."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="consultations")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.CharField(max_length=120)
+    consultee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consultations_to_answer",
+    )
+    question = models.TextField()
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(answer="") & Q(answered_at__isnull=True))
+                | (~Q(answer="") & Q(answered_at__isnull=False)),
+                name="consultation_answer_has_time",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.department}: {self.question[:60]}"
+
+
+class ResolutionType(models.TextChoices):
+    REFUND = "refund", "Refund"
+    REPLACEMENT = "replacement", "Replacement"
+    CORRECTIVE_ACTION = "corrective_action", "Corrective action"
+    SERVICE_ADJUSTMENT = "service_adjustment", "Service adjustment"
+    APOLOGY = "apology", "Apology or explanation"
+    COMPENSATION = "compensation", "Compensation"
+    NO_FAULT = "no_fault", "No fault found"
+
+
+MONEY_RESOLUTION_TYPES = (ResolutionType.REFUND, ResolutionType.COMPENSATION)
+
+
+class ResolutionStatus(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting manager approval"
+    APPROVAL_REFUSED = "approval_refused", "Approval refused"
+    PROPOSED = "proposed", "Proposed to the customer"
+    ACCEPTED = "accepted", "Accepted by the customer"
+    REJECTED = "rejected", "Rejected by the customer"
+    IMPLEMENTED = "implemented", "Implemented"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Resolution(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="resolutions")
+    type = models.CharField(max_length=20, choices=ResolutionType.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    description = models.TextField(help_text="The resolution in plain words, for the customer.")
+    customer_action = models.TextField(
+        blank=True, help_text="What the customer needs to do, if anything."
+    )
+    status = models.CharField(max_length=20, choices=ResolutionStatus.choices)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField()
+    approval_required = models.BooleanField(default=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_note = models.TextField(blank=True)
+    customer_responded_at = models.DateTimeField(null=True, blank=True)
+    customer_comment = models.TextField(blank=True)
+    implemented_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    implemented_at = models.DateTimeField(null=True, blank=True)
+    implementation_notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["proposed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=ResolutionType.values), name="resolution_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ResolutionStatus.values), name="resolution_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="resolution_amount_gte_0"
+            ),
+            # Money moves only with a currency, and refunds and compensation always name a sum.
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | ~Q(currency=""),
+                name="resolution_amount_has_currency",
+            ),
+            models.CheckConstraint(
+                condition=~Q(type__in=MONEY_RESOLUTION_TYPES) | Q(amount__isnull=False),
+                name="resolution_money_type_has_amount",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ResolutionStatus.IMPLEMENTED)
+                | (Q(implemented_at__isnull=False) & Q(implemented_by__isnull=False)),
+                name="resolution_implemented_has_who_when",
+            ),
+            models.CheckConstraint(
+                condition=Q(approval_required=False)
+                | Q(
+                    status__in=[
+                        ResolutionStatus.AWAITING_APPROVAL,
+                        ResolutionStatus.APPROVAL_REFUSED,
+                        ResolutionStatus.WITHDRAWN,
+                    ]
+                )
+                | Q(approved_at__isnull=False),
+                name="resolution_approved_before_customer",
+            ),
+            # At most one live proposal per complaint.
+            models.UniqueConstraint(
+                fields=["complaint"],
+                condition=Q(
+                    status__in=[
+                        ResolutionStatus.AWAITING_APPROVAL,
+                        ResolutionStatus.PROPOSED,
+                        ResolutionStatus.ACCEPTED,
+                    ]
+                ),
+                name="resolution_one_live_per_complaint",
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_type_display()
+
+    @property
+    def involves_money(self):
+        return self.amount is not None and self.amount > 0
+
+
+class Feedback(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="feedback")
+    score = models.PositiveSmallIntegerField()
+    resolved = models.BooleanField()
+    comment = models.TextField(blank=True)
+    submitted_at = models.DateTimeField()
+    # Null when the customer answered through their link.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="feedback_score_1_to_5"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.score}/5"
+
+
+class Review(models.Model):
+    """A manager's sign-off of one case."""
+
+    complaint = models.OneToOneField(Complaint, on_delete=models.CASCADE, related_name="review")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    quality_notes = models.TextField()
+    lessons = models.TextField(blank=True)
+    improvement_actions = models.TextField(blank=True)
+    signed_off_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(quality_notes=""), name="review_has_quality_notes")
+        ]
+
+    def __str__(self):
+        return f"Review of {self.complaint_id}"
+
+
+def attachment_storage_name():
+    return uuid.uuid4().hex
+
+
+class Attachment(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
+    # Generated, so no uploaded name ever reaches the file system.
+    stored_name = models.CharField(max_length=64, unique=True, default=attachment_storage_name)
+    original_name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=60)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_by_customer = models.BooleanField(default=False)
+    uploaded_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(uploaded_by__isnull=False) | Q(uploaded_by_customer=True),
+                name="attachment_has_uploader",
+            )
+        ]
+
+    def __str__(self):
+        return self.original_name

@@ -1,0 +1,101 @@
+"""Who may see and act on which complaint: role plus assignment, in one place.
+
+`visible_complaints` (a queryset) and `can_see` (one object) state the same rule twice, once
+for SQL and once for Python; tests/complaints/test_permissions.py holds them to each other.
+"""
+
+from django.db.models import Q
+from django.http import Http404
+
+from accounts.roles import Capability, can, capabilities
+from complaints.models import Complaint, EscalationLevel
+from complaints.workflow import Refused
+
+
+def visible_complaints(user, queryset=None):
+    queryset = Complaint.objects.all() if queryset is None else queryset
+    caps = capabilities(user)
+    if Capability.SEE_ALL_COMPLAINTS in caps:
+        return queryset
+    rule = Q(pk__in=[])
+    if Capability.WORK_INTAKE_QUEUE in caps:
+        rule |= Q(assignee__isnull=True) | Q(assignee=user) | Q(logged_by=user)
+    if Capability.WORK_ESCALATED_TO_TEAM in caps:
+        rule |= Q(escalation_level=EscalationLevel.TEAM) | Q(assignee=user)
+    return queryset.filter(rule)
+
+
+def can_see(user, complaint):
+    caps = capabilities(user)
+    if Capability.SEE_ALL_COMPLAINTS in caps:
+        return True
+    mine = complaint.assignee_id == user.pk
+    if Capability.WORK_INTAKE_QUEUE in caps and (
+        complaint.assignee_id is None or mine or complaint.logged_by_id == user.pk
+    ):
+        return True
+    return Capability.WORK_ESCALATED_TO_TEAM in caps and (
+        complaint.escalation_level == EscalationLevel.TEAM or mine
+    )
+
+
+def complaint_for(user, pk, queryset=None):
+    """The complaint if this user may see it; otherwise 404, never a hint that it exists."""
+    try:
+        return visible_complaints(user, queryset).get(pk=pk)
+    except (Complaint.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such complaint") from None
+
+
+class Action:
+    TAKE = "take"
+    ASSIGN = "assign"
+    ESCALATE = "escalate"
+    ACKNOWLEDGE = "acknowledge"
+    TRANSITION = "transition"
+    EDIT = "edit"
+    NOTE = "note"
+    ATTACH = "attach"
+    CONSULT = "consult"
+    ANSWER_CONSULTATION = "answer_consultation"
+    PROPOSE_RESOLUTION = "propose_resolution"
+    APPROVE_RESOLUTION = "approve_resolution"
+    RECORD_CUSTOMER_RESPONSE = "record_customer_response"
+    IMPLEMENT_RESOLUTION = "implement_resolution"
+    RECORD_FEEDBACK = "record_feedback"
+    REVIEW = "review"
+
+
+MANAGER_ONLY = {
+    Action.APPROVE_RESOLUTION: Capability.APPROVE_RESOLUTION,
+    Action.REVIEW: Capability.REVIEW_CASE,
+}
+
+
+def can_act(user, complaint, action):
+    if not can(user, Capability.LOG_COMPLAINT) or not can_see(user, complaint):
+        return False
+    if can(user, Capability.SEE_ALL_COMPLAINTS):
+        return True
+    if action in MANAGER_ONLY:
+        return can(user, MANAGER_ONLY[action])
+    if action == Action.CONSULT:
+        return can(user, Capability.CONSULT)
+    if action == Action.ASSIGN:
+        # Outside managers, only the unassigned intake queue is handed around.
+        return complaint.assignee_id is None and can(user, Capability.WORK_INTAKE_QUEUE)
+    if action == Action.TAKE:
+        return complaint.assignee_id != user.pk and (
+            complaint.assignee_id is None
+            or complaint.escalation_level == EscalationLevel.TEAM
+            and can(user, Capability.WORK_ESCALATED_TO_TEAM)
+        )
+    if action == Action.PROPOSE_RESOLUTION and complaint.is_escalated:
+        # Escalated cases are resolved by those they were escalated to.
+        return can(user, Capability.WORK_ESCALATED_TO_TEAM)
+    return True
+
+
+def require(user, complaint, action):
+    if not can_act(user, complaint, action):
+        raise Refused("You are not allowed to do that on this complaint.")

@@ -1,0 +1,243 @@
+"""Reads that are more than a get: lists scoped to the user, and the complaint's timeline."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+
+from complaints.models import Category, Complaint, EscalationLevel, Product, RootCause
+from complaints.permissions import visible_complaints
+from complaints.workflow import OPEN_STAGE_VALUES, STAGE_LABELS, Stage
+
+LIST_SORTS = {
+    "deadline": ("acknowledgment_due_at", "id"),
+    "-received": ("-received_at", "-id"),
+    "received": ("received_at", "id"),
+    "target": ("resolution_target_date", "id"),
+    "reference": ("reference",),
+    "customer": ("customer_name", "id"),
+}
+
+
+def complaints_list(user, *, stage=None, query=None, sort="deadline", open_only=False):
+    queryset = visible_complaints(user).select_related("category", "assignee")
+    if open_only:
+        queryset = queryset.filter(stage__in=OPEN_STAGE_VALUES)
+    if stage in Stage._value2member_map_:
+        queryset = queryset.filter(stage=stage)
+    if query:
+        queryset = queryset.filter(
+            Q(reference__iexact=query)
+            | Q(customer_name__icontains=query)
+            | Q(customer_email__iexact=query)
+            | Q(customer_phone__icontains=query)
+        )
+    return queryset.order_by(*LIST_SORTS.get(sort, LIST_SORTS["deadline"]))
+
+
+def complaints_intake_queue(user):
+    return visible_complaints(user).filter(
+        assignee__isnull=True, stage__in=OPEN_STAGE_VALUES
+    )
+
+
+def complaints_assigned_to(user):
+    return visible_complaints(user).filter(assignee=user, stage__in=OPEN_STAGE_VALUES)
+
+
+def complaints_escalated_to_team(user):
+    return visible_complaints(user).filter(
+        escalation_level=EscalationLevel.TEAM, stage__in=OPEN_STAGE_VALUES
+    )
+
+
+def complaints_escalated_to_managers(user):
+    return visible_complaints(user).filter(
+        escalation_level=EscalationLevel.MANAGER, stage__in=OPEN_STAGE_VALUES
+    )
+
+
+def complaint_detail_queryset():
+    return Complaint.objects.select_related(
+        "category", "product", "root_cause", "assignee", "logged_by", "escalated_by"
+    )
+
+
+def team_members():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(role="")
+        .order_by("first_name", "username")
+    )
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str
+    title: str
+    actor: str = ""
+    body: str = ""
+    changes: tuple = ()
+
+
+HIDDEN_HISTORY_FIELDS = {"updated_at", "created_at", "stage", "reopen_count"} | {
+    "investigation_started_at",
+    "resolved_at",
+    "follow_up_started_at",
+    "documented_at",
+    "reviewed_at",
+    "closed_at",
+}
+
+
+def _display(field_name, value, names):
+    if value in (None, ""):
+        return "—"
+    if field_name in names:
+        return names[field_name].get(value, f"#{value}")
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%d %b %Y %H:%M")
+    return str(value)
+
+
+def complaint_timeline(complaint):
+    """Everything that happened to a complaint, oldest first, in a few fixed queries."""
+    users = {u.pk: str(u) for u in get_user_model().objects.all()}
+    names = {
+        "assignee": users,
+        "logged_by": users,
+        "escalated_by": users,
+        "category": dict(Category.objects.values_list("pk", "name")),
+        "product": dict(Product.objects.values_list("pk", "name")),
+        "root_cause": dict(RootCause.objects.values_list("pk", "name")),
+    }
+    who = users.get
+    entries = []
+    for change in complaint.stage_changes.all():
+        entries.append(
+            TimelineEntry(
+                change.at,
+                "stage",
+                f"{STAGE_LABELS[Stage(change.to_stage)]}"
+                + (
+                    f" (from {STAGE_LABELS[Stage(change.from_stage)]})" if change.from_stage else ""
+                ),
+                who(change.actor_id, "System"),
+                change.note,
+            )
+        )
+    records = list(complaint.history.order_by("history_date", "history_id"))
+    for previous, record in zip(records, records[1:], strict=False):
+        delta = record.diff_against(previous)
+        changes = tuple(
+            (
+                Complaint._meta.get_field(c.field).verbose_name,
+                _display(c.field, c.old, names),
+                _display(c.field, c.new, names),
+            )
+            for c in delta.changes
+            if c.field not in HIDDEN_HISTORY_FIELDS
+        )
+        if changes:
+            entries.append(
+                TimelineEntry(
+                    record.history_date,
+                    "fields",
+                    record.history_change_reason or "Record changed",
+                    who(record.history_user_id, "System"),
+                    changes=changes,
+                )
+            )
+    for note in complaint.notes.all():
+        entries.append(
+            TimelineEntry(note.created_at, "note", "Note", who(note.author_id), note.text)
+        )
+    for consultation in complaint.consultations.all():
+        entries.append(
+            TimelineEntry(
+                consultation.asked_at,
+                "consultation",
+                f"Consulted {consultation.department}",
+                who(consultation.asked_by_id),
+                consultation.question,
+            )
+        )
+        if consultation.answered_at:
+            entries.append(
+                TimelineEntry(
+                    consultation.answered_at,
+                    "consultation",
+                    f"{consultation.department} answered",
+                    who(consultation.answered_by_id, ""),
+                    consultation.answer,
+                )
+            )
+    for resolution in complaint.resolutions.all():
+        amount = f" {resolution.currency} {resolution.amount}" if resolution.amount else ""
+        entries.append(
+            TimelineEntry(
+                resolution.proposed_at,
+                "resolution",
+                f"Resolution proposed: {resolution.get_type_display()}{amount}",
+                who(resolution.proposed_by_id),
+                resolution.description,
+            )
+        )
+        if resolution.approved_by_id:
+            entries.append(
+                TimelineEntry(
+                    resolution.approved_at or resolution.proposed_at,
+                    "resolution",
+                    "Resolution approved" if resolution.approved_at else "Approval refused",
+                    who(resolution.approved_by_id),
+                    resolution.approval_note,
+                )
+            )
+        if resolution.customer_responded_at:
+            entries.append(
+                TimelineEntry(
+                    resolution.customer_responded_at,
+                    "customer",
+                    "Customer "
+                    + ("accepted" if resolution.status != "rejected" else "rejected")
+                    + " the resolution",
+                    "Customer",
+                    resolution.customer_comment,
+                )
+            )
+        if resolution.implemented_at:
+            entries.append(
+                TimelineEntry(
+                    resolution.implemented_at,
+                    "resolution",
+                    "Resolution implemented",
+                    who(resolution.implemented_by_id),
+                    resolution.implementation_notes,
+                )
+            )
+    for feedback in complaint.feedback.all():
+        entries.append(
+            TimelineEntry(
+                feedback.submitted_at,
+                "customer",
+                f"Feedback: {feedback.score}/5, "
+                + ("resolved" if feedback.resolved else "not resolved"),
+                who(feedback.recorded_by_id, "Customer"),
+                feedback.comment,
+            )
+        )
+    for attachment in complaint.attachments.all():
+        entries.append(
+            TimelineEntry(
+                attachment.uploaded_at,
+                "attachment",
+                f"Attached {attachment.original_name}",
+                "Customer" if attachment.uploaded_by_customer else who(attachment.uploaded_by_id),
+            )
+        )
+    entries.sort(key=lambda entry: entry.at)
+    return entries

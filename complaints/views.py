@@ -1,0 +1,391 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import capability_required
+from accounts.roles import Capability, can, workflow_role
+from complaints import forms, selectors, services
+from complaints.clocks import countdown
+from complaints.models import Attachment, Consultation, ResolutionStatus
+from complaints.permissions import Action, can_act, complaint_for, visible_complaints
+from complaints.uploads import UploadRejected
+from complaints.workflow import STAGE_CHOICES, Refused, Stage, transitions_from
+
+PAGE_SIZE = 25
+FORM_DRIVEN_STAGES = {Stage.ACKNOWLEDGED, Stage.RESOLVED, Stage.FOLLOW_UP, Stage.REVIEWED}
+
+
+def _with_countdowns(complaints, now):
+    rows = []
+    for complaint in complaints:
+        if complaint.stage == Stage.RECEIVED:
+            text, overdue = countdown(complaint.acknowledgment_due_at, now)
+            text = f"acknowledgment {text}"
+        elif complaint.is_open:
+            text, overdue = countdown(complaint.resolution_target_date, timezone.localtime(now))
+            text = f"resolution {text}"
+        else:
+            text, overdue = "closed", False
+        rows.append((complaint, text, overdue))
+    return rows
+
+
+@capability_required(Capability.LOG_COMPLAINT)
+def home(request):
+    user, now = request.user, timezone.now()
+    sections = []
+    if can(user, Capability.SEE_ALL_COMPLAINTS):
+        awaiting = visible_complaints(user).filter(
+            resolutions__status=ResolutionStatus.AWAITING_APPROVAL
+        )
+        sections.append(("Escalated to managers", selectors.complaints_escalated_to_managers(user)))
+        sections.append(("Resolutions waiting for your approval", awaiting))
+    if can(user, Capability.WORK_ESCALATED_TO_TEAM):
+        sections.append(
+            ("Escalated to the resolution team", selectors.complaints_escalated_to_team(user))
+        )
+    if can(user, Capability.WORK_INTAKE_QUEUE) or can(user, Capability.SEE_ALL_COMPLAINTS):
+        sections.append(("Intake queue (unassigned)", selectors.complaints_intake_queue(user)))
+    sections.append(("My complaints", selectors.complaints_assigned_to(user)))
+    sections = [
+        (
+            title,
+            _with_countdowns(
+                queryset.select_related("category", "assignee").order_by(
+                    "acknowledgment_due_at", "id"
+                )[:50],
+                now,
+            ),
+        )
+        for title, queryset in sections
+    ]
+    consultations = Consultation.objects.filter(
+        consultee=user, answered_at__isnull=True
+    ).select_related("complaint")
+    return render(
+        request,
+        "complaints/home.html",
+        {"sections": sections, "consultations": consultations},
+    )
+
+
+@capability_required(Capability.LOG_COMPLAINT)
+def complaint_list(request):
+    query = request.GET.get("q", "").strip()
+    stage = request.GET.get("stage", "")
+    sort = request.GET.get("sort", "deadline")
+    queryset = selectors.complaints_list(request.user, stage=stage, query=query, sort=sort)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "complaints/list.html",
+        {
+            "page": page,
+            "rows": _with_countdowns(page.object_list, timezone.now()),
+            "query": query,
+            "stage": stage,
+            "sort": sort,
+            "stages": STAGE_CHOICES,
+        },
+    )
+
+
+@capability_required(Capability.LOG_COMPLAINT)
+def complaint_create(request):
+    form = forms.ComplaintIntakeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            complaint = services.complaint_create(
+                actor=request.user, data=data, uploads=form.cleaned_data["attachments"]
+            )
+        except UploadRejected as error:
+            form.add_error("attachments", error.message)
+        except Refused as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Complaint {complaint.reference} logged.")
+            return redirect("complaints:detail", pk=complaint.pk)
+    return render(
+        request, "complaints/create.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _action_forms(complaint, user):
+    """One form per action this user may take now; templates show exactly these."""
+    stage = Stage(complaint.stage)
+    initial = {"expected_stage": complaint.stage}
+    live = next(
+        (r for r in complaint.resolutions.all() if r.status in services.LIVE_RESOLUTION), None
+    )
+    available = {}
+
+    def offer(action, name, form):
+        if can_act(user, complaint, action):
+            available[name] = form
+
+    offer(Action.TAKE, "take", None)
+    offer(Action.ASSIGN, "assign", forms.AssignForm(initial={"assignee": complaint.assignee_id}))
+    if complaint.is_open:
+        offer(Action.ESCALATE, "escalate", forms.EscalateForm())
+    if stage == Stage.RECEIVED:
+        offer(Action.ACKNOWLEDGE, "acknowledge", forms.AcknowledgeForm(initial=initial))
+    if stage == Stage.INVESTIGATING:
+        offer(Action.PROPOSE_RESOLUTION, "propose", forms.ResolutionForm(initial=initial))
+        offer(Action.CONSULT, "consult", forms.ConsultationForm())
+    if live and live.status == ResolutionStatus.AWAITING_APPROVAL:
+        offer(Action.APPROVE_RESOLUTION, "approve", forms.ApprovalForm())
+    if live and live.status == ResolutionStatus.PROPOSED:
+        offer(Action.RECORD_CUSTOMER_RESPONSE, "customer_response", forms.CustomerResponseForm())
+    if live and live.status == ResolutionStatus.ACCEPTED:
+        offer(Action.IMPLEMENT_RESOLUTION, "implement", forms.ImplementForm())
+    if stage == Stage.FOLLOW_UP:
+        offer(Action.RECORD_FEEDBACK, "feedback", forms.FeedbackForm())
+    if stage == Stage.DOCUMENTED:
+        offer(Action.REVIEW, "review", forms.ReviewForm())
+    offer(Action.NOTE, "note", forms.NoteForm())
+    offer(Action.ATTACH, "attach", forms.AttachmentForm())
+    # Plain moves; acknowledging, proposing, implementing and reviewing have forms above.
+    moves = []
+    if can_act(user, complaint, Action.TRANSITION):
+        moves = [
+            t
+            for t in transitions_from(stage, workflow_role(user))
+            if t.target not in FORM_DRIVEN_STAGES
+        ]
+    available["moves"] = [
+        (t, forms.TransitionForm(initial={**initial, "to": t.target})) for t in moves
+    ]
+    return available, live
+
+
+def _detail_context(request, complaint, bound=None):
+    actions, live = _action_forms(complaint, request.user)
+    if bound:
+        actions.update(bound)
+    now = timezone.now()
+    ack_text, ack_overdue = countdown(complaint.acknowledgment_due_at, now)
+    target_text, target_overdue = countdown(
+        complaint.resolution_target_date, timezone.localtime(now)
+    )
+    return {
+        "complaint": complaint,
+        "timeline": selectors.complaint_timeline(complaint),
+        "actions": actions,
+        "live_resolution": live,
+        "ack_countdown": (ack_text, ack_overdue),
+        "target_countdown": (target_text, target_overdue),
+        "attachments": complaint.attachments.all(),
+        "consultations": complaint.consultations.select_related("consultee"),
+        "open_consultations": [
+            c
+            for c in complaint.consultations.all()
+            if c.answered_at is None
+            and (
+                c.consultee_id == request.user.pk
+                or can_act(request.user, complaint, Action.CONSULT)
+            )
+        ],
+    }
+
+
+def complaint_detail(request, pk):
+    complaint = complaint_for(request.user, pk, selectors.complaint_detail_queryset())
+    return render(request, "complaints/detail.html", _detail_context(request, complaint))
+
+
+def complaint_edit(request, pk):
+    complaint = complaint_for(request.user, pk)
+    if not can_act(request.user, complaint, Action.EDIT):
+        raise Http404
+    form = forms.ComplaintEditForm(request.POST or None, instance=complaint)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            services.complaint_update(complaint, actor=request.user, changes=changes)
+        except Refused as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Changes saved.")
+            return redirect("complaints:detail", pk=pk)
+    return render(request, "complaints/edit.html", {"form": form, "complaint": complaint})
+
+
+def _run(request, complaint, action_name, form, call, success):
+    """Validate the form, run the service, and answer with a message or the form's errors."""
+    if form is not None and not form.is_valid():
+        context = _detail_context(request, complaint, bound={action_name: form})
+        messages.error(request, "Please correct the errors below.")
+        return render(request, "complaints/detail.html", context, status=400)
+    try:
+        with transaction.atomic():
+            call(form.cleaned_data if form is not None else {})
+    except Refused as error:
+        messages.error(request, error.message)
+    except UploadRejected as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return redirect("complaints:detail", pk=complaint.pk)
+
+
+ACTIONS = {
+    "take": (
+        None,
+        lambda r, c, d: services.complaint_assign(c, actor=r.user, assignee=r.user),
+        "You took this complaint.",
+    ),
+    "assign": (
+        forms.AssignForm,
+        lambda r, c, d: services.complaint_assign(c, actor=r.user, assignee=d["assignee"]),
+        "Assignment saved.",
+    ),
+    "escalate": (
+        forms.EscalateForm,
+        lambda r, c, d: services.complaint_escalate(
+            c, actor=r.user, level=d["level"], reason=d["reason"]
+        ),
+        "Complaint escalated.",
+    ),
+    "acknowledge": (
+        forms.AcknowledgeForm,
+        lambda r, c, d: services.complaint_acknowledge(
+            c, actor=r.user, method=d["method"], note=d["note"], expected_stage=d["expected_stage"]
+        ),
+        "Acknowledgment recorded.",
+    ),
+    "transition": (
+        forms.TransitionForm,
+        lambda r, c, d: services.complaint_transition(
+            c, d["to"], actor=r.user, note=d["note"], expected_stage=d["expected_stage"]
+        ),
+        "Stage changed.",
+    ),
+    "note": (
+        forms.NoteForm,
+        lambda r, c, d: services.note_add(c, actor=r.user, text=d["text"]),
+        "Note added.",
+    ),
+    "consult": (
+        forms.ConsultationForm,
+        lambda r, c, d: services.consultation_request(
+            c,
+            actor=r.user,
+            department=d["department"],
+            question=d["question"],
+            consultee=d["consultee"],
+        ),
+        "Consultation sent.",
+    ),
+    "propose": (
+        forms.ResolutionForm,
+        lambda r, c, d: services.resolution_propose(
+            c,
+            actor=r.user,
+            type=d["type"],
+            amount=d["amount"],
+            description=d["description"],
+            customer_action=d["customer_action"],
+            expected_stage=d["expected_stage"],
+        ),
+        "Resolution proposed.",
+    ),
+    "approve": (
+        forms.ApprovalForm,
+        lambda r, c, d: services.resolution_decide_approval(
+            c, actor=r.user, approve=d["decision"] == "approve", note=d["note"]
+        ),
+        "Decision recorded.",
+    ),
+    "customer_response": (
+        forms.CustomerResponseForm,
+        lambda r, c, d: services.resolution_record_customer_response(
+            c, actor=r.user, accepted=d["decision"] == "accept", comment=d["comment"]
+        ),
+        "Customer's answer recorded.",
+    ),
+    "implement": (
+        forms.ImplementForm,
+        lambda r, c, d: services.resolution_implement(c, actor=r.user, notes=d["notes"]),
+        "Implementation recorded; the complaint is in follow-up.",
+    ),
+    "feedback": (
+        forms.FeedbackForm,
+        lambda r, c, d: services.feedback_record(
+            c, actor=r.user, score=d["score"], resolved=d["resolved"], comment=d["comment"]
+        ),
+        "Feedback recorded.",
+    ),
+    "review": (
+        forms.ReviewForm,
+        lambda r, c, d: services.review_sign_off(
+            c,
+            actor=r.user,
+            quality_notes=d["quality_notes"],
+            lessons=d["lessons"],
+            improvement_actions=d["improvement_actions"],
+        ),
+        "Case reviewed and signed off.",
+    ),
+}
+
+
+@require_POST
+def complaint_action(request, pk, action):
+    complaint = complaint_for(request.user, pk)
+    if action == "attach":
+        form = forms.AttachmentForm(request.POST, request.FILES)
+        return _run(
+            request,
+            complaint,
+            "attach",
+            form,
+            lambda d: services.attachment_add(complaint, actor=request.user, upload=d["file"]),
+            "Document attached.",
+        )
+    if action not in ACTIONS:
+        raise Http404
+    form_class, call, success = ACTIONS[action]
+    form = form_class(request.POST) if form_class else None
+    return _run(request, complaint, action, form, lambda d: call(request, complaint, d), success)
+
+
+@require_POST
+def consultation_answer(request, pk):
+    consultation = get_object_or_404(Consultation, pk=pk)
+    complaint = consultation.complaint
+    if consultation.consultee_id != request.user.pk:
+        complaint = complaint_for(request.user, complaint.pk)
+    form = forms.ConsultationAnswerForm(request.POST)
+    return _run(
+        request,
+        complaint,
+        f"answer_{pk}",
+        form,
+        lambda d: services.consultation_answer(
+            consultation, actor=request.user, answer=d["answer"]
+        ),
+        "Answer recorded.",
+    )
+
+
+def attachment_download(request, pk):
+    attachment = get_object_or_404(Attachment.objects.select_related("complaint"), pk=pk)
+    # Same 404 as a missing attachment: the response never tells whether it exists.
+    complaint_for(request.user, attachment.complaint_id)
+    path = services.attachment_path(attachment)
+    if not path.exists():
+        raise Http404
+    response = FileResponse(
+        open(path, "rb"),  # noqa: SIM115  (FileResponse closes it)
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

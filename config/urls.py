@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from complaints.views import home
+
+admin.site.site_header = "Redress administration"
+admin.site.site_title = "Redress"
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("complaints/", include("complaints.urls")),
+    path("admin/", admin.site.urls),
+]
+
+# Deny by default: LoginRequiredMiddleware guards every view. These URL names are the only
+# ones that answer a visitor who is not signed in; tests/test_public_urls.py keeps it so.
+PUBLIC_URL_NAMES = frozenset({"login", "admin:login"})
