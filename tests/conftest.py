@@ -22,7 +22,9 @@ START_HINTS = {
 def _reachable(url, default_port):
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 2):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 2
+        ):
             return True
     except OSError:
         return False
@@ -38,18 +40,22 @@ def pytest_sessionstart(session):
     if not _reachable(settings.REDIS_URL, 6379):
         problems.append(("Redis", settings.REDIS_URL))
     if problems:
-        lines = [f"{name} cannot be reached at {where}. Start it with: {START_HINTS[name]}"
-                 for name, where in problems]
+        lines = [
+            f"{name} cannot be reached at {where}. Start it with: {START_HINTS[name]}"
+            for name, where in problems
+        ]
         pytest.exit("\n".join(lines), 2)
 
 
 # Templates resolve static files by name; the hashed manifest exists only after collectstatic,
 # which production images run and tests do not need.
+# A fast hasher: the tests sign users in hundreds of times and check behaviour, not PBKDF2.
 override_settings(
+    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     STORAGES={
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    },
 ).enable()
 
 
@@ -60,7 +66,11 @@ def _attachment_root(tmp_path, settings):
 
 def make_user(django_user_model, username, role, **extra):
     return django_user_model.objects.create_user(
-        username=username, password="pw-for-tests-1", role=role, first_name=username.title(), **extra
+        username=username,
+        password="pw-for-tests-1",
+        role=role,
+        first_name=username.title(),
+        **extra,
     )
 
 
