@@ -35,7 +35,7 @@ run: export CELERY_BROKER_URL ?= $(if $(REDIS_URL),$(REDIS_URL),filesystem://)
 run: export EMAIL_BACKEND ?= $(if $(EMAIL_HOST),django.core.mail.backends.smtp.EmailBackend,django.core.mail.backends.filebased.EmailBackend)
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
-	mkdir -p var/celery/processed var/mail
+	mkdir -p var/celery/processed var/celery/control var/mail
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	@echo "Starting web, worker and beat on http://127.0.0.1:$(PORT)/  (Ctrl-C stops all three)"

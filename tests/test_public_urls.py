@@ -49,4 +49,4 @@ def test_every_view_denies_anonymous_visitors_unless_public(client, url, name):
 
 def test_public_list_names_real_urls():
     names = {name for _, name in walk(get_resolver().url_patterns)}
-    assert PUBLIC_URL_NAMES <= names
+    assert names >= PUBLIC_URL_NAMES
