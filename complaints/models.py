@@ -1,6 +1,7 @@
 """Case data. Every write goes through complaints/services.py; these classes hold the shape
 and the invariants the database can enforce on its own."""
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -92,6 +93,10 @@ class Holiday(models.Model):
         return f"{self.date:%d %b %Y} {self.name}"
 
 
+def new_customer_token():
+    return secrets.token_urlsafe(32)
+
+
 class ReferenceCounter(models.Model):
     """One row per year; the reference sequence is taken under a row lock."""
 
@@ -104,6 +109,10 @@ class ReferenceCounter(models.Model):
 
 class Complaint(models.Model):
     reference = models.CharField(max_length=20, unique=True, editable=False)
+    # The secret behind the customer's own link: random, never shown, never derived from an id.
+    customer_token = models.CharField(
+        max_length=43, unique=True, default=new_customer_token, editable=False
+    )
     external_reference = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     # Appendix A.
@@ -179,7 +188,7 @@ class Complaint(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["customer_token"])
 
     class Meta:
         ordering = ["acknowledgment_due_at"]
@@ -280,14 +289,23 @@ class StageChange(models.Model):
 
 class Note(models.Model):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # No author when the customer added the information through their own link.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_customer = models.BooleanField(default=False)
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [models.CheckConstraint(condition=~Q(text=""), name="note_has_text")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="note_has_text"),
+            models.CheckConstraint(
+                condition=Q(author__isnull=False) | Q(from_customer=True), name="note_has_author"
+            ),
+        ]
 
     def __str__(self):
         return self.text[:60]
@@ -520,3 +538,72 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class MessageKind(models.TextChoices):
+    ACKNOWLEDGMENT = "acknowledgment", "Acknowledgment"
+    RESOLUTION = "resolution", "Proposed resolution"
+    DELAY_NOTICE = "delay_notice", "Delay notice"
+    FEEDBACK_REQUEST = "feedback_request", "Feedback request"
+    FEEDBACK_REMINDER = "feedback_reminder", "Feedback reminder"
+    STAFF_NOTIFICATION = "staff_notification", "Staff notification"
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    CANCELLED = "cancelled", "Not needed any more"
+
+
+class OutboundMessage(models.Model):
+    """The outbox: every email is a row first, written with the change that causes it, so a
+    broker or mail server outage delays a message but never loses or doubles it."""
+
+    kind = models.CharField(max_length=30, choices=MessageKind.choices)
+    complaint = models.ForeignKey(
+        Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    to_customer = models.BooleanField(default=True)
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    # One message per complaint and event: "complaint:42:acknowledgment".
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The relay reads only what is still to do.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="message_pending_due",
+                condition=Q(status__in=["pending", "sending"]),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=MessageStatus.values), name="message_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=MessageStatus.SENT) | Q(sent_at__isnull=False),
+                name="message_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(subject__contains="\n") & ~Q(subject__contains="\r"),
+                name="message_subject_one_line",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.recipient}"

@@ -38,9 +38,7 @@ def complaints_list(user, *, stage=None, query=None, sort="deadline", open_only=
 
 
 def complaints_intake_queue(user):
-    return visible_complaints(user).filter(
-        assignee__isnull=True, stage__in=OPEN_STAGE_VALUES
-    )
+    return visible_complaints(user).filter(assignee__isnull=True, stage__in=OPEN_STAGE_VALUES)
 
 
 def complaints_assigned_to(user):
@@ -237,6 +235,19 @@ def complaint_timeline(complaint):
                 "attachment",
                 f"Attached {attachment.original_name}",
                 "Customer" if attachment.uploaded_by_customer else who(attachment.uploaded_by_id),
+            )
+        )
+    for message in complaint.messages.all():
+        status = message.get_status_display().lower()
+        if message.status != "sent" and message.attempts:
+            status += f" (tried {message.attempts} times: {message.last_error})"
+        entries.append(
+            TimelineEntry(
+                message.sent_at or message.created_at,
+                "message",
+                f"Email: {message.subject}",
+                f"to {message.recipient}",
+                status,
             )
         )
     entries.sort(key=lambda entry: entry.at)

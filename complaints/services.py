@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import Capability, can, workflow_role
-from complaints import clocks, workflow
+from complaints import clocks, emails, outbox, workflow
 from complaints.models import (
     MONEY_RESOLUTION_TYPES,
     AcknowledgmentMethod,
@@ -215,7 +215,25 @@ def complaint_create(*, actor, data, received_at=None, uploads=()):
     with _files_removed_on_failure() as written:
         for upload in uploads:
             _store_attachment(complaint, upload, written, actor=actor, by_customer=actor is None)
+    if complaint.customer_email and not settings.ACKNOWLEDGMENT_HOLD_FOR_REVIEW:
+        outbox.send_after_commit(emails.queue_acknowledgment(complaint))
     return complaint
+
+
+@transaction.atomic
+def acknowledgment_email_send(complaint, *, actor):
+    """Send the acknowledgment email a CSR held back for review; it is sent at most once."""
+    complaint = _locked(complaint)
+    require(actor, complaint, Action.ACKNOWLEDGE)
+    if not complaint.customer_email:
+        raise Refused("There is no email address to send the acknowledgment to.")
+    if complaint.acknowledged_at is not None:
+        raise Refused("This complaint has already been acknowledged.")
+    if complaint.messages.filter(kind="acknowledgment").exists():
+        raise Refused("The acknowledgment email is already on its way.")
+    message = emails.queue_acknowledgment(complaint)
+    outbox.send_after_commit(message)
+    return message
 
 
 # Assignment and escalation ----------------------------------------------------------------
@@ -443,7 +461,14 @@ def resolution_propose(
     if needs_approval:
         note += f" of {resolution.currency} {amount}, awaiting manager approval"
     _move(complaint, Stage.RESOLVED, actor=actor, note=note)
+    if not needs_approval:
+        _tell_customer_of_resolution(complaint, resolution)
     return resolution
+
+
+def _tell_customer_of_resolution(complaint, resolution):
+    if complaint.customer_email:
+        outbox.send_after_commit(emails.queue_resolution(complaint, resolution))
 
 
 def _live_resolution(complaint, *statuses):
@@ -468,6 +493,7 @@ def resolution_decide_approval(complaint, *, actor, approve, note=""):
         resolution.status = ResolutionStatus.PROPOSED
         resolution.approved_at = timezone.now()
         resolution.save(update_fields=["status", "approved_by", "approved_at", "approval_note"])
+        _tell_customer_of_resolution(complaint, resolution)
         return resolution
     if not resolution.approval_note:
         raise Refused("Say why the resolution is not approved, so the team can rework it.")
@@ -525,6 +551,22 @@ def resolution_implement(complaint, *, actor, notes, at=None):
     return resolution
 
 
+@transaction.atomic
+def customer_information_add(complaint, *, text, uploads=()):
+    """What the customer adds through their own link: a note from them, and documents."""
+    complaint = _locked(complaint)
+    text = (text or "").strip()
+    if not text and not uploads:
+        raise Refused("Write a message or choose a document to send.")
+    if not complaint.is_open:
+        raise Refused("This complaint is closed. Please contact us if you need to reopen it.")
+    note = Note.objects.create(complaint=complaint, from_customer=True, text=text) if text else None
+    with _files_removed_on_failure() as written:
+        for upload in uploads:
+            _store_attachment(complaint, upload, written, actor=None, by_customer=True)
+    return note
+
+
 # Follow-up, documentation, review -------------------------------------------------------
 
 
@@ -537,6 +579,8 @@ def feedback_record(complaint, *, actor, score, resolved, comment=""):
         raise Refused("Feedback is collected during follow-up.")
     if score not in range(1, 6):
         raise Refused("The score must be between 1 and 5.")
+    if complaint.feedback.filter(submitted_at__gte=complaint.follow_up_started_at).exists():
+        raise Refused("Feedback on this resolution has already been given. Thank you.")
     feedback = Feedback.objects.create(
         complaint=complaint,
         score=score,

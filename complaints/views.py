@@ -10,7 +10,7 @@ from accounts.decorators import capability_required
 from accounts.roles import Capability, can, workflow_role
 from complaints import forms, selectors, services
 from complaints.clocks import countdown
-from complaints.models import Attachment, Consultation, ResolutionStatus
+from complaints.models import Attachment, Consultation, MessageKind, ResolutionStatus
 from complaints.permissions import Action, can_act, complaint_for, visible_complaints
 from complaints.uploads import UploadRejected
 from complaints.workflow import STAGE_CHOICES, Refused, Stage, transitions_from
@@ -134,6 +134,11 @@ def _action_forms(complaint, user):
         offer(Action.ESCALATE, "escalate", forms.EscalateForm())
     if stage == Stage.RECEIVED:
         offer(Action.ACKNOWLEDGE, "acknowledge", forms.AcknowledgeForm(initial=initial))
+        if (
+            complaint.customer_email
+            and not complaint.messages.filter(kind=MessageKind.ACKNOWLEDGMENT).exists()
+        ):
+            offer(Action.ACKNOWLEDGE, "send_acknowledgment", None)
     if stage == Stage.INVESTIGATING:
         offer(Action.PROPOSE_RESOLUTION, "propose", forms.ResolutionForm(initial=initial))
         offer(Action.CONSULT, "consult", forms.ConsultationForm())
@@ -234,6 +239,11 @@ def _run(request, complaint, action_name, form, call, success):
 
 
 ACTIONS = {
+    "send_acknowledgment": (
+        None,
+        lambda r, c, d: services.acknowledgment_email_send(c, actor=r.user),
+        "The acknowledgment email is on its way.",
+    ),
     "take": (
         None,
         lambda r, c, d: services.complaint_assign(c, actor=r.user, assignee=r.user),

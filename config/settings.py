@@ -218,7 +218,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Periodic jobs. Each scans the database and claims its work, so a missed or doubled beat
 # tick is harmless. Later issues add their jobs here.
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "relay_outbox": {"task": "complaints.tasks.relay_outbox", "schedule": 60.0},
+}
 
 # Business rules that managers may tune per deployment.
 ACKNOWLEDGMENT_HOURS = env_int("ACKNOWLEDGMENT_HOURS", 24)
@@ -252,6 +254,28 @@ if env_bool("BEHIND_PROXY"):
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", "redress-demo")
+
+# Customer communications.
+COMPLAINTS_TEAM_NAME = env("COMPLAINTS_TEAM_NAME", "the Complaints Team")
+# Hold intake acknowledgments for a CSR to send after review instead of sending at once.
+ACKNOWLEDGMENT_HOLD_FOR_REVIEW = env_bool("ACKNOWLEDGMENT_HOLD_FOR_REVIEW", False)
+CUSTOMER_LINK_MAX_AGE_DAYS = env_int("CUSTOMER_LINK_MAX_AGE_DAYS", 180)
+PUBLIC_FORM_RATE_LIMIT = env_int("PUBLIC_FORM_RATE_LIMIT", 5)  # complaints per address per hour
+
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if CELERY_BROKER_URL.startswith("redis")
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    )
+}
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from complaints import customer_views
 from complaints.views import home
 
 admin.site.site_header = "Redress administration"
@@ -11,8 +12,27 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("complaints/", include("complaints.urls")),
     path("admin/", admin.site.urls),
+    # Customers, who have no account.
+    path("complain/", customer_views.public_complaint, name="public-complaint"),
+    path(
+        "complain/thanks/",
+        customer_views.public_complaint_thanks,
+        name="public-complaint-thanks",
+    ),
+    path("c/", include("complaints.customer_urls")),
 ]
 
 # Deny by default: LoginRequiredMiddleware guards every view. These URL names are the only
 # ones that answer a visitor who is not signed in; tests/test_public_urls.py keeps it so.
-PUBLIC_URL_NAMES = frozenset({"login", "admin:login"})
+PUBLIC_URL_NAMES = frozenset(
+    {
+        "login",
+        "admin:login",
+        "public-complaint",
+        "public-complaint-thanks",
+        "customer:status",
+        "customer:add",
+        "customer:respond",
+        "customer:feedback",
+    }
+)

@@ -1,0 +1,235 @@
+"""Pages for customers, who have no account: the public complaint form and their own link.
+
+Every view here is on config.urls.PUBLIC_URL_NAMES. The link carries a signed, expiring
+random token; a tampered, expired or unknown link gets a clear page and changes nothing.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core import signing
+from django.core.cache import cache
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from complaints import customer_forms, emails, services
+from complaints.models import Complaint, MessageStatus, ResolutionStatus
+from complaints.uploads import UploadRejected
+from complaints.workflow import Refused, Stage
+
+log = logging.getLogger(__name__)
+
+CUSTOMER_STAGE_TEXT = {
+    Stage.RECEIVED: "We received your complaint",
+    Stage.ACKNOWLEDGED: "We confirmed we have your complaint",
+    Stage.INVESTIGATING: "We are looking into what happened",
+    Stage.RESOLVED: "We have proposed a resolution",
+    Stage.FOLLOW_UP: "We have put the resolution in place",
+    Stage.DOCUMENTED: "Your complaint is resolved",
+    Stage.REVIEWED: "Your complaint is closed",
+}
+
+
+class LinkProblem(Exception):
+    def __init__(self, title, text):
+        self.title, self.text = title, text
+
+
+def complaint_from_link(signed_token):
+    max_age = settings.CUSTOMER_LINK_MAX_AGE_DAYS * 86400
+    try:
+        token = signing.TimestampSigner(salt=emails.CUSTOMER_LINK_SALT).unsign(
+            signed_token, max_age=max_age
+        )
+    except signing.SignatureExpired:
+        raise LinkProblem(
+            "This link has expired",
+            "For your security, links to a complaint stop working after a while. Reply to any "
+            "email from us, or call us quoting your reference, and we will send you a new one.",
+        ) from None
+    except signing.BadSignature:
+        raise LinkProblem(
+            "This link does not work",
+            "The link may have been copied incompletely. Please use the button in our email, "
+            "or reply to it and we will help.",
+        ) from None
+    complaint = Complaint.objects.filter(customer_token=token).first()
+    if complaint is None:
+        raise LinkProblem("This link does not work", "We could not find this complaint.")
+    return complaint
+
+
+def _link_problem(request, problem):
+    return render(
+        request,
+        "customer/link_problem.html",
+        {"title": problem.title, "text": problem.text},
+        status=404,
+    )
+
+
+def customer_timeline(complaint):
+    entries = [
+        (change.at, CUSTOMER_STAGE_TEXT[Stage(change.to_stage)])
+        for change in complaint.stage_changes.all()
+    ]
+    entries += [
+        (message.sent_at, f"We emailed you: {message.subject}")
+        for message in complaint.messages.filter(to_customer=True, status=MessageStatus.SENT)
+    ]
+    entries += [
+        (note.created_at, "You sent us more information")
+        for note in complaint.notes.filter(from_customer=True)
+    ]
+    entries += [
+        (attachment.uploaded_at, f"You sent us a document: {attachment.original_name}")
+        for attachment in complaint.attachments.filter(uploaded_by_customer=True)
+    ]
+    return sorted(entries, key=lambda entry: entry[0], reverse=True)
+
+
+def _page(request, signed_token, complaint, status=200, **forms):
+    proposal = complaint.resolutions.filter(status=ResolutionStatus.PROPOSED).first()
+    feedback_open = (
+        complaint.stage == Stage.FOLLOW_UP
+        and not complaint.feedback.filter(submitted_at__gte=complaint.follow_up_started_at).exists()
+    )
+    context = {
+        "token": signed_token,
+        "complaint": complaint,
+        "status_text": CUSTOMER_STAGE_TEXT[Stage(complaint.stage)],
+        "timeline": customer_timeline(complaint),
+        "proposal": proposal,
+        "feedback_open": feedback_open,
+        "info_form": forms.get("info_form") or customer_forms.InformationForm(),
+        "response_form": forms.get("response_form") or customer_forms.ResponseForm(),
+        "feedback_form": forms.get("feedback_form") or customer_forms.CustomerFeedbackForm(),
+    }
+    return render(request, "customer/status.html", context, status=status)
+
+
+@login_not_required
+def status(request, token):
+    try:
+        complaint = complaint_from_link(token)
+    except LinkProblem as problem:
+        return _link_problem(request, problem)
+    return _page(request, token, complaint)
+
+
+def _customer_action(request, token, form_class, form_name, call, success):
+    try:
+        complaint = complaint_from_link(token)
+    except LinkProblem as problem:
+        return _link_problem(request, problem)
+    form = form_class(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, token, complaint, status=400, **{form_name: form})
+    try:
+        call(complaint, form.cleaned_data)
+    except (Refused, UploadRejected) as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return redirect("customer:status", token=token)
+
+
+@login_not_required
+@require_POST
+def add_information(request, token):
+    return _customer_action(
+        request,
+        token,
+        customer_forms.InformationForm,
+        "info_form",
+        lambda c, d: services.customer_information_add(
+            c, text=d["message"], uploads=[d["document"]] if d["document"] else []
+        ),
+        "Thank you. We have added this to your complaint.",
+    )
+
+
+@login_not_required
+@require_POST
+def respond(request, token):
+    def call(complaint, data):
+        try:
+            services.resolution_record_customer_response(
+                complaint,
+                actor=None,
+                accepted=data["decision"] == "accept",
+                comment=data["comment"],
+            )
+        except Refused:
+            raise Refused("You have already answered this proposal. Thank you.") from None
+
+    return _customer_action(
+        request,
+        token,
+        customer_forms.ResponseForm,
+        "response_form",
+        call,
+        "Thank you. We have your answer and will be in touch.",
+    )
+
+
+@login_not_required
+@require_POST
+def feedback(request, token):
+    return _customer_action(
+        request,
+        token,
+        customer_forms.CustomerFeedbackForm,
+        "feedback_form",
+        lambda c, d: services.feedback_record(
+            c, actor=None, score=d["score"], resolved=d["resolved"], comment=d["comment"]
+        ),
+        "Thank you for your feedback.",
+    )
+
+
+def _client_address(request):
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def _over_rate_limit(request):
+    """Count submissions per address for an hour; a cache outage never blocks a complaint."""
+    key = f"public-complaint:{_client_address(request)}"
+    try:
+        cache.add(key, 0, timeout=3600)
+        return cache.incr(key) > settings.PUBLIC_FORM_RATE_LIMIT
+    except Exception as error:  # noqa: BLE001
+        log.warning("Rate limit unavailable: %s", error)
+        return False
+
+
+@login_not_required
+def public_complaint(request):
+    form = customer_forms.PublicComplaintForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if _over_rate_limit(request):
+            return render(request, "customer/rate_limited.html", status=429)
+        if form.is_valid():
+            if form.cleaned_data["website"]:
+                # A bot filled the hidden field: thank it, store nothing.
+                return redirect("public-complaint-thanks")
+            try:
+                complaint = services.complaint_create(
+                    actor=None, data=form.complaint_data(), uploads=form.uploads()
+                )
+            except (Refused, UploadRejected) as error:
+                form.add_error(None, error.message)
+            else:
+                request.session["public_complaint_reference"] = complaint.reference
+                return redirect("public-complaint-thanks")
+    return render(
+        request, "customer/public_form.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_not_required
+def public_complaint_thanks(request):
+    reference = request.session.pop("public_complaint_reference", None)
+    return render(request, "customer/public_thanks.html", {"reference": reference})

@@ -1,0 +1,111 @@
+"""One function per message. Each renders three templates (subject, text, HTML) from one
+context and puts the result in the outbox; complaints/outbox.py sends it after commit.
+
+Callers run inside the transaction of the change that causes the message, so the message
+exists if and only if the change does.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+
+from complaints.models import MessageKind, OutboundMessage
+
+CUSTOMER_LINK_SALT = "complaints.customer-link"
+
+
+def customer_link(complaint):
+    """A signed, expiring link that carries the complaint's random token, never its id."""
+    signed = signing.TimestampSigner(salt=CUSTOMER_LINK_SALT).sign(complaint.customer_token)
+    return settings.SITE_URL + reverse("customer:status", args=[signed])
+
+
+def one_line(text):
+    """Header values never carry a line break: that is how header injection works."""
+    return " ".join(str(text).split())
+
+
+def summary_of(complaint, length=300):
+    return Truncator(" ".join(complaint.description.split())).chars(length)
+
+
+def _context(complaint, **extra):
+    return {
+        "complaint": complaint,
+        "customer_name": one_line(complaint.customer_name),
+        "reference": complaint.reference,
+        "summary": summary_of(complaint),
+        "date_of_complaint": complaint.date_of_complaint,
+        "estimated_resolution": complaint.resolution_target_date,
+        "link": customer_link(complaint),
+        "reply_to": settings.DEFAULT_FROM_EMAIL,
+        "team_name": settings.COMPLAINTS_TEAM_NAME,
+        **extra,
+    }
+
+
+def _queue(kind, complaint, event, context, *, recipient=None, to_customer=True, template=None):
+    """Render and store one message; a second call for the same event returns the first."""
+    template = template or kind
+    recipient = one_line(recipient or complaint.customer_email)
+    key = f"complaint:{complaint.pk}:{event}" if complaint else f"event:{event}"
+    existing = OutboundMessage.objects.filter(idempotency_key=key).first()
+    if existing:
+        return existing
+    subject = one_line(render_to_string(f"emails/{template}_subject.txt", context))
+    return OutboundMessage.objects.create(
+        kind=kind,
+        complaint=complaint,
+        to_customer=to_customer,
+        recipient=recipient,
+        subject=subject[:200],
+        body_text=render_to_string(f"emails/{template}.txt", context),
+        body_html=render_to_string(f"emails/{template}.html", context),
+        idempotency_key=key,
+        next_attempt_at=timezone.now(),
+    )
+
+
+def queue_acknowledgment(complaint):
+    return _queue(MessageKind.ACKNOWLEDGMENT, complaint, "acknowledgment", _context(complaint))
+
+
+def queue_resolution(complaint, resolution):
+    context = _context(complaint, resolution=resolution)
+    return _queue(MessageKind.RESOLUTION, complaint, f"resolution:{resolution.pk}", context)
+
+
+def queue_delay_notice(complaint):
+    event = f"delay:{complaint.resolution_target_date.isoformat()}"
+    return _queue(MessageKind.DELAY_NOTICE, complaint, event, _context(complaint))
+
+
+def queue_feedback_request(complaint, *, reminder=False):
+    # One request and one reminder per follow-up round; a reopened case asks again.
+    round_number = complaint.reopen_count
+    kind = MessageKind.FEEDBACK_REMINDER if reminder else MessageKind.FEEDBACK_REQUEST
+    event = f"{kind}:{round_number}"
+    return _queue(
+        kind, complaint, event, _context(complaint, reminder=reminder), template="feedback_request"
+    )
+
+
+def queue_staff_notification(complaint, recipient, event, *, headline, detail):
+    context = {
+        "complaint": complaint,
+        "headline": headline,
+        "detail": detail,
+        "link": settings.SITE_URL + reverse("complaints:detail", args=[complaint.pk]),
+    }
+    return _queue(
+        MessageKind.STAFF_NOTIFICATION,
+        complaint,
+        f"{event}:{recipient.pk}",
+        context,
+        recipient=recipient.email,
+        to_customer=False,
+        template="staff_notification",
+    )
