@@ -109,3 +109,29 @@ def queue_staff_notification(complaint, recipient, event, *, headline, detail):
         to_customer=False,
         template="staff_notification",
     )
+
+
+def queue_staff_digest(recipient, complaints, *, event, headline):
+    """One notification to one colleague about a batch of complaints a job just acted on."""
+    context = {
+        "headline": headline,
+        "complaints": [
+            (c, settings.SITE_URL + reverse("complaints:detail", args=[c.pk])) for c in complaints
+        ],
+        "site_url": settings.SITE_URL,
+    }
+    key = f"event:{event}:{recipient.pk}"
+    existing = OutboundMessage.objects.filter(idempotency_key=key).first()
+    if existing:
+        return existing
+    return OutboundMessage.objects.create(
+        kind=MessageKind.STAFF_NOTIFICATION,
+        complaint=complaints[0] if len(complaints) == 1 else None,
+        to_customer=False,
+        recipient=one_line(recipient.email),
+        subject=one_line(render_to_string("emails/staff_digest_subject.txt", context))[:200],
+        body_text=render_to_string("emails/staff_digest.txt", context),
+        body_html=render_to_string("emails/staff_digest.html", context),
+        idempotency_key=key,
+        next_attempt_at=timezone.now(),
+    )

@@ -175,6 +175,12 @@ class Complaint(models.Model):
         max_length=20, choices=AcknowledgmentMethod.choices, blank=True
     )
     resolution_target_date = models.DateField()
+    # Marks the clock jobs claim with a conditional update, so each fires once per complaint.
+    acknowledgment_warned_at = models.DateTimeField(null=True, blank=True)
+    acknowledgment_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_overdue_at = models.DateTimeField(null=True, blank=True)
+    feedback_requested_at = models.DateTimeField(null=True, blank=True)
+    feedback_reminded_at = models.DateTimeField(null=True, blank=True)
 
     # When each stage was last entered (StageChange keeps every entry).
     investigation_started_at = models.DateTimeField(null=True, blank=True)
@@ -203,6 +209,31 @@ class Complaint(models.Model):
                 fields=["resolution_target_date"],
                 name="complaint_open_target",
                 condition=Q(stage__in=OPEN_STAGE_VALUES),
+            ),
+            # The clock jobs' scans: each index holds only the complaints a job may still act
+            # on, so a sweep costs the work due, not the size of the table.
+            models.Index(
+                fields=["acknowledgment_due_at"],
+                name="complaint_ack_unbreached",
+                condition=Q(stage="received", acknowledgment_breached_at__isnull=True),
+            ),
+            models.Index(
+                fields=["received_at"],
+                name="complaint_ack_unwarned",
+                condition=Q(stage="received", acknowledgment_warned_at__isnull=True),
+            ),
+            models.Index(
+                fields=["resolution_target_date"],
+                name="complaint_target_unflagged",
+                condition=Q(
+                    stage__in=["received", "acknowledged", "investigating"],
+                    resolution_overdue_at__isnull=True,
+                ),
+            ),
+            models.Index(
+                fields=["follow_up_started_at"],
+                name="complaint_in_follow_up",
+                condition=Q(stage="follow_up"),
             ),
             models.Index(fields=["assignee", "stage"], name="complaint_assignee_stage"),
             models.Index(fields=["received_at"], name="complaint_received"),
@@ -249,6 +280,13 @@ class Complaint(models.Model):
 
     def __str__(self):
         return f"{self.reference} {self.customer_name}"
+
+    @property
+    def acknowledged_late_by(self):
+        """How late the acknowledgment was, kept on record after a breach."""
+        if self.acknowledged_at and self.acknowledged_at > self.acknowledgment_due_at:
+            return self.acknowledged_at - self.acknowledgment_due_at
+        return None
 
     @property
     def stage_label(self):
@@ -607,3 +645,21 @@ class OutboundMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} to {self.recipient}"
+
+
+class JobRun(models.Model):
+    """One run of a periodic job: what it did and how long it took, for the operators' page."""
+
+    name = models.CharField(max_length=60)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    summary = models.JSONField(default=dict)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["name", "-started_at"], name="jobrun_name_started")]
+
+    def __str__(self):
+        return f"{self.name} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,17 +1,43 @@
-"""Celery tasks: thin wrappers that load by id and call a service."""
+"""Celery tasks: thin wrappers that load by id or run a job, and retry with backoff."""
 
 from celery import shared_task
+from django.db import DatabaseError
 
-from complaints import outbox
+from complaints import jobs, outbox
+
+# A database blip retries the job later; jobs are idempotent, so a retry is always safe.
+RELIABLE = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(**RELIABLE)
 def send_message(message_id):
-    # No Celery retry here: a failed send is rescheduled in the row and the relay retries it.
+    # A failed send is rescheduled in its row and the relay retries it; no Celery retry.
     outbox.deliver(message_id)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(**RELIABLE)
 def relay_outbox():
-    sent, pending = outbox.relay()
-    return {"sent": sent, "pending": pending}
+    return jobs.run("relay_outbox")
+
+
+@shared_task(**RELIABLE)
+def enforce_acknowledgment_deadline():
+    return jobs.run("enforce_acknowledgment_deadline")
+
+
+@shared_task(**RELIABLE)
+def enforce_resolution_targets():
+    return jobs.run("enforce_resolution_targets")
+
+
+@shared_task(**RELIABLE)
+def send_follow_ups():
+    return jobs.run("send_follow_ups")

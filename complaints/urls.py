@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.complaint_edit, name="edit"),
     path("<int:pk>/<slug:action>/", views.complaint_action, name="action"),
     path("consultations/<int:pk>/answer/", views.consultation_answer, name="consultation-answer"),
+    path("jobs/", views.jobs_status, name="jobs"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
 ]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -362,6 +363,19 @@ def complaint_action(request, pk, action):
     form_class, call, success = ACTIONS[action]
     form = form_class(request.POST) if form_class else None
     return _run(request, complaint, action, form, lambda d: call(request, complaint, d), success)
+
+
+@capability_required(Capability.VIEW_REPORTS)
+def jobs_status(request):
+    from complaints import jobs
+    from complaints.models import JobRun
+
+    latest = {
+        name: JobRun.objects.filter(name=name).order_by("-started_at").first() for name in jobs.JOBS
+    }
+    schedule = {name: entry["schedule"] for name, entry in settings.CELERY_BEAT_SCHEDULE.items()}
+    rows = [(name, latest[name], schedule.get(name)) for name in jobs.JOBS]
+    return render(request, "complaints/jobs.html", {"rows": rows})
 
 
 @require_POST

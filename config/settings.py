@@ -219,12 +219,24 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Periodic jobs. Each scans the database and claims its work, so a missed or doubled beat
 # tick is harmless. Later issues add their jobs here.
 CELERY_BEAT_SCHEDULE = {
+    "enforce_acknowledgment_deadline": {
+        "task": "complaints.tasks.enforce_acknowledgment_deadline",
+        "schedule": 5 * 60.0,
+    },
+    "enforce_resolution_targets": {
+        "task": "complaints.tasks.enforce_resolution_targets",
+        "schedule": 15 * 60.0,
+    },
+    "send_follow_ups": {"task": "complaints.tasks.send_follow_ups", "schedule": 60 * 60.0},
     "relay_outbox": {"task": "complaints.tasks.relay_outbox", "schedule": 60.0},
 }
 
 # Business rules that managers may tune per deployment.
 ACKNOWLEDGMENT_HOURS = env_int("ACKNOWLEDGMENT_HOURS", 24)
 ACKNOWLEDGMENT_WARNING_HOURS = env_int("ACKNOWLEDGMENT_WARNING_HOURS", 18)
+FEEDBACK_REQUEST_DELAY_DAYS = env_int("FEEDBACK_REQUEST_DELAY_DAYS", 3)
+FEEDBACK_REMINDER_DAYS = env_int("FEEDBACK_REMINDER_DAYS", 5)
+FOLLOW_UP_CLOSE_DAYS = env_int("FOLLOW_UP_CLOSE_DAYS", 7)
 RESOLUTION_APPROVAL_THRESHOLD = Decimal(env("RESOLUTION_APPROVAL_THRESHOLD", "500"))
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "GBP")
 # Resolution targets by complexity: (amount, unit) with unit "business_days" or "calendar_days".

@@ -1,0 +1,314 @@
+"""The periodic jobs that keep the promises to customers: acknowledgment deadline, resolution
+targets, follow-up, and the outbox relay.
+
+How they stay exactly-once: each job scans a partial index that holds only complaints it
+may still act on, locks a batch with SKIP LOCKED (an overlapping run takes other rows or
+none), sets the complaint's mark (warned, breached, overdue, ...) and writes the
+notifications in the same transaction. A run that dies mid-batch rolls back and the next run
+does the batch again; a batch that committed is never done twice. No countdown or ETA task
+is involved, so a beat restart or a lost task loses nothing.
+"""
+
+import logging
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from accounts.roles import Role
+from complaints import emails, outbox, services
+from complaints.models import Complaint, EscalationLevel, JobRun
+from complaints.workflow import Refused, Stage
+
+log = logging.getLogger(__name__)
+BATCH = 1000
+ACK_BREACH_REASON = "acknowledgment deadline missed"
+TARGET_REASON = "resolution target missed"
+
+
+def _lock_batch(queryset):
+    return list(
+        queryset.select_for_update(skip_locked=True, of=("self",))
+        .select_related("assignee")
+        .order_by("pk")[:BATCH]
+    )
+
+
+def _save_marks(complaints, fields, reason):
+    bulk_update_with_history(
+        complaints, Complaint, fields, batch_size=500, default_change_reason=reason
+    )
+
+
+def _managers():
+    User = get_user_model()
+    return [
+        u
+        for u in User.objects.filter(is_active=True).exclude(email="")
+        if u.role == Role.MANAGER or u.is_superuser
+    ]
+
+
+def _csr_team():
+    return list(get_user_model().objects.filter(is_active=True, role=Role.CSR).exclude(email=""))
+
+
+def _kick_relay():
+    def publish():
+        from complaints.tasks import relay_outbox
+
+        try:
+            relay_outbox.delay()
+        except Exception as error:  # noqa: BLE001  (beat's own relay run will catch up)
+            log.warning("Could not start the relay now: %s", error)
+
+    transaction.on_commit(publish)
+
+
+def _digest(recipients, complaints, *, event, headline, now):
+    """One notification per person per batch, listing that batch's complaints."""
+    if not complaints:
+        return 0
+    batch_key = f"{event}:{complaints[0].pk}-{complaints[-1].pk}:{now.timestamp():.0f}"
+    for recipient in recipients:
+        emails.queue_staff_digest(recipient, complaints, event=batch_key, headline=headline)
+    return len(recipients)
+
+
+def enforce_acknowledgment_deadline(now=None):
+    now = now or timezone.now()
+    warn_after = timedelta(hours=settings.ACKNOWLEDGMENT_WARNING_HOURS)
+    summary = {"warned": 0, "breached": 0, "notifications": 0}
+    while True:
+        with transaction.atomic():
+            batch = _lock_batch(
+                Complaint.objects.filter(
+                    stage=Stage.RECEIVED,
+                    acknowledgment_breached_at__isnull=True,
+                    acknowledgment_due_at__lte=now,
+                )
+            )
+            if not batch:
+                break
+            for complaint in batch:
+                complaint.acknowledgment_breached_at = now
+                if complaint.escalation_level != EscalationLevel.MANAGER:
+                    complaint.escalation_level = EscalationLevel.MANAGER
+                    complaint.escalation_reason = ACK_BREACH_REASON
+                    complaint.escalated_at = now
+                    complaint.escalated_by = None
+            _save_marks(
+                batch,
+                [
+                    "acknowledgment_breached_at",
+                    "escalation_level",
+                    "escalation_reason",
+                    "escalated_at",
+                    "escalated_by",
+                ],
+                "Acknowledgment deadline missed: escalated to managers",
+            )
+            summary["breached"] += len(batch)
+            summary["notifications"] += _digest(
+                _managers(),
+                batch,
+                event="ack-breach",
+                headline=f"{len(batch)} complaint(s) missed the acknowledgment deadline",
+                now=now,
+            )
+            _kick_relay()
+    while True:
+        with transaction.atomic():
+            batch = _lock_batch(
+                Complaint.objects.filter(
+                    stage=Stage.RECEIVED,
+                    acknowledgment_warned_at__isnull=True,
+                    received_at__lte=now - warn_after,
+                )
+            )
+            if not batch:
+                break
+            by_person = defaultdict(list)
+            for complaint in batch:
+                complaint.acknowledgment_warned_at = now
+                if complaint.assignee_id and complaint.assignee.email:
+                    by_person[(complaint.assignee,)].append(complaint)
+                else:
+                    by_person[tuple(_csr_team())].append(complaint)
+            _save_marks(batch, ["acknowledgment_warned_at"], "Acknowledgment due soon: warned")
+            summary["warned"] += len(batch)
+            for recipients, complaints in by_person.items():
+                summary["notifications"] += _digest(
+                    recipients,
+                    complaints,
+                    event="ack-warning",
+                    headline=f"{len(complaints)} complaint(s) to acknowledge soon",
+                    now=now,
+                )
+            _kick_relay()
+    return summary
+
+
+def enforce_resolution_targets(now=None):
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    summary = {"overdue": 0, "delay_notices": 0, "notifications": 0}
+    while True:
+        with transaction.atomic():
+            batch = _lock_batch(
+                Complaint.objects.filter(
+                    stage__in=[Stage.RECEIVED, Stage.ACKNOWLEDGED, Stage.INVESTIGATING],
+                    resolution_overdue_at__isnull=True,
+                    resolution_target_date__lt=today,
+                )
+            )
+            if not batch:
+                break
+            for complaint in batch:
+                complaint.resolution_overdue_at = now
+                if complaint.escalation_level != EscalationLevel.MANAGER:
+                    complaint.escalation_level = EscalationLevel.MANAGER
+                    complaint.escalation_reason = TARGET_REASON
+                    complaint.escalated_at = now
+                    complaint.escalated_by = None
+                if complaint.customer_email:
+                    emails.queue_delay_notice(complaint)
+                    summary["delay_notices"] += 1
+            _save_marks(
+                batch,
+                [
+                    "resolution_overdue_at",
+                    "escalation_level",
+                    "escalation_reason",
+                    "escalated_at",
+                    "escalated_by",
+                ],
+                "Resolution target missed: escalated to managers",
+            )
+            summary["overdue"] += len(batch)
+            summary["notifications"] += _digest(
+                _managers(),
+                batch,
+                event="target-missed",
+                headline=f"{len(batch)} complaint(s) passed their resolution target",
+                now=now,
+            )
+            _kick_relay()
+    return summary
+
+
+def send_follow_ups(now=None):
+    now = now or timezone.now()
+    request_after = timedelta(days=settings.FEEDBACK_REQUEST_DELAY_DAYS)
+    remind_after = timedelta(days=settings.FEEDBACK_REMINDER_DAYS)
+    close_after = timedelta(days=settings.FOLLOW_UP_CLOSE_DAYS)
+    summary = {"requests": 0, "reminders": 0, "closed": 0, "left_open": 0}
+    in_follow_up = Complaint.objects.filter(stage=Stage.FOLLOW_UP)
+    with transaction.atomic():
+        batch = _lock_batch(
+            in_follow_up.filter(
+                feedback_requested_at__isnull=True, follow_up_started_at__lte=now - request_after
+            )
+        )
+        for complaint in batch:
+            complaint.feedback_requested_at = now
+            if complaint.customer_email:
+                emails.queue_feedback_request(complaint)
+        _save_marks(batch, ["feedback_requested_at"], "Feedback requested")
+        summary["requests"] = len(batch)
+        _kick_relay()
+    with transaction.atomic():
+        batch = _lock_batch(
+            in_follow_up.filter(
+                feedback_reminded_at__isnull=True,
+                feedback_requested_at__lte=now - remind_after,
+            )
+        )
+        for complaint in batch:
+            complaint.feedback_reminded_at = now
+            # Marked either way, so a customer who already answered is not scanned again.
+            if complaint.customer_email and not _has_feedback_this_round(complaint):
+                emails.queue_feedback_request(complaint, reminder=True)
+                summary["reminders"] += 1
+        _save_marks(batch, ["feedback_reminded_at"], "Follow-up reminder point passed")
+        _kick_relay()
+    due_to_close = in_follow_up.filter(feedback_reminded_at__lte=now - close_after).values_list(
+        "pk", flat=True
+    )[:BATCH]
+    for pk in due_to_close:
+        if _close_follow_up(pk, now):
+            summary["closed"] += 1
+        else:
+            summary["left_open"] += 1
+    return summary
+
+
+def _has_feedback_this_round(complaint):
+    return complaint.feedback.filter(submitted_at__gte=complaint.follow_up_started_at).exists()
+
+
+def _close_follow_up(pk, now):
+    """After a request and a reminder with no answer, follow-up ends by itself."""
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+        if complaint is None or complaint.stage != Stage.FOLLOW_UP:
+            return False
+        if not _has_feedback_this_round(complaint):
+            complaint.feedback_waived_reason = "No answer to the feedback request and its reminder"
+            complaint._change_reason = "Follow-up closed without feedback"
+            complaint.save(update_fields=["feedback_waived_reason", "updated_at"])
+        try:
+            services._move(
+                complaint,
+                Stage.DOCUMENTED,
+                actor=None,
+                at=now,
+                note="Follow-up ended by itself: "
+                + (complaint.feedback_waived_reason or "feedback received"),
+            )
+        except Refused as refusal:
+            # The record is incomplete (say, no root cause): it stays in follow-up, marked,
+            # and shows in the team's queue until someone completes it.
+            log.info("Complaint %s stays in follow-up: %s", pk, refusal.message)
+            return False
+    return True
+
+
+def relay_outbox(now=None):
+    sent, pending = outbox.relay(now)
+    return {"sent": sent, "still_pending": pending}
+
+
+JOBS = {
+    "enforce_acknowledgment_deadline": enforce_acknowledgment_deadline,
+    "enforce_resolution_targets": enforce_resolution_targets,
+    "send_follow_ups": send_follow_ups,
+    "relay_outbox": relay_outbox,
+}
+
+
+def run(name):
+    """Run one job and keep a record of what it did, for the operators' page."""
+    job = JOBS[name]
+    started = timezone.now()
+    clock = time.perf_counter()
+    record = JobRun.objects.create(name=name, started_at=started)
+    try:
+        summary = job()
+    except Exception as error:
+        record.error = outbox.safe_error(error)
+        raise
+    else:
+        record.summary = summary
+        return summary
+    finally:
+        record.finished_at = timezone.now()
+        record.duration_ms = int((time.perf_counter() - clock) * 1000)
+        record.save(update_fields=["finished_at", "duration_ms", "summary", "error"])
+        # The relay runs every minute; a month of records is plenty for the operators.
+        JobRun.objects.filter(name=name, started_at__lt=started - timedelta(days=30)).delete()
