@@ -3,10 +3,13 @@ and the invariants the database can enforce on its own."""
 
 import secrets
 import uuid
+from datetime import datetime, time
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from complaints.workflow import OPEN_STAGE_VALUES, OPEN_STAGES, STAGE_CHOICES, Stage
@@ -93,6 +96,19 @@ class Holiday(models.Model):
         return f"{self.date:%d %b %Y} {self.name}"
 
 
+def next_deadline(stage, acknowledgment_due_at, resolution_target_date):
+    if stage == Stage.RECEIVED:
+        return acknowledgment_due_at
+    if stage in OPEN_STAGES:
+        end_of_day = datetime.combine(resolution_target_date, time(23, 59))
+        return timezone.make_aware(end_of_day)
+    return None
+
+
+def phone_digits(phone):
+    return "".join(ch for ch in phone or "" if ch.isdigit())
+
+
 def new_customer_token():
     return secrets.token_urlsafe(32)
 
@@ -119,6 +135,8 @@ class Complaint(models.Model):
     customer_name = models.CharField(max_length=200)
     customer_email = models.EmailField(blank=True)
     customer_phone = models.CharField(max_length=40, blank=True)
+    # Digits only, kept by save(), so "07700 900123" finds "+44 7700 900 123" by its tail.
+    customer_phone_digits = models.CharField(max_length=40, blank=True, editable=False)
     date_of_complaint = models.DateField()
     description = models.TextField("description of complaint")
     interaction_details = models.TextField("details of interaction", blank=True)
@@ -175,6 +193,9 @@ class Complaint(models.Model):
         max_length=20, choices=AcknowledgmentMethod.choices, blank=True
     )
     resolution_target_date = models.DateField()
+    # The next promise due, kept by save() so queues can sort on an index: the acknowledgment
+    # while Received, then the end of the resolution target day; none once documented.
+    next_deadline_at = models.DateTimeField(null=True, blank=True)
     # Marks the clock jobs claim with a conditional update, so each fires once per complaint.
     acknowledgment_warned_at = models.DateTimeField(null=True, blank=True)
     acknowledgment_breached_at = models.DateTimeField(null=True, blank=True)
@@ -235,8 +256,23 @@ class Complaint(models.Model):
                 name="complaint_in_follow_up",
                 condition=Q(stage="follow_up"),
             ),
+            # Work queues: open complaints by person (or unassigned) in deadline order.
+            models.Index(
+                fields=["assignee", "next_deadline_at"],
+                name="complaint_queue",
+                condition=Q(stage__in=OPEN_STAGE_VALUES),
+            ),
+            models.Index(
+                fields=["escalation_level", "next_deadline_at"],
+                name="complaint_escalated_queue",
+                condition=Q(stage__in=OPEN_STAGE_VALUES) & ~Q(escalation_level=""),
+            ),
+            models.Index(fields=["next_deadline_at"], name="complaint_next_deadline"),
+            models.Index(fields=["customer_phone_digits"], name="complaint_phone_digits"),
+            models.Index(Upper("customer_email"), name="complaint_email_upper"),
             models.Index(fields=["assignee", "stage"], name="complaint_assignee_stage"),
             models.Index(fields=["received_at"], name="complaint_received"),
+            models.Index(fields=["resolved_at"], name="complaint_resolved"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -280,6 +316,19 @@ class Complaint(models.Model):
 
     def __str__(self):
         return f"{self.reference} {self.customer_name}"
+
+    def save(self, *args, **kwargs):
+        self.next_deadline_at = next_deadline(
+            self.stage, self.acknowledgment_due_at, self.resolution_target_date
+        )
+        self.customer_phone_digits = phone_digits(self.customer_phone)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "next_deadline_at",
+                "customer_phone_digits",
+            }
+        super().save(*args, **kwargs)
 
     @property
     def acknowledged_late_by(self):
@@ -504,7 +553,7 @@ class Feedback(models.Model):
     score = models.PositiveSmallIntegerField()
     resolved = models.BooleanField()
     comment = models.TextField(blank=True)
-    submitted_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(db_index=True)
     # Null when the customer answered through their link.
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -1,60 +1,165 @@
 """Reads that are more than a get: lists scoped to the user, and the complaint's timeline."""
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from complaints.models import Category, Complaint, EscalationLevel, Product, RootCause
+from complaints.models import (
+    Category,
+    Complaint,
+    Consultation,
+    EscalationLevel,
+    Product,
+    Resolution,
+    ResolutionStatus,
+    RootCause,
+    phone_digits,
+)
 from complaints.permissions import visible_complaints
 from complaints.workflow import OPEN_STAGE_VALUES, STAGE_LABELS, Stage
 
+# Sorting only by these keys; anything else falls back to the deadline order.
 LIST_SORTS = {
-    "deadline": ("acknowledgment_due_at", "id"),
+    "deadline": ("next_deadline_at", "id"),
     "-received": ("-received_at", "-id"),
     "received": ("received_at", "id"),
-    "target": ("resolution_target_date", "id"),
     "reference": ("reference",),
     "customer": ("customer_name", "id"),
 }
+REFERENCE_PATTERN = re.compile(r"^CMP-\d{4}-\d{6}$", re.IGNORECASE)
+# Must match the expression of the index in migrations/0002_search_index.py exactly.
+DOCUMENT_SQL = (
+    "to_tsvector('simple'::regconfig, coalesce(complaints_complaint.customer_name, '') "
+    "|| ' ' || coalesce(complaints_complaint.description, ''))"
+)
 
 
-def complaints_list(user, *, stage=None, query=None, sort="deadline", open_only=False):
-    queryset = visible_complaints(user).select_related("category", "assignee")
-    if open_only:
-        queryset = queryset.filter(stage__in=OPEN_STAGE_VALUES)
-    if stage in Stage._value2member_map_:
-        queryset = queryset.filter(stage=stage)
-    if query:
-        queryset = queryset.filter(
-            Q(reference__iexact=query)
-            | Q(customer_name__icontains=query)
-            | Q(customer_email__iexact=query)
-            | Q(customer_phone__icontains=query)
+def complaints_search(queryset, text):
+    """Each kind of query goes to the one index that answers it."""
+    text = " ".join((text or "").split())
+    if not text:
+        return queryset
+    if REFERENCE_PATTERN.match(text):
+        return queryset.filter(reference=text.upper())
+    if "@" in text:
+        return queryset.filter(customer_email__iexact=text)
+    digits = phone_digits(text)
+    if len(digits) >= 6 and len(digits) >= len(text.replace(" ", "")) - 3:
+        return queryset.filter(customer_phone_digits=digits)
+    if connection.vendor == "postgresql":
+        return queryset.extra(  # noqa: S610  (a parameterised clause the ORM cannot express)
+            where=[f"{DOCUMENT_SQL} @@ websearch_to_tsquery('simple', %s)"], params=[text]
         )
-    return queryset.order_by(*LIST_SORTS.get(sort, LIST_SORTS["deadline"]))
+    return queryset.filter(Q(customer_name__icontains=text) | Q(description__icontains=text))
+
+
+@dataclass
+class ListFilters:
+    query: str = ""
+    stage: str = "open"
+    category: int | None = None
+    channel: str = ""
+    assignee: str = ""
+    escalated: str = ""
+    overdue: bool = False
+    received_from: date | None = None
+    received_to: date | None = None
+    sort: str = "deadline"
+
+
+def complaints_filtered(user, filters, now=None):
+    now = now or timezone.now()
+    queryset = visible_complaints(user)
+    if filters.stage == "open":
+        queryset = queryset.filter(stage__in=OPEN_STAGE_VALUES)
+    elif filters.stage in Stage._value2member_map_:
+        queryset = queryset.filter(stage=filters.stage)
+    if filters.category:
+        queryset = queryset.filter(category_id=filters.category)
+    if filters.channel:
+        queryset = queryset.filter(channel=filters.channel)
+    if filters.assignee == "none":
+        queryset = queryset.filter(assignee__isnull=True)
+    elif filters.assignee == "me":
+        queryset = queryset.filter(assignee=user)
+    elif filters.assignee.isdigit():
+        queryset = queryset.filter(assignee_id=int(filters.assignee))
+    if filters.escalated in ("team", "manager"):
+        queryset = queryset.filter(escalation_level=filters.escalated)
+    if filters.overdue:
+        queryset = queryset.filter(stage__in=OPEN_STAGE_VALUES, next_deadline_at__lt=now)
+    if filters.received_from:
+        queryset = queryset.filter(received_at__gte=_start_of(filters.received_from))
+    if filters.received_to:
+        queryset = queryset.filter(received_at__lt=_start_of(filters.received_to + timedelta(1)))
+    queryset = complaints_search(queryset, filters.query)
+    return queryset.order_by(*LIST_SORTS.get(filters.sort, LIST_SORTS["deadline"]))
+
+
+def _start_of(day):
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def open_complaints(user):
+    return visible_complaints(user).filter(stage__in=OPEN_STAGE_VALUES)
 
 
 def complaints_intake_queue(user):
-    return visible_complaints(user).filter(assignee__isnull=True, stage__in=OPEN_STAGE_VALUES)
+    return open_complaints(user).filter(assignee__isnull=True)
 
 
 def complaints_assigned_to(user):
-    return visible_complaints(user).filter(assignee=user, stage__in=OPEN_STAGE_VALUES)
+    return open_complaints(user).filter(assignee=user)
 
 
 def complaints_escalated_to_team(user):
-    return visible_complaints(user).filter(
-        escalation_level=EscalationLevel.TEAM, stage__in=OPEN_STAGE_VALUES
+    return open_complaints(user).filter(escalation_level=EscalationLevel.TEAM)
+
+
+def complaints_escalation_queue(user):
+    """What managers must look at: missed deadlines, escalations, approvals waiting."""
+    awaiting = Resolution.objects.filter(
+        complaint=OuterRef("pk"), status=ResolutionStatus.AWAITING_APPROVAL
+    )
+    return (
+        open_complaints(user)
+        .filter(
+            Q(escalation_level=EscalationLevel.MANAGER)
+            | Q(acknowledgment_breached_at__isnull=False, stage=Stage.RECEIVED)
+            | Q(resolution_overdue_at__isnull=False)
+            | Exists(awaiting)
+        )
+        .annotate(awaiting_approval=Exists(awaiting))
     )
 
 
-def complaints_escalated_to_managers(user):
-    return visible_complaints(user).filter(
-        escalation_level=EscalationLevel.MANAGER, stage__in=OPEN_STAGE_VALUES
+def consultations_waiting_for(user):
+    return Consultation.objects.filter(consultee=user, answered_at__isnull=True).select_related(
+        "complaint"
     )
+
+
+def team_workload(user, now=None):
+    """Open and overdue complaints per person, for managers."""
+    now = now or timezone.now()
+    rows = (
+        open_complaints(user)
+        .values("assignee")
+        .annotate(
+            open=Count("id"),
+            overdue=Count("id", filter=Q(next_deadline_at__lt=now)),
+        )
+        .order_by("-overdue", "-open")
+    )
+    people = {
+        u.pk: u for u in get_user_model().objects.filter(pk__in=[r["assignee"] for r in rows])
+    }
+    return [(people.get(r["assignee"]), r["open"], r["overdue"]) for r in rows]
 
 
 def complaint_detail_queryset():

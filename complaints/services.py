@@ -181,43 +181,43 @@ def _expect_stage(complaint, expected_stage):
 # Intake ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def complaint_create(*, actor, data, received_at=None, uploads=()):
     """Log a new complaint from any channel. `data` holds the Appendix A fields and the rest.
 
     `actor` is None when the customer logs it themselves (public form, API on their behalf).
     """
-    if actor is not None and not can(actor, Capability.LOG_COMPLAINT):
-        raise Refused("You are not allowed to log complaints.")
-    received_at = received_at or timezone.now()
-    if data["date_of_complaint"] > timezone.localdate(received_at):
-        raise Refused("The date of the complaint cannot be in the future.")
-    complaint = Complaint(
-        **{key: value for key, value in data.items() if key != "assignee"},
-        reference=_next_reference(timezone.localdate(received_at).year),
-        received_at=received_at,
-        acknowledgment_due_at=acknowledgment_due(received_at),
-        resolution_target_date=resolution_target(received_at, data["complexity"]),
-        logged_by=actor,
-        stage=Stage.RECEIVED,
-    )
-    complaint.full_clean(exclude=["reference", "category", "product", "root_cause"])
-    _attribute(complaint, actor, "Logged")
-    complaint.save()
-    StageChange.objects.create(
-        complaint=complaint,
-        from_stage="",
-        to_stage=Stage.RECEIVED,
-        actor=actor,
-        at=received_at,
-        note=f"Logged via {complaint.get_channel_display().lower()}",
-    )
-    with _files_removed_on_failure() as written:
+    # Files written here are removed if anything fails, the commit included.
+    with _files_removed_on_failure() as written, transaction.atomic():
+        if actor is not None and not can(actor, Capability.LOG_COMPLAINT):
+            raise Refused("You are not allowed to log complaints.")
+        received_at = received_at or timezone.now()
+        if data["date_of_complaint"] > timezone.localdate(received_at):
+            raise Refused("The date of the complaint cannot be in the future.")
+        complaint = Complaint(
+            **{key: value for key, value in data.items() if key != "assignee"},
+            reference=_next_reference(timezone.localdate(received_at).year),
+            received_at=received_at,
+            acknowledgment_due_at=acknowledgment_due(received_at),
+            resolution_target_date=resolution_target(received_at, data["complexity"]),
+            logged_by=actor,
+            stage=Stage.RECEIVED,
+        )
+        complaint.full_clean(exclude=["reference", "category", "product", "root_cause"])
+        _attribute(complaint, actor, "Logged")
+        complaint.save()
+        StageChange.objects.create(
+            complaint=complaint,
+            from_stage="",
+            to_stage=Stage.RECEIVED,
+            actor=actor,
+            at=received_at,
+            note=f"Logged via {complaint.get_channel_display().lower()}",
+        )
         for upload in uploads:
             _store_attachment(complaint, upload, written, actor=actor, by_customer=actor is None)
-    if complaint.customer_email and not settings.ACKNOWLEDGMENT_HOLD_FOR_REVIEW:
-        outbox.send_after_commit(emails.queue_acknowledgment(complaint))
-    return complaint
+        if complaint.customer_email and not settings.ACKNOWLEDGMENT_HOLD_FOR_REVIEW:
+            outbox.send_after_commit(emails.queue_acknowledgment(complaint))
+        return complaint
 
 
 @transaction.atomic
@@ -551,20 +551,21 @@ def resolution_implement(complaint, *, actor, notes, at=None):
     return resolution
 
 
-@transaction.atomic
 def customer_information_add(complaint, *, text, uploads=()):
     """What the customer adds through their own link: a note from them, and documents."""
-    complaint = _locked(complaint)
-    text = (text or "").strip()
-    if not text and not uploads:
-        raise Refused("Write a message or choose a document to send.")
-    if not complaint.is_open:
-        raise Refused("This complaint is closed. Please contact us if you need to reopen it.")
-    note = Note.objects.create(complaint=complaint, from_customer=True, text=text) if text else None
-    with _files_removed_on_failure() as written:
+    with _files_removed_on_failure() as written, transaction.atomic():
+        complaint = _locked(complaint)
+        text = (text or "").strip()
+        if not text and not uploads:
+            raise Refused("Write a message or choose a document to send.")
+        if not complaint.is_open:
+            raise Refused("This complaint is closed. Please contact us if you need to reopen it.")
+        note = None
+        if text:
+            note = Note.objects.create(complaint=complaint, from_customer=True, text=text)
         for upload in uploads:
             _store_attachment(complaint, upload, written, actor=None, by_customer=True)
-    return note
+        return note
 
 
 # Follow-up, documentation, review -------------------------------------------------------

@@ -1,8 +1,10 @@
+import csv
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -12,9 +14,10 @@ from accounts.roles import Capability, can, workflow_role
 from complaints import forms, selectors, services
 from complaints.clocks import countdown
 from complaints.models import Attachment, Consultation, MessageKind, ResolutionStatus
-from complaints.permissions import Action, can_act, complaint_for, visible_complaints
+from complaints.permissions import Action, can_act, can_see, complaint_for
 from complaints.uploads import UploadRejected
-from complaints.workflow import STAGE_CHOICES, Refused, Stage, transitions_from
+from complaints.workflow import Refused, Stage, transitions_from
+from reports.selectors import dashboard
 
 PAGE_SIZE = 25
 FORM_DRIVEN_STAGES = {Stage.ACKNOWLEDGED, Stage.RESOLVED, Stage.FOLLOW_UP, Stage.REVIEWED}
@@ -23,76 +26,166 @@ FORM_DRIVEN_STAGES = {Stage.ACKNOWLEDGED, Stage.RESOLVED, Stage.FOLLOW_UP, Stage
 def _with_countdowns(complaints, now):
     rows = []
     for complaint in complaints:
-        if complaint.stage == Stage.RECEIVED:
-            text, overdue = countdown(complaint.acknowledgment_due_at, now)
-            text = f"acknowledgment {text}"
-        elif complaint.is_open:
-            text, overdue = countdown(complaint.resolution_target_date, timezone.localtime(now))
-            text = f"resolution {text}"
-        else:
-            text, overdue = "closed", False
-        rows.append((complaint, text, overdue))
+        if complaint.next_deadline_at is None:
+            rows.append((complaint, complaint.stage_label.lower(), False))
+            continue
+        text, overdue = countdown(complaint.next_deadline_at, now)
+        what = "acknowledgment" if complaint.stage == Stage.RECEIVED else "resolution"
+        rows.append((complaint, f"{what} {text}", overdue))
     return rows
+
+
+QUEUE_LENGTH = 50
+
+
+def _queue(title, queryset, now, *, more=None, take=False, why=False):
+    queryset = queryset.select_related("category", "assignee").order_by("next_deadline_at", "id")
+    rows = _with_countdowns(queryset[: QUEUE_LENGTH + 1], now)
+    return {
+        "title": title,
+        "rows": rows[:QUEUE_LENGTH],
+        "truncated": len(rows) > QUEUE_LENGTH,
+        "more": more,
+        "take": take,
+        "why": why,
+    }
 
 
 @capability_required(Capability.LOG_COMPLAINT)
 def home(request):
     user, now = request.user, timezone.now()
-    sections = []
+    context = {"queues": [], "consultations": selectors.consultations_waiting_for(user)}
+    queues = context["queues"]
     if can(user, Capability.SEE_ALL_COMPLAINTS):
-        awaiting = visible_complaints(user).filter(
-            resolutions__status=ResolutionStatus.AWAITING_APPROVAL
-        )
-        sections.append(("Escalated to managers", selectors.complaints_escalated_to_managers(user)))
-        sections.append(("Resolutions waiting for your approval", awaiting))
-    if can(user, Capability.WORK_ESCALATED_TO_TEAM):
-        sections.append(
-            ("Escalated to the resolution team", selectors.complaints_escalated_to_team(user))
-        )
-    if can(user, Capability.WORK_INTAKE_QUEUE) or can(user, Capability.SEE_ALL_COMPLAINTS):
-        sections.append(("Intake queue (unassigned)", selectors.complaints_intake_queue(user)))
-    sections.append(("My complaints", selectors.complaints_assigned_to(user)))
-    sections = [
-        (
-            title,
-            _with_countdowns(
-                queryset.select_related("category", "assignee").order_by(
-                    "acknowledgment_due_at", "id"
-                )[:50],
+        queues.append(
+            _queue(
+                "Escalation queue",
+                selectors.complaints_escalation_queue(user),
                 now,
+                more="?escalated=manager",
+                why=True,
+            )
+        )
+        context["workload"] = selectors.team_workload(user, now)
+        context["dashboard"] = dashboard(now)
+    if can(user, Capability.WORK_ESCALATED_TO_TEAM):
+        queues.append(
+            _queue(
+                "Escalated to the resolution team",
+                selectors.complaints_escalated_to_team(user),
+                now,
+                more="?escalated=team",
+                take=True,
+            )
+        )
+    queues.append(
+        _queue("My complaints", selectors.complaints_assigned_to(user), now, more="?assignee=me")
+    )
+    if can(user, Capability.WORK_INTAKE_QUEUE):
+        queues.insert(
+            0,
+            _queue(
+                "Intake queue",
+                selectors.complaints_intake_queue(user),
+                now,
+                more="?assignee=none",
+                take=True,
             ),
         )
-        for title, queryset in sections
-    ]
-    consultations = Consultation.objects.filter(
-        consultee=user, answered_at__isnull=True
-    ).select_related("complaint")
-    return render(
-        request,
-        "complaints/home.html",
-        {"sections": sections, "consultations": consultations},
-    )
+    return render(request, "complaints/home.html", context)
+
+
+def _filtered(request):
+    form = forms.ComplaintFilterForm(request.GET or None)
+    filters = form.filters() if request.GET else forms.ListFilters()
+    return form, filters, selectors.complaints_filtered(request.user, filters)
 
 
 @capability_required(Capability.LOG_COMPLAINT)
 def complaint_list(request):
-    query = request.GET.get("q", "").strip()
-    stage = request.GET.get("stage", "")
-    sort = request.GET.get("sort", "deadline")
-    queryset = selectors.complaints_list(request.user, stage=stage, query=query, sort=sort)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    form, filters, queryset = _filtered(request)
+    page_number = _page_number(request)
+    start = (page_number - 1) * PAGE_SIZE
+    # One row more than the page tells whether there is a next page, without counting
+    # a million rows.
+    complaints = list(
+        queryset.select_related("category", "assignee")[start : start + PAGE_SIZE + 1]
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "complaints/list.html",
         {
-            "page": page,
-            "rows": _with_countdowns(page.object_list, timezone.now()),
-            "query": query,
-            "stage": stage,
-            "sort": sort,
-            "stages": STAGE_CHOICES,
+            "form": form,
+            "filters": filters,
+            "rows": _with_countdowns(complaints[:PAGE_SIZE], timezone.now()),
+            "page_number": page_number,
+            "has_next": len(complaints) > PAGE_SIZE,
+            "query_string": query.urlencode(),
+            "assignees": selectors.team_members(),
         },
     )
+
+
+def _page_number(request):
+    try:
+        return max(1, min(int(request.GET.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+CSV_COLUMNS = [
+    ("Reference", "reference"),
+    ("Stage", "stage"),
+    ("Received", "received_at"),
+    ("Customer", "customer_name"),
+    ("Email", "customer_email"),
+    ("Phone", "customer_phone"),
+    ("Channel", "channel"),
+    ("Category", "category__name"),
+    ("Product", "product__name"),
+    ("Assignee", "assignee__username"),
+    ("Escalation", "escalation_level"),
+    ("Acknowledgment due", "acknowledgment_due_at"),
+    ("Acknowledged", "acknowledged_at"),
+    ("Resolution target", "resolution_target_date"),
+    ("Description", "description"),
+]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@capability_required(Capability.LOG_COMPLAINT)
+def complaint_export(request):
+    _, _, queryset = _filtered(request)
+    writer = csv.writer(_Echo())
+    fields = [field for _, field in CSV_COLUMNS]
+
+    def rows():
+        yield writer.writerow([label for label, _ in CSV_COLUMNS])
+        for values in queryset.values_list(*fields).iterator(chunk_size=2000):
+            yield writer.writerow([spreadsheet_safe(value) for value in values])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="complaints-{stamp}.csv"'
+    return response
+
+
+def spreadsheet_safe(value):
+    """Cells a spreadsheet would run as a formula get a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    text = str(value)
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
 
 
 @capability_required(Capability.LOG_COMPLAINT)
@@ -378,23 +471,45 @@ def jobs_status(request):
     return render(request, "complaints/jobs.html", {"rows": rows})
 
 
+def _consultation_for(user, pk):
+    """A consultee may answer a question about a complaint they cannot otherwise see."""
+    consultation = get_object_or_404(Consultation.objects.select_related("complaint"), pk=pk)
+    if consultation.consultee_id != user.pk:
+        complaint_for(user, consultation.complaint_id)
+    return consultation
+
+
+def consultation_detail(request, pk):
+    consultation = _consultation_for(request.user, pk)
+    return render(
+        request,
+        "complaints/consultation.html",
+        {
+            "consultation": consultation,
+            "can_see_case": can_see(request.user, consultation.complaint),
+            "form": forms.ConsultationAnswerForm(),
+        },
+    )
+
+
 @require_POST
 def consultation_answer(request, pk):
-    consultation = get_object_or_404(Consultation, pk=pk)
-    complaint = consultation.complaint
-    if consultation.consultee_id != request.user.pk:
-        complaint = complaint_for(request.user, complaint.pk)
+    consultation = _consultation_for(request.user, pk)
     form = forms.ConsultationAnswerForm(request.POST)
-    return _run(
-        request,
-        complaint,
-        f"answer_{pk}",
-        form,
-        lambda d: services.consultation_answer(
-            consultation, actor=request.user, answer=d["answer"]
-        ),
-        "Answer recorded.",
-    )
+    if not form.is_valid():
+        messages.error(request, "Write an answer before sending it.")
+        return redirect("complaints:consultation", pk=pk)
+    try:
+        services.consultation_answer(
+            consultation, actor=request.user, answer=form.cleaned_data["answer"]
+        )
+    except Refused as error:
+        messages.error(request, error.message)
+        return redirect("complaints:consultation", pk=pk)
+    messages.success(request, "Answer recorded. Thank you.")
+    if can_see(request.user, consultation.complaint):
+        return redirect("complaints:detail", pk=consultation.complaint_id)
+    return redirect("home")
 
 
 def attachment_download(request, pk):

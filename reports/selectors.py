@@ -1,0 +1,88 @@
+"""Aggregates for the manager dashboard and, later, the trend reports.
+
+Every query here reads a bounded window through an index (open complaints, the last 30 days,
+the last 12 weeks), so the cost follows recent volume, not the size of the whole table.
+"""
+
+import statistics
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import Aggregate, Avg, Count, DurationField, F, FloatField, Q
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from complaints.models import Category, Complaint, Feedback
+from complaints.workflow import OPEN_STAGE_VALUES, STAGE_LABELS, Stage
+
+
+class Median(Aggregate):
+    """PostgreSQL's percentile_cont; other databases compute it in Python instead."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+
+def _median_duration(queryset, start_field, end_field):
+    delay = F(end_field) - F(start_field)
+    if connection.vendor == "postgresql":
+        return queryset.aggregate(value=Median(delay))["value"]
+    values = [end - start for start, end in queryset.values_list(start_field, end_field)]
+    return statistics.median(values) if values else None
+
+
+def dashboard(now=None):
+    now = now or timezone.now()
+    month_ago = now - timedelta(days=30)
+    open_complaints = Complaint.objects.filter(stage__in=OPEN_STAGE_VALUES)
+    by_stage = dict(
+        open_complaints.values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
+    )
+    recent = Complaint.objects.filter(received_at__gte=month_ago)
+    acknowledgment = recent.filter(
+        Q(acknowledged_at__isnull=False) | Q(acknowledgment_due_at__lt=now)
+    ).aggregate(
+        due=Count("id"),
+        on_time=Count("id", filter=Q(acknowledged_at__lte=F("acknowledgment_due_at"))),
+    )
+    resolved_recently = Complaint.objects.filter(resolved_at__gte=month_ago)
+    weeks = list(
+        Complaint.objects.filter(received_at__gte=now - timedelta(weeks=12))
+        .annotate(week=TruncWeek("received_at"))
+        .values("week")
+        .annotate(n=Count("id"))
+        .order_by("week")
+    )
+    categories = dict(Category.objects.values_list("pk", "name"))
+    by_category = [
+        (categories.get(row["category"], "—"), row["category"], row["n"])
+        for row in recent.values("category").annotate(n=Count("id")).order_by("-n")[:10]
+    ]
+    satisfaction = Feedback.objects.filter(submitted_at__gte=month_ago).aggregate(
+        average=Avg("score", output_field=FloatField()),
+        answers=Count("id"),
+        resolved=Count("id", filter=Q(resolved=True)),
+    )
+    return {
+        "open_by_stage": [
+            (stage.value, STAGE_LABELS[stage], by_stage.get(stage.value, 0))
+            for stage in Stage
+            if stage.value in OPEN_STAGE_VALUES
+        ],
+        "open_total": sum(by_stage.values()),
+        "acknowledged_due": acknowledgment["due"],
+        "acknowledged_on_time": acknowledgment["on_time"],
+        "acknowledged_on_time_rate": (
+            acknowledgment["on_time"] / acknowledgment["due"] if acknowledgment["due"] else None
+        ),
+        "median_to_acknowledge": _median_duration(
+            recent.filter(acknowledged_at__isnull=False), "received_at", "acknowledged_at"
+        ),
+        "median_to_resolve": _median_duration(resolved_recently, "received_at", "resolved_at"),
+        "resolved_count": resolved_recently.count(),
+        "weekly_volume": [(row["week"].date().isoformat(), row["n"]) for row in weeks],
+        "by_category": by_category,
+        "satisfaction": satisfaction,
+        "window_start": timezone.localdate(month_ago),
+    }
