@@ -97,6 +97,8 @@ def enforce_acknowledgment_deadline(now=None):
                 break
             for complaint in batch:
                 complaint.acknowledgment_breached_at = now
+                # Past the deadline a warning is moot; the breach notice says it all.
+                complaint.acknowledgment_warned_at = complaint.acknowledgment_warned_at or now
                 if complaint.escalation_level != EscalationLevel.MANAGER:
                     complaint.escalation_level = EscalationLevel.MANAGER
                     complaint.escalation_reason = ACK_BREACH_REASON
@@ -106,6 +108,7 @@ def enforce_acknowledgment_deadline(now=None):
                 batch,
                 [
                     "acknowledgment_breached_at",
+                    "acknowledgment_warned_at",
                     "escalation_level",
                     "escalation_reason",
                     "escalated_at",
@@ -129,6 +132,7 @@ def enforce_acknowledgment_deadline(now=None):
                     stage=Stage.RECEIVED,
                     acknowledgment_warned_at__isnull=True,
                     received_at__lte=now - warn_after,
+                    acknowledgment_due_at__gt=now,
                 )
             )
             if not batch:
@@ -217,7 +221,7 @@ def send_follow_ups(now=None):
         )
         for complaint in batch:
             complaint.feedback_requested_at = now
-            if complaint.customer_email:
+            if complaint.customer_email and not _has_feedback_this_round(complaint):
                 emails.queue_feedback_request(complaint)
         _save_marks(batch, ["feedback_requested_at"], "Feedback requested")
         summary["requests"] = len(batch)
@@ -258,22 +262,26 @@ def _close_follow_up(pk, now):
         complaint = Complaint.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
         if complaint is None or complaint.stage != Stage.FOLLOW_UP:
             return False
-        if not _has_feedback_this_round(complaint):
-            complaint.feedback_waived_reason = "No answer to the feedback request and its reminder"
-            complaint._change_reason = "Follow-up closed without feedback"
-            complaint.save(update_fields=["feedback_waived_reason", "updated_at"])
         try:
-            services._move(
-                complaint,
-                Stage.DOCUMENTED,
-                actor=None,
-                at=now,
-                note="Follow-up ended by itself: "
-                + (complaint.feedback_waived_reason or "feedback received"),
-            )
+            # A savepoint: if the record is incomplete, nothing of this attempt remains.
+            with transaction.atomic():
+                if not _has_feedback_this_round(complaint):
+                    complaint.feedback_waived_reason = (
+                        "No answer to the feedback request and its reminder"
+                    )
+                    complaint._change_reason = "Follow-up closed without feedback"
+                    complaint.save(update_fields=["feedback_waived_reason", "updated_at"])
+                services._move(
+                    complaint,
+                    Stage.DOCUMENTED,
+                    actor=None,
+                    at=now,
+                    note="Follow-up ended by itself: "
+                    + (complaint.feedback_waived_reason or "feedback received"),
+                )
         except Refused as refusal:
-            # The record is incomplete (say, no root cause): it stays in follow-up, marked,
-            # and shows in the team's queue until someone completes it.
+            # The record is incomplete (say, no root cause): it stays in follow-up, in the
+            # team's queue, until someone completes it.
             log.info("Complaint %s stays in follow-up: %s", pk, refusal.message)
             return False
     return True

@@ -137,6 +137,11 @@ class Complaint(models.Model):
     customer_phone = models.CharField(max_length=40, blank=True)
     # Digits only, kept by save(), so "07700 900123" finds "+44 7700 900 123" by its tail.
     customer_phone_digits = models.CharField(max_length=40, blank=True, editable=False)
+    customer_region = models.CharField("customer's state or region", max_length=60, blank=True)
+    customer_postcode = models.CharField(max_length=12, blank=True)
+    business_unit = models.CharField(
+        max_length=200, blank=True, help_text="The company or unit complained about."
+    )
     date_of_complaint = models.DateField()
     description = models.TextField("description of complaint")
     interaction_details = models.TextField("details of interaction", blank=True)
@@ -506,10 +511,6 @@ class Resolution(models.Model):
                 name="resolution_amount_has_currency",
             ),
             models.CheckConstraint(
-                condition=~Q(type__in=MONEY_RESOLUTION_TYPES) | Q(amount__isnull=False),
-                name="resolution_money_type_has_amount",
-            ),
-            models.CheckConstraint(
                 condition=~Q(status=ResolutionStatus.IMPLEMENTED)
                 | (Q(implemented_at__isnull=False) & Q(implemented_by__isnull=False)),
                 name="resolution_implemented_has_who_when",
@@ -550,7 +551,8 @@ class Resolution(models.Model):
 
 class Feedback(models.Model):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="feedback")
-    score = models.PositiveSmallIntegerField()
+    # Null when the customer only said whether it was resolved (as imported records do).
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
     resolved = models.BooleanField()
     comment = models.TextField(blank=True)
     submitted_at = models.DateTimeField(db_index=True)
@@ -564,7 +566,8 @@ class Feedback(models.Model):
         ordering = ["submitted_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(score__gte=1) & Q(score__lte=5), name="feedback_score_1_to_5"
+                condition=Q(score__isnull=True) | (Q(score__gte=1) & Q(score__lte=5)),
+                name="feedback_score_1_to_5",
             )
         ]
 

@@ -81,9 +81,9 @@ def _email(message):
     return email
 
 
-def deliver(message_id):
+def deliver(message_id, now=None):
     """Send one message if it is still to be sent. Returns True when this call sent it."""
-    now = timezone.now()
+    now = now or timezone.now()
     if not _claim(message_id, now):
         return False
     message = OutboundMessage.objects.select_related("complaint").get(pk=message_id)
@@ -95,10 +95,12 @@ def deliver(message_id):
     except Exception as error:  # noqa: BLE001  (any failure means: try again later)
         OutboundMessage.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
             status=MessageStatus.PENDING,
-            next_attempt_at=timezone.now() + backoff(message.attempts),
+            next_attempt_at=now + backoff(message.attempts),
             last_error=safe_error(error),
         )
-        log.warning("Message %s not sent (attempt %s): %s", message_id, message.attempts, error)
+        log.warning(
+            "Message %s not sent (attempt %s): %s", message_id, message.attempts, safe_error(error)
+        )
         return False
     with transaction.atomic():
         sent_at = timezone.now()
@@ -145,7 +147,7 @@ def relay(now=None):
     sent = 0
     ids = due_message_ids(now)
     for message_id in ids:
-        sent += deliver(message_id)
+        sent += deliver(message_id, now)
     return sent, len(ids) - sent
 
 

@@ -31,6 +31,7 @@ LIST_SORTS = {
     "reference": ("reference",),
     "customer": ("customer_name", "id"),
 }
+PHONE_CHARACTERS = "0123456789 +()-./"
 REFERENCE_PATTERN = re.compile(r"^CMP-\d{4}-\d{6}$", re.IGNORECASE)
 # Must match the expression of the index in migrations/0002_search_index.py exactly.
 DOCUMENT_SQL = (
@@ -49,7 +50,7 @@ def complaints_search(queryset, text):
     if "@" in text:
         return queryset.filter(customer_email__iexact=text)
     digits = phone_digits(text)
-    if len(digits) >= 6 and len(digits) >= len(text.replace(" ", "")) - 3:
+    if len(digits) >= 6 and not text.strip(PHONE_CHARACTERS):
         return queryset.filter(customer_phone_digits=digits)
     if connection.vendor == "postgresql":
         return queryset.extra(  # noqa: S610  (a parameterised clause the ORM cannot express)
@@ -257,7 +258,13 @@ def complaint_timeline(complaint):
             )
     for note in complaint.notes.all():
         entries.append(
-            TimelineEntry(note.created_at, "note", "Note", who(note.author_id), note.text)
+            TimelineEntry(
+                note.created_at,
+                "customer" if note.from_customer else "note",
+                "Information from the customer" if note.from_customer else "Note",
+                "Customer" if note.from_customer else who(note.author_id),
+                note.text,
+            )
         )
     for consultation in complaint.consultations.all():
         entries.append(

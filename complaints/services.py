@@ -109,6 +109,15 @@ def _next_reference(year):
     return f"CMP-{year}-{counter.last_number:06d}"
 
 
+def references_reserve(year, count):
+    """Take `count` consecutive references for `year` at once (bulk imports)."""
+    counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
+    first = counter.last_number + 1
+    counter.last_number += count
+    counter.save(update_fields=["last_number"])
+    return (f"CMP-{year}-{number:06d}" for number in range(first, first + count))
+
+
 def case_facts(complaint):
     resolutions = list(complaint.resolutions.all())
     live = [r for r in resolutions if r.status in LIVE_RESOLUTION]
@@ -150,6 +159,11 @@ def _move(complaint, target, *, actor, note="", at=None, role=None, reopen=False
     if target == Stage.REVIEWED:
         complaint.closed_at = at
         fields.append("closed_at")
+    if target == Stage.FOLLOW_UP:
+        # Each follow-up round asks for feedback afresh, also after a reopening.
+        complaint.feedback_requested_at = complaint.feedback_reminded_at = None
+        complaint.feedback_waived_reason = ""
+        fields += ["feedback_requested_at", "feedback_reminded_at", "feedback_waived_reason"]
     # Reports count reopenings: the customer sent the case back, not a manager's rework.
     if reopen or (target == Stage.INVESTIGATING and source == Stage.FOLLOW_UP):
         complaint.reopen_count += 1

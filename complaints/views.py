@@ -282,7 +282,7 @@ def _detail_context(request, complaint, bound=None):
         "consultations": complaint.consultations.select_related("consultee"),
         "open_consultations": [
             c
-            for c in complaint.consultations.all()
+            for c in complaint.consultations.select_related("consultee")
             if c.answered_at is None
             and (
                 c.consultee_id == request.user.pk

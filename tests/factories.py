@@ -39,6 +39,8 @@ def complaint_data(**overrides):
 
 def complaint(actor, *, hours_ago=0, **overrides):
     received_at = timezone.now() - timedelta(hours=hours_ago) if hours_ago else None
+    if received_at:
+        overrides.setdefault("date_of_complaint", timezone.localdate(received_at))
     return services.complaint_create(
         actor=actor, data=complaint_data(**overrides), received_at=received_at
     )

@@ -1,0 +1,635 @@
+"""The periodic jobs, driven by passing `now=` (time travel) rather than by waiting.
+
+Each job must act once per complaint and per deadline, however often it runs, and leave a
+trace: the mark on the complaint, a history row with the reason, and the outbox rows.
+"""
+
+import re
+import threading
+from collections import Counter
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts.roles import Role
+from complaints import jobs, services, tasks
+from complaints.models import (
+    Complaint,
+    JobRun,
+    MessageKind,
+    OutboundMessage,
+    StageChange,
+)
+from complaints.workflow import Stage
+from tests import factories
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+H = timedelta(hours=1)
+DAY = timedelta(days=1)
+WARNED_REASON = "Acknowledgment due soon: warned"
+BREACHED_REASON = "Acknowledgment deadline missed: escalated to managers"
+TARGET_REASON = "Resolution target missed: escalated to managers"
+REFERENCE = re.compile(r"CMP-\d{4}-\d{6}")
+NOTHING_ACK = {"warned": 0, "breached": 0, "notifications": 0}
+NOTHING_TARGET = {"overdue": 0, "delay_notices": 0, "notifications": 0}
+NOTHING_FOLLOW_UP = {"requests": 0, "reminders": 0, "closed": 0, "left_open": 0}
+
+
+def with_email(user, address=None):
+    user.email = address or f"{user.username}@staff.example.com"
+    user.save(update_fields=["email"])
+    return user
+
+
+@pytest.fixture
+def team(django_user_model, csr, csr2, resolver, manager, administrator):
+    """Colleagues with and without email addresses, active and not."""
+    with_email(csr)
+    with_email(csr2)
+    with_email(resolver)
+    with_email(manager)
+    with_email(administrator)
+    make_user(django_user_model, "mutecsr", Role.CSR)  # no email: cannot be told
+    make_user(
+        django_user_model, "gonecsr", Role.CSR, email="gone@staff.example.com", is_active=False
+    )
+    make_user(django_user_model, "mutemanager", Role.MANAGER)
+    return {
+        "csr": csr,
+        "csr2": csr2,
+        "resolver": resolver,
+        "manager": manager,
+        "administrator": administrator,
+    }
+
+
+def staff_messages(**filters):
+    return OutboundMessage.objects.filter(kind=MessageKind.STAFF_NOTIFICATION, **filters)
+
+
+def received_ago(actor, hours_ago, **overrides):
+    """factories.complaint, with the date of complaint on the (backdated) day received."""
+    received_day = timezone.localdate(timezone.now() - timedelta(hours=hours_ago))
+    overrides.setdefault("date_of_complaint", received_day)
+    return factories.complaint(actor, hours_ago=hours_ago, **overrides)
+
+
+def assigned_complaint(csr, hours_ago=30, **overrides):
+    complaint = received_ago(csr, hours_ago, **overrides)
+    services.complaint_assign(complaint, actor=csr, assignee=csr)
+    complaint.refresh_from_db()
+    return complaint
+
+
+def reload(complaint):
+    return Complaint.objects.get(pk=complaint.pk)
+
+
+# Acknowledgment deadline ----------------------------------------------------------------
+
+
+def test_nothing_happens_before_the_warning_point(team):
+    complaint = assigned_complaint(team["csr"])
+    t0 = complaint.received_at
+
+    assert jobs.enforce_acknowledgment_deadline(now=t0 + 17 * H) == NOTHING_ACK
+    assert jobs.enforce_acknowledgment_deadline(now=t0 + 18 * H - timedelta(seconds=1)) == (
+        NOTHING_ACK
+    )
+
+    complaint = reload(complaint)
+    assert complaint.acknowledgment_warned_at is None
+    assert complaint.acknowledgment_breached_at is None
+    assert complaint.escalation_level == ""
+    assert not staff_messages().exists()
+
+
+def test_at_18_hours_the_assignee_is_warned_once(team):
+    complaint = assigned_complaint(team["csr"])
+    t0 = complaint.received_at
+
+    summary = jobs.enforce_acknowledgment_deadline(now=t0 + 18 * H)
+
+    assert summary == {"warned": 1, "breached": 0, "notifications": 1}
+    complaint = reload(complaint)
+    assert complaint.acknowledgment_warned_at == t0 + 18 * H
+    assert complaint.acknowledgment_breached_at is None
+    assert complaint.escalation_level == ""
+    [message] = staff_messages()
+    assert message.recipient == "csr@staff.example.com"
+    assert message.to_customer is False
+    assert message.complaint == complaint
+    assert "to acknowledge soon" in message.subject
+    assert complaint.reference in message.body_text
+    assert complaint.history.filter(history_change_reason=WARNED_REASON).count() == 1
+
+    # Again, at the same moment and later (still before the deadline): nobody is told twice.
+    assert jobs.enforce_acknowledgment_deadline(now=t0 + 18 * H) == NOTHING_ACK
+    assert jobs.enforce_acknowledgment_deadline(now=t0 + 23 * H) == NOTHING_ACK
+    assert staff_messages().count() == 1
+    assert reload(complaint).acknowledgment_warned_at == t0 + 18 * H
+    assert complaint.history.filter(history_change_reason=WARNED_REASON).count() == 1
+
+
+def test_an_unassigned_complaint_warns_every_active_csr_with_an_email(team):
+    complaint = received_ago(team["csr"], 30)
+    t0 = complaint.received_at
+
+    summary = jobs.enforce_acknowledgment_deadline(now=t0 + 19 * H)
+
+    assert summary == {"warned": 1, "breached": 0, "notifications": 2}
+    recipients = sorted(staff_messages().values_list("recipient", flat=True))
+    # Not the resolver, not the manager, not the CSR without an email, not the inactive CSR.
+    assert recipients == ["csr2@staff.example.com", "csr@staff.example.com"]
+    for message in staff_messages():
+        assert complaint.reference in message.body_text
+
+    assert jobs.enforce_acknowledgment_deadline(now=t0 + 19 * H) == NOTHING_ACK
+    assert jobs.enforce_acknowledgment_deadline(now=t0 + 20 * H) == NOTHING_ACK
+    assert staff_messages().count() == 2
+
+
+def test_an_assignee_without_email_falls_back_to_the_csr_team(team, django_user_model):
+    mute = django_user_model.objects.get(username="mutecsr")
+    complaint = received_ago(mute, 30)
+    services.complaint_assign(complaint, actor=mute, assignee=mute)
+
+    summary = jobs.enforce_acknowledgment_deadline(now=complaint.received_at + 18 * H)
+
+    assert summary == {"warned": 1, "breached": 0, "notifications": 2}
+    assert sorted(staff_messages().values_list("recipient", flat=True)) == [
+        "csr2@staff.example.com",
+        "csr@staff.example.com",
+    ]
+
+
+def test_at_24_hours_the_complaint_is_breached_escalated_and_managers_told_once(team):
+    complaint = assigned_complaint(team["csr"])
+    t0 = complaint.received_at
+    jobs.enforce_acknowledgment_deadline(now=t0 + 18 * H)  # the warning, as in real life
+    warned = staff_messages().count()
+
+    assert jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H - timedelta(seconds=1)) == (
+        NOTHING_ACK
+    )
+    summary = jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H)
+
+    # Two managers with an email: the manager and the superuser; not the one without.
+    assert summary == {"warned": 0, "breached": 1, "notifications": 2}
+    complaint = reload(complaint)
+    assert complaint.stage == Stage.RECEIVED
+    assert complaint.acknowledgment_breached_at == t0 + 24 * H
+    assert complaint.escalation_level == "manager"
+    assert complaint.escalation_reason == "acknowledgment deadline missed"
+    assert complaint.escalated_at == t0 + 24 * H
+    assert complaint.escalated_by is None
+    assert complaint.history.filter(history_change_reason=BREACHED_REASON).count() == 1
+
+    breach_messages = staff_messages(subject__icontains="acknowledgment deadline")
+    assert sorted(breach_messages.values_list("recipient", flat=True)) == [
+        "admin@staff.example.com",
+        "manager@staff.example.com",
+    ]
+    for message in breach_messages:
+        assert message.to_customer is False
+        assert REFERENCE.findall(message.body_text) == [complaint.reference]
+    assert staff_messages().count() == warned + 2
+
+    # Again, at the same moment and much later: nothing more.
+    assert jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H) == NOTHING_ACK
+    assert jobs.enforce_acknowledgment_deadline(now=t0 + 29 * H) == NOTHING_ACK
+    assert staff_messages().count() == warned + 2
+    complaint = reload(complaint)
+    assert complaint.acknowledgment_breached_at == t0 + 24 * H
+    assert complaint.history.filter(history_change_reason=BREACHED_REASON).count() == 1
+
+
+def test_a_breach_keeps_an_earlier_escalation_to_managers_as_it_was(team):
+    complaint = assigned_complaint(team["csr"])
+    t0 = complaint.received_at
+    services.complaint_escalate(
+        complaint, actor=team["manager"], level="manager", reason="VIP customer", at=t0 + H
+    )
+
+    summary = jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H)
+
+    assert summary["breached"] == 1
+    complaint = reload(complaint)
+    assert complaint.acknowledgment_breached_at == t0 + 24 * H
+    assert complaint.escalation_reason == "VIP customer"
+    assert complaint.escalated_at == t0 + H
+    assert complaint.escalated_by == team["manager"]
+
+
+def test_a_complaint_acknowledged_in_time_is_never_breached(team):
+    complaint = assigned_complaint(team["csr"])
+    t0 = complaint.received_at
+    jobs.enforce_acknowledgment_deadline(now=t0 + 18 * H)
+    services.complaint_acknowledge(complaint, actor=team["csr"], method="phone", at=t0 + 20 * H)
+
+    assert jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H) == NOTHING_ACK
+    assert jobs.enforce_acknowledgment_deadline(now=t0 + 29 * H) == NOTHING_ACK
+
+    complaint = reload(complaint)
+    assert complaint.stage == Stage.ACKNOWLEDGED
+    assert complaint.acknowledgment_breached_at is None
+    assert complaint.escalation_level == ""
+    assert complaint.acknowledged_late_by is None
+    assert not staff_messages(subject__icontains="acknowledgment deadline").exists()
+
+
+def test_a_complaint_acknowledged_late_keeps_its_breach_on_record(team):
+    complaint = assigned_complaint(team["csr"])
+    t0 = complaint.received_at
+    jobs.enforce_acknowledgment_deadline(now=t0 + 18 * H)
+    jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H)
+
+    services.complaint_acknowledge(
+        complaint, actor=team["csr"], method="phone", at=t0 + 27 * H + timedelta(minutes=30)
+    )
+
+    complaint = reload(complaint)
+    assert complaint.stage == Stage.ACKNOWLEDGED
+    assert complaint.acknowledgment_breached_at == t0 + 24 * H
+    assert complaint.escalation_level == "manager"
+    assert complaint.acknowledged_late_by == timedelta(hours=3, minutes=30)
+    assert jobs.enforce_acknowledgment_deadline(now=t0 + 29 * H) == NOTHING_ACK
+
+
+def test_a_complaint_first_swept_after_its_deadline_is_breached_not_warned(team):
+    complaint = assigned_complaint(team["csr"], hours_ago=25)
+
+    summary = jobs.enforce_acknowledgment_deadline(now=complaint.received_at + 25 * H)
+
+    assert summary == {"warned": 0, "breached": 1, "notifications": 2}
+    assert not staff_messages(recipient="csr@staff.example.com").exists()
+
+
+# Resolution target ----------------------------------------------------------------------
+
+
+def the_day_after(day):
+    return timezone.make_aware(datetime.combine(day + DAY, time(9, 0)))
+
+
+def test_a_missed_resolution_target_escalates_once_with_one_delay_notice(team):
+    people = {"csr": team["csr"], "resolver": team["resolver"], "manager": team["manager"]}
+    late = factories.complaint_at_stage("investigating", **people)
+    proposed = factories.complaint_at_stage("resolved", **people)
+    assert late.resolution_target_date == proposed.resolution_target_date
+    target = late.resolution_target_date
+
+    # On the target day itself the target is not missed yet.
+    on_the_day = timezone.make_aware(datetime.combine(target, time(23, 0)))
+    assert jobs.enforce_resolution_targets(now=on_the_day) == NOTHING_TARGET
+
+    now = the_day_after(target)
+    summary = jobs.enforce_resolution_targets(now=now)
+
+    assert summary == {"overdue": 1, "delay_notices": 1, "notifications": 2}
+    late = reload(late)
+    assert late.resolution_overdue_at == now
+    assert late.escalation_level == "manager"
+    assert late.escalation_reason == "resolution target missed"
+    assert late.escalated_at == now
+    assert late.history.filter(history_change_reason=TARGET_REASON).count() == 1
+    [notice] = OutboundMessage.objects.filter(kind=MessageKind.DELAY_NOTICE)
+    assert notice.complaint == late
+    assert notice.to_customer is True
+    assert notice.recipient == "priya@example.com"
+    managers_told = staff_messages(subject__icontains="resolution target")
+    assert sorted(managers_told.values_list("recipient", flat=True)) == [
+        "admin@staff.example.com",
+        "manager@staff.example.com",
+    ]
+
+    # A complaint whose resolution is proposed is waiting on the customer, not on us.
+    proposed = reload(proposed)
+    assert proposed.stage == Stage.RESOLVED
+    assert proposed.resolution_overdue_at is None
+    assert proposed.escalation_level == ""
+
+    assert jobs.enforce_resolution_targets(now=now) == NOTHING_TARGET
+    assert jobs.enforce_resolution_targets(now=now + 5 * DAY) == NOTHING_TARGET
+    assert OutboundMessage.objects.filter(kind=MessageKind.DELAY_NOTICE).count() == 1
+    assert managers_told.count() == 2
+    assert reload(late).history.filter(history_change_reason=TARGET_REASON).count() == 1
+
+
+def test_a_missed_target_without_customer_email_escalates_without_a_notice(team):
+    late = factories.complaint_at_stage(
+        "investigating",
+        csr=team["csr"],
+        resolver=team["resolver"],
+        manager=team["manager"],
+        customer_email="",
+        customer_phone="07700 900123",
+    )
+
+    summary = jobs.enforce_resolution_targets(now=the_day_after(late.resolution_target_date))
+
+    assert summary == {"overdue": 1, "delay_notices": 0, "notifications": 2}
+    assert reload(late).escalation_level == "manager"
+    assert not OutboundMessage.objects.filter(kind=MessageKind.DELAY_NOTICE).exists()
+
+
+# Follow-up ------------------------------------------------------------------------------
+
+
+def in_follow_up(team, *, root_cause=True):
+    complaint = factories.complaint_at_stage(
+        "follow_up", csr=team["csr"], resolver=team["resolver"], manager=team["manager"]
+    )
+    if root_cause:
+        services.complaint_update(
+            complaint, actor=team["csr"], changes={"root_cause": factories.root_cause()}
+        )
+    return reload(complaint)
+
+
+def customer_messages(complaint, kind):
+    return OutboundMessage.objects.filter(complaint=complaint, kind=kind, to_customer=True)
+
+
+def test_follow_up_requests_reminds_then_closes_by_itself(team):
+    complaint = in_follow_up(team)
+    start = complaint.follow_up_started_at
+
+    assert jobs.send_follow_ups(now=start + 3 * DAY - H) == NOTHING_FOLLOW_UP
+
+    requested = start + 3 * DAY
+    assert jobs.send_follow_ups(now=requested) == {**NOTHING_FOLLOW_UP, "requests": 1}
+    assert reload(complaint).feedback_requested_at == requested
+    [request] = customer_messages(complaint, MessageKind.FEEDBACK_REQUEST)
+    assert request.recipient == "priya@example.com"
+    assert jobs.send_follow_ups(now=requested) == NOTHING_FOLLOW_UP
+    assert jobs.send_follow_ups(now=requested + 5 * DAY - H) == NOTHING_FOLLOW_UP
+
+    reminded = requested + 5 * DAY
+    assert jobs.send_follow_ups(now=reminded) == {**NOTHING_FOLLOW_UP, "reminders": 1}
+    assert reload(complaint).feedback_reminded_at == reminded
+    assert customer_messages(complaint, MessageKind.FEEDBACK_REMINDER).count() == 1
+    assert jobs.send_follow_ups(now=reminded) == NOTHING_FOLLOW_UP
+    assert jobs.send_follow_ups(now=reminded + 7 * DAY - H) == NOTHING_FOLLOW_UP
+    assert reload(complaint).stage == Stage.FOLLOW_UP
+
+    closed = reminded + 7 * DAY
+    assert jobs.send_follow_ups(now=closed) == {**NOTHING_FOLLOW_UP, "closed": 1}
+
+    complaint = reload(complaint)
+    assert complaint.stage == Stage.DOCUMENTED
+    assert complaint.documented_at == closed
+    assert complaint.feedback_waived_reason == (
+        "No answer to the feedback request and its reminder"
+    )
+    [move] = StageChange.objects.filter(complaint=complaint, to_stage=Stage.DOCUMENTED)
+    assert move.from_stage == Stage.FOLLOW_UP
+    assert move.actor is None
+    assert move.at == closed
+    assert move.note == (
+        "Follow-up ended by itself: No answer to the feedback request and its reminder"
+    )
+    assert jobs.send_follow_ups(now=closed + DAY) == NOTHING_FOLLOW_UP
+    assert customer_messages(complaint, MessageKind.FEEDBACK_REQUEST).count() == 1
+    assert customer_messages(complaint, MessageKind.FEEDBACK_REMINDER).count() == 1
+    assert StageChange.objects.filter(complaint=complaint, to_stage=Stage.DOCUMENTED).count() == 1
+
+
+def test_a_customer_who_answered_gets_no_reminder(team):
+    complaint = in_follow_up(team)
+    start = complaint.follow_up_started_at
+    requested = start + 3 * DAY
+    jobs.send_follow_ups(now=requested)
+    services.feedback_record(complaint, actor=None, score=5, resolved=True, comment="Thanks")
+
+    reminded = requested + 5 * DAY
+    # Passing the reminder point marks it, but nothing is sent.
+    assert jobs.send_follow_ups(now=reminded) == NOTHING_FOLLOW_UP
+    assert reload(complaint).feedback_reminded_at == reminded
+    assert not customer_messages(complaint, MessageKind.FEEDBACK_REMINDER).exists()
+
+    assert jobs.send_follow_ups(now=reminded + 7 * DAY) == {**NOTHING_FOLLOW_UP, "closed": 1}
+    complaint = reload(complaint)
+    assert complaint.stage == Stage.DOCUMENTED
+    assert complaint.feedback_waived_reason == ""
+    [move] = StageChange.objects.filter(complaint=complaint, to_stage=Stage.DOCUMENTED)
+    assert move.actor is None
+    assert move.note == "Follow-up ended by itself: feedback received"
+
+
+def test_a_complaint_without_root_cause_stays_in_follow_up(team):
+    complaint = in_follow_up(team, root_cause=False)
+    start = complaint.follow_up_started_at
+    requested = start + 3 * DAY
+    reminded = requested + 5 * DAY
+    due = reminded + 7 * DAY
+    jobs.send_follow_ups(now=requested)
+    jobs.send_follow_ups(now=reminded)
+
+    assert jobs.send_follow_ups(now=due) == {**NOTHING_FOLLOW_UP, "left_open": 1}
+    complaint = reload(complaint)
+    assert complaint.stage == Stage.FOLLOW_UP
+    assert not StageChange.objects.filter(complaint=complaint, to_stage=Stage.DOCUMENTED).exists()
+    # Still counted on every run until someone completes the record.
+    assert jobs.send_follow_ups(now=due + H) == {**NOTHING_FOLLOW_UP, "left_open": 1}
+
+    services.complaint_update(
+        complaint, actor=team["csr"], changes={"root_cause": factories.root_cause()}
+    )
+    assert jobs.send_follow_ups(now=due + 2 * H) == {**NOTHING_FOLLOW_UP, "closed": 1}
+    assert reload(complaint).stage == Stage.DOCUMENTED
+
+
+def test_a_complaint_left_open_gets_no_new_history_on_every_run(team):
+    complaint = in_follow_up(team, root_cause=False)
+    requested = complaint.follow_up_started_at + 3 * DAY
+    due = requested + 12 * DAY
+    jobs.send_follow_ups(now=requested)
+    jobs.send_follow_ups(now=requested + 5 * DAY)
+    jobs.send_follow_ups(now=due)
+    rows = complaint.history.count()
+
+    for hour in range(1, 4):
+        assert jobs.send_follow_ups(now=due + hour * H) == {**NOTHING_FOLLOW_UP, "left_open": 1}
+
+    assert complaint.history.count() == rows
+
+
+def test_a_customer_who_answered_before_the_request_is_not_asked(team):
+    complaint = in_follow_up(team)
+    services.feedback_record(complaint, actor=team["csr"], score=5, resolved=True)
+
+    summary = jobs.send_follow_ups(now=complaint.follow_up_started_at + 3 * DAY)
+
+    assert not customer_messages(complaint, MessageKind.FEEDBACK_REQUEST).exists()
+    assert summary["requests"] == 1  # the point has passed: marked, nothing sent
+    assert reload(complaint).feedback_requested_at is not None
+
+
+def test_a_reopened_complaint_is_asked_again_in_its_new_follow_up_round(team):
+    csr = team["csr"]
+    complaint = in_follow_up(team)
+    # The first round happened weeks ago: request, reminder, then the customer answered.
+    now = timezone.now()
+    Complaint.objects.filter(pk=complaint.pk).update(follow_up_started_at=now - 20 * DAY)
+    jobs.send_follow_ups(now=now - 17 * DAY)
+    jobs.send_follow_ups(now=now - 12 * DAY)
+    services.feedback_record(reload(complaint), actor=None, score=1, resolved=False)
+    complaint = reload(complaint)
+    assert complaint.stage == Stage.INVESTIGATING
+    services.resolution_propose(complaint, actor=csr, type="apology", description="Sorry again.")
+    services.resolution_record_customer_response(complaint, actor=csr, accepted=True)
+    services.resolution_implement(complaint, actor=csr, notes="Fixed it properly this time.")
+    second_round = reload(complaint).follow_up_started_at
+
+    assert jobs.send_follow_ups(now=second_round + H) == NOTHING_FOLLOW_UP
+    assert reload(complaint).stage == Stage.FOLLOW_UP
+    assert jobs.send_follow_ups(now=second_round + 3 * DAY) == {
+        **NOTHING_FOLLOW_UP,
+        "requests": 1,
+    }
+    assert customer_messages(complaint, MessageKind.FEEDBACK_REQUEST).count() == 2
+
+
+def test_follow_up_summary_counts_several_complaints_at_once(team):
+    first = in_follow_up(team)
+    second = in_follow_up(team)
+    no_email = factories.complaint_at_stage(
+        "follow_up",
+        csr=team["csr"],
+        resolver=team["resolver"],
+        manager=team["manager"],
+        customer_email="",
+        customer_phone="07700 900123",
+    )
+    start = max(c.follow_up_started_at for c in (first, second, no_email))
+
+    # The request point passes for all three; only two have an address to write to.
+    assert jobs.send_follow_ups(now=start + 3 * DAY)["requests"] == 3
+    assert OutboundMessage.objects.filter(kind=MessageKind.FEEDBACK_REQUEST).count() == 2
+    summary = jobs.send_follow_ups(now=start + 8 * DAY)
+    assert summary == {**NOTHING_FOLLOW_UP, "reminders": 2}
+    assert OutboundMessage.objects.filter(kind=MessageKind.FEEDBACK_REMINDER).count() == 2
+    # The one without an email address has no root cause either.
+    assert jobs.send_follow_ups(now=start + 15 * DAY) == {
+        **NOTHING_FOLLOW_UP,
+        "closed": 2,
+        "left_open": 1,
+    }
+
+
+# The run record -------------------------------------------------------------------------
+
+
+def test_run_records_a_job_run_with_duration_and_summary(team):
+    complaint = assigned_complaint(team["csr"], hours_ago=25)
+
+    summary = jobs.run("enforce_acknowledgment_deadline")
+
+    assert summary["breached"] == 1
+    [record] = JobRun.objects.all()
+    assert record.name == "enforce_acknowledgment_deadline"
+    assert record.summary == summary
+    assert record.error == ""
+    assert record.finished_at is not None
+    assert record.finished_at >= record.started_at
+    assert record.duration_ms is not None
+    assert record.duration_ms >= 0
+    assert reload(complaint).acknowledgment_breached_at is not None
+
+
+def test_run_records_the_error_of_a_failing_job(monkeypatch):
+    def broken(now=None):
+        raise ValueError("boom\nsecond line")
+
+    monkeypatch.setitem(jobs.JOBS, "enforce_acknowledgment_deadline", broken)
+
+    with pytest.raises(ValueError, match="boom"):
+        jobs.run("enforce_acknowledgment_deadline")
+
+    [record] = JobRun.objects.all()
+    assert record.error == "ValueError: boom"
+    assert record.finished_at is not None
+    assert record.duration_ms is not None
+    assert record.summary == {}
+
+
+def test_run_forgets_records_older_than_a_month():
+    old = JobRun.objects.create(
+        name="relay_outbox", started_at=timezone.now() - 31 * DAY, summary={"sent": 0}
+    )
+    recent = JobRun.objects.create(name="relay_outbox", started_at=timezone.now() - 29 * DAY)
+
+    jobs.run("relay_outbox")
+
+    assert not JobRun.objects.filter(pk=old.pk).exists()
+    assert JobRun.objects.filter(pk=recent.pk).exists()
+    assert JobRun.objects.filter(name="relay_outbox").count() == 2
+
+
+# Two sweeps at once ---------------------------------------------------------------------
+
+SWEEP_TIMEOUT = 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_breach_each_complaint_exactly_once(team, monkeypatch):
+    # No broker traffic from a test: the relay is not kicked, no acknowledgment is queued.
+    monkeypatch.setattr(tasks.relay_outbox, "delay", lambda *args, **kwargs: None)
+    complaints = [
+        received_ago(team["csr"], 25, customer_email="", customer_phone="07700 900123")
+        for _ in range(30)
+    ]
+    references = {c.reference for c in complaints}
+    barrier = threading.Barrier(2, timeout=SWEEP_TIMEOUT)
+    outcomes = [None, None]
+
+    def sweep(index):
+        try:
+            barrier.wait()
+            outcomes[index] = ("ok", jobs.enforce_acknowledgment_deadline())
+        except BaseException as error:  # reported in the test's own thread
+            outcomes[index] = ("error", error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep, args=(i,), daemon=True) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(SWEEP_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a sweep is stuck"
+    for kind, value in outcomes:
+        if kind == "error":
+            raise value
+    summaries = [value for _, value in outcomes]
+
+    assert sum(s["breached"] for s in summaries) == 30
+    assert sum(s["warned"] for s in summaries) == 0  # past the deadline: breached, not warned
+    assert not Complaint.objects.filter(acknowledgment_breached_at__isnull=True).exists()
+    assert Complaint.history.filter(history_change_reason=BREACHED_REASON).count() == 30
+    breach_rows = Counter(
+        Complaint.history.filter(history_change_reason=BREACHED_REASON).values_list("id", flat=True)
+    )
+    assert set(breach_rows.values()) == {1}
+    assert set(Complaint.objects.values_list("escalation_level", flat=True)) == {"manager"}
+
+    digests = staff_messages(subject__icontains="acknowledgment deadline")
+    for manager in ("admin@staff.example.com", "manager@staff.example.com"):
+        listed = Counter(
+            reference
+            for body in digests.filter(recipient=manager).values_list("body_text", flat=True)
+            for reference in REFERENCE.findall(body)
+        )
+        assert set(listed) == references, manager
+        assert set(listed.values()) == {1}, manager
+    assert set(digests.values_list("recipient", flat=True)) == {
+        "admin@staff.example.com",
+        "manager@staff.example.com",
+    }
+    # Each sweep told each manager once per batch it committed, and nothing else.
+    assert sum(s["notifications"] for s in summaries) == staff_messages().count()
