@@ -135,7 +135,7 @@ class Complaint(models.Model):
     customer_name = models.CharField(max_length=200)
     customer_email = models.EmailField(blank=True)
     customer_phone = models.CharField(max_length=40, blank=True)
-    # Digits only, kept by save(), so "07700 900123" finds "+44 7700 900 123" by its tail.
+    # Digits only, kept by save(), so "+44 (7700) 900-123" finds "+44 7700 900123".
     customer_phone_digits = models.CharField(max_length=40, blank=True, editable=False)
     customer_region = models.CharField("customer's state or region", max_length=60, blank=True)
     customer_postcode = models.CharField(max_length=12, blank=True)

@@ -88,7 +88,7 @@ def complaints_filtered(user, filters, now=None):
         queryset = queryset.filter(assignee__isnull=True)
     elif filters.assignee == "me":
         queryset = queryset.filter(assignee=user)
-    elif filters.assignee.isdigit():
+    elif filters.assignee.isascii() and filters.assignee.isdigit():
         queryset = queryset.filter(assignee_id=int(filters.assignee))
     if filters.escalated in ("team", "manager"):
         queryset = queryset.filter(escalation_level=filters.escalated)
@@ -96,7 +96,7 @@ def complaints_filtered(user, filters, now=None):
         queryset = queryset.filter(stage__in=OPEN_STAGE_VALUES, next_deadline_at__lt=now)
     if filters.received_from:
         queryset = queryset.filter(received_at__gte=_start_of(filters.received_from))
-    if filters.received_to:
+    if filters.received_to and filters.received_to < date.max:
         queryset = queryset.filter(received_at__lt=_start_of(filters.received_to + timedelta(1)))
     queryset = complaints_search(queryset, filters.query)
     return queryset.order_by(*LIST_SORTS.get(filters.sort, LIST_SORTS["deadline"]))
