@@ -320,3 +320,13 @@ class ComplaintFilterForm(forms.Form):
             received_to=data.get("received_to"),
             sort=data.get("sort") if data.get("sort") in LIST_SORTS else "deadline",
         )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file (CFPB format, plain or .gz)",
+        help_text="Complaints already imported are updated, never duplicated.",
+    )
+    dry_run = forms.BooleanField(
+        required=False, label="Only check the file; save nothing", initial=False
+    )

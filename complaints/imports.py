@@ -8,18 +8,20 @@ keyed by their external reference.
 """
 
 import csv
+import functools
 import gzip
 import io
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from complaints import services
+from complaints import clocks, services
 from complaints.models import (
     AcknowledgmentMethod,
     Category,
@@ -32,6 +34,7 @@ from complaints.models import (
     ResolutionStatus,
     ResolutionType,
     StageChange,
+    new_customer_token,
     next_deadline,
 )
 from complaints.workflow import Stage
@@ -161,7 +164,18 @@ class RowError(Exception):
     pass
 
 
+@functools.lru_cache(maxsize=1)
+def _today_cached(hour_stamp):
+    return timezone.localdate()
+
+
+def _today():
+    return _today_cached(int(datetime.now().timestamp() // 3600))
+
+
+@functools.lru_cache(maxsize=8192)
 def _moment(day):
+    """Noon on the day, local time: CFPB dates carry no time of day."""
     return timezone.make_aware(datetime.combine(day, time(12, 0)))
 
 
@@ -194,7 +208,7 @@ def parse_cfpb_row(line, values, products, categories):
         if row["Date sent to company"].strip()
         else received
     )
-    if received > timezone.localdate():
+    if received > _today():
         raise RowError(f"Date received {received} is in the future")
     response = row["Company response to consumer"].strip().lower()
     if response not in CFPB_RESPONSES:
@@ -242,141 +256,144 @@ def parse_cfpb_row(line, values, products, categories):
     )
 
 
-def _new_complaint(row, reference, target_date):
-    fields = row.fields
+def _new_complaint(row, reference, target_date, now):
+    """The database row of a new complaint, as a dict: the import's hot path makes no models."""
     closed = row.stage == Stage.REVIEWED
-    complaint = Complaint(
-        reference=reference,
-        external_reference=row.external_reference,
-        complexity=Complexity.STANDARD,
-        stage=row.stage,
-        received_at=row.received_at,
-        acknowledgment_due_at=services.acknowledgment_due(row.received_at),
-        acknowledged_at=row.acknowledged_at,
-        acknowledgment_method=AcknowledgmentMethod.LETTER,
-        resolution_target_date=target_date,
-        investigation_started_at=row.acknowledged_at,
-        resolved_at=row.acknowledged_at if closed else None,
-        reviewed_at=row.acknowledged_at if closed else None,
-        closed_at=row.acknowledged_at if closed else None,
-        created_at=timezone.now(),
-        updated_at=timezone.now(),
+    acknowledgment_due_at = row.received_at + timedelta(hours=settings.ACKNOWLEDGMENT_HOURS)
+    return {
+        **row.fields,
+        "reference": reference,
+        "external_reference": row.external_reference,
+        "customer_token": new_customer_token(),
+        "complexity": Complexity.STANDARD,
+        "stage": row.stage,
+        "received_at": row.received_at,
+        "acknowledgment_due_at": acknowledgment_due_at,
+        "acknowledged_at": row.acknowledged_at,
+        "acknowledgment_method": AcknowledgmentMethod.LETTER,
+        "resolution_target_date": target_date,
+        # What Complaint.save() would keep in step; bulk inserts do not call it.
+        "next_deadline_at": next_deadline(row.stage, acknowledgment_due_at, target_date),
+        "investigation_started_at": row.acknowledged_at,
+        "resolved_at": row.acknowledged_at if closed else None,
+        "reviewed_at": row.acknowledged_at if closed else None,
+        "closed_at": row.acknowledged_at if closed else None,
+        "created_at": now,
+        "updated_at": now,
         # Historical complaints carry their clock marks already, so today's jobs leave them be.
-        acknowledgment_warned_at=row.acknowledged_at,
-        acknowledgment_breached_at=(
-            row.acknowledged_at
-            if row.acknowledged_at > row.received_at + timedelta(hours=24)
-            else None
+        "acknowledgment_warned_at": row.acknowledged_at,
+        "acknowledgment_breached_at": (
+            row.acknowledged_at if row.acknowledged_at > acknowledgment_due_at else None
         ),
-        resolution_overdue_at=(
+        "resolution_overdue_at": (
             _moment(target_date)
-            if row.timely is False or (not closed and target_date < timezone.localdate())
+            if row.timely is False or (not closed and target_date < _today())
             else None
         ),
-        **fields,
-    )
-    # bulk_create skips save(), which keeps these two in step.
-    complaint.next_deadline_at = next_deadline(
-        complaint.stage, complaint.acknowledgment_due_at, target_date
-    )
-    complaint.customer_phone_digits = ""
-    return complaint
+    }
 
 
-def _related_rows(complaint, row, importer):
+def _related_rows(complaint_id, row, importer_id):
     note = f"Imported from the CFPB database ({row.response})"
     changes = [
-        StageChange(
-            complaint=complaint,
-            from_stage="",
-            to_stage=Stage.RECEIVED,
-            at=row.received_at,
-            note=note,
-        ),
-        StageChange(
-            complaint=complaint,
-            from_stage=Stage.RECEIVED,
-            to_stage=Stage.ACKNOWLEDGED,
-            at=row.acknowledged_at,
-            note="Sent to the company",
-        ),
-        StageChange(
-            complaint=complaint,
-            from_stage=Stage.ACKNOWLEDGED,
-            to_stage=row.stage if row.stage != Stage.REVIEWED else Stage.REVIEWED,
-            at=row.acknowledged_at,
-            note=f"Company response: {row.response}",
-        ),
+        {
+            "complaint_id": complaint_id,
+            "from_stage": "",
+            "to_stage": Stage.RECEIVED,
+            "at": row.received_at,
+            "note": note,
+        },
+        {
+            "complaint_id": complaint_id,
+            "from_stage": Stage.RECEIVED,
+            "to_stage": Stage.ACKNOWLEDGED,
+            "at": row.acknowledged_at,
+            "note": "Sent to the company",
+        },
+        {
+            "complaint_id": complaint_id,
+            "from_stage": Stage.ACKNOWLEDGED,
+            "to_stage": row.stage,
+            "at": row.acknowledged_at,
+            "note": f"Company response: {row.response}",
+        },
     ]
     resolutions, feedback = [], []
     if row.resolution_type:
         resolutions.append(
-            Resolution(
-                complaint=complaint,
-                type=row.resolution_type,
-                description=f"Company response: {row.response}",
-                status=ResolutionStatus.IMPLEMENTED,
-                proposed_by=importer,
-                proposed_at=row.acknowledged_at,
-                implemented_by=importer,
-                implemented_at=row.acknowledged_at,
-                implementation_notes="Imported; the company's response as published",
-            )
+            {
+                "complaint_id": complaint_id,
+                "type": row.resolution_type,
+                "description": f"Company response: {row.response}",
+                "status": ResolutionStatus.IMPLEMENTED,
+                "proposed_by_id": importer_id,
+                "proposed_at": row.acknowledged_at,
+                "implemented_by_id": importer_id,
+                "implemented_at": row.acknowledged_at,
+                "implementation_notes": "Imported; the company's response as published",
+            }
         )
     if row.disputed is not None:
         feedback.append(
-            Feedback(
-                complaint=complaint,
-                score=None,
-                resolved=not row.disputed,
-                comment="Consumer disputed the response" if row.disputed else "",
-                submitted_at=row.acknowledged_at,
-            )
+            {
+                "complaint_id": complaint_id,
+                "score": None,
+                "resolved": not row.disputed,
+                "comment": "Consumer disputed the response" if row.disputed else "",
+                "submitted_at": row.acknowledged_at,
+            }
         )
     return changes, resolutions, feedback
 
 
-def _insert(model, objects):
-    """Insert new rows fast: COPY on PostgreSQL, bulk_create elsewhere.
-
-    Values go to COPY as Python objects (psycopg adapts dates, decimals, booleans), which
-    skips Django's per-value preparation: the import's hot path.
-    """
-    if not objects:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(objects, batch_size=500)
+def _insert(model, rows):
+    """Insert new rows given as dicts of column values: COPY on PostgreSQL, bulk_create
+    elsewhere. Columns a row leaves out take the field's default."""
+    if not rows:
         return
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+    defaults = {f.attname: None if f.null else f.get_default() for f in fields}
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
+    names = [f.attname for f in fields]
+    if connection.vendor != "postgresql":
+        placeholders = ", ".join(["%s"] * len(fields))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608
+                [
+                    [
+                        f.get_db_prep_save(
+                            row[f.attname] if f.attname in row else defaults[f.attname], connection
+                        )
+                        for f in fields
+                    ]
+                    for row in rows
+                ],
+            )
+        return
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(
             f"COPY {table} ({columns}) FROM STDIN"  # noqa: S608  (names from the model, not input)
         ) as copy,
     ):
-        for obj in objects:
-            copy.write_row([getattr(obj, f.attname) for f in fields])
+        for row in rows:
+            copy.write_row([row[name] if name in row else defaults[name] for name in names])
 
 
-def _insert_history(complaints, user):
+def _insert_history(complaints, user, now):
     """One history row per imported complaint, as django-simple-history would write it."""
-    historical = Complaint.history.model
-    tracked = [
-        f.attname for f in historical._meta.concrete_fields if not f.name.startswith("history_")
-    ]
-    now = timezone.now()
     _insert(
-        historical,
+        Complaint.history.model,
         [
-            historical(
-                **{name: getattr(complaint, name) for name in tracked},
-                history_date=now,
-                history_type="+",
-                history_user_id=user.pk,
-                history_change_reason="Imported from CSV",
-            )
+            {
+                **{k: v for k, v in complaint.items() if k != "customer_token"},
+                "history_date": now,
+                "history_type": "+",
+                "history_user_id": user.pk,
+                "history_change_reason": "Imported from CSV",
+            }
             for complaint in complaints
         ],
     )
@@ -390,6 +407,7 @@ def _write_batch(rows, report, importer_user):
         )
     }
     holidays = services.holidays()
+    now = timezone.now()
     to_create, to_update, created_rows = [], [], []
     for row in rows:
         current = existing.get(row.external_reference)
@@ -405,31 +423,31 @@ def _write_batch(rows, report, importer_user):
             report.unchanged += 1
     numbers = {}
     for row in created_rows:
-        year = timezone.localdate(row.received_at).year
+        year = row.fields["date_of_complaint"].year
         numbers[year] = numbers.get(year, 0) + 1
     references = {year: services.references_reserve(year, count) for year, count in numbers.items()}
+    amount, unit = settings.RESOLUTION_TARGETS[Complexity.STANDARD]
+    spec = clocks.ClockSpec(amount, unit)
+    targets = {}
     for row in created_rows:
-        reference = next(references[timezone.localdate(row.received_at).year])
-        target = services.clocks.due_date(
-            services.clocks.ClockSpec(10, services.clocks.BUSINESS_DAYS),
-            row.received_at,
-            timezone.get_current_timezone_name(),
-            holidays,
-        )
-        to_create.append(_new_complaint(row, reference, target))
+        day = row.fields["date_of_complaint"]
+        reference = next(references[day.year])
+        if day not in targets:
+            targets[day] = clocks.due_date(spec, row.received_at, settings.TIME_ZONE, holidays)
+        to_create.append(_new_complaint(row, reference, targets[day], now))
     if to_create:
         _insert(Complaint, to_create)
         ids = dict(
             Complaint.objects.filter(
-                external_reference__in=[c.external_reference for c in to_create]
+                external_reference__in=[c["external_reference"] for c in to_create]
             ).values_list("external_reference", "pk")
         )
         for complaint in to_create:
-            complaint.pk = ids[complaint.external_reference]
-        _insert_history(to_create, importer_user)
+            complaint["id"] = ids[complaint["external_reference"]]
+        _insert_history(to_create, importer_user, now)
         changes, resolutions, feedback = [], [], []
         for complaint, row in zip(to_create, created_rows, strict=True):
-            c, r, f = _related_rows(complaint, row, importer_user)
+            c, r, f = _related_rows(complaint["id"], row, importer_user.pk)
             changes += c
             resolutions += r
             feedback += f

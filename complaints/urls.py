@@ -14,5 +14,6 @@ urlpatterns = [
     path("consultations/<int:pk>/", views.consultation_detail, name="consultation"),
     path("consultations/<int:pk>/answer/", views.consultation_answer, name="consultation-answer"),
     path("jobs/", views.jobs_status, name="jobs"),
+    path("import/", views.import_upload, name="import"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
 ]

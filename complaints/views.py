@@ -13,6 +13,7 @@ from accounts.decorators import capability_required
 from accounts.roles import Capability, can, workflow_role
 from complaints import forms, selectors, services
 from complaints.clocks import countdown
+from complaints.imports import ImportFailed, import_cfpb
 from complaints.models import Attachment, Consultation, MessageKind, ResolutionStatus
 from complaints.permissions import Action, can_act, can_see, complaint_for
 from complaints.uploads import UploadRejected
@@ -456,6 +457,29 @@ def complaint_action(request, pk, action):
     form_class, call, success = ACTIONS[action]
     form = form_class(request.POST) if form_class else None
     return _run(request, complaint, action, form, lambda d: call(request, complaint, d), success)
+
+
+@capability_required(Capability.MANAGE_SETTINGS)
+def import_upload(request):
+    """Managers bring complaints from another system; the same code as import_complaints."""
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = import_cfpb(
+                upload.file, dry_run=form.cleaned_data["dry_run"], user=request.user
+            )
+        except ImportFailed as failure:
+            form.add_error("file", str(failure))
+        else:
+            messages.success(
+                request,
+                ("Checked, nothing saved: " if report.dry_run else "Imported: ")
+                + report.summary()
+                + ".",
+            )
+    return render(request, "complaints/import.html", {"form": form, "report": report})
 
 
 @capability_required(Capability.VIEW_REPORTS)

@@ -266,6 +266,10 @@ if env_bool("BEHIND_PROXY"):
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", "redress-demo")
+# Real public complaints loaded by seed_demo for a first look ('' to skip).
+DEMO_CFPB_PATH = env(
+    "DEMO_CFPB_PATH", str(BASE_DIR.parent / "shared" / "data" / "cfpb" / "complaints.csv.gz")
+)
 
 # Customer communications.
 COMPLAINTS_TEAM_NAME = env("COMPLAINTS_TEAM_NAME", "the Complaints Team")

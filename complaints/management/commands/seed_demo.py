@@ -6,6 +6,7 @@ usernames, names and external references before anything is created.
 
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from complaints import services
+from complaints.imports import import_cfpb
 from complaints.models import Category, Complaint, Product, RootCause
 
 USERS = [
@@ -55,7 +57,14 @@ ROOT_CAUSES = [
 class Command(BaseCommand):
     help = "Create the demo users, managed lists and demo complaints (safe to run again)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--cfpb",
+            default=settings.DEMO_CFPB_PATH,
+            help="A CFPB complaints CSV to import as real demo data ('' to skip).",
+        )
+
+    def handle(self, *args, cfpb, **options):
         password = settings.DEMO_PASSWORD
         users = self.seed_users(password)
         for name in CATEGORIES:
@@ -65,12 +74,25 @@ class Command(BaseCommand):
         for name in ROOT_CAUSES:
             RootCause.objects.get_or_create(name=name)
         created = self.seed_complaints(users)
+        self.seed_cfpb(cfpb)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: users csr, csr2, resolver, manager, admin (password: {password}); "
                 f"{created} demo complaints created."
             )
         )
+
+    def seed_cfpb(self, path):
+        if not path:
+            return
+        if not Path(path).exists():
+            self.stdout.write(f"No CFPB file at {path}; the demo runs without real data.")
+            return
+        if Complaint.objects.filter(external_reference__startswith="CFPB-").exists():
+            return
+        self.stdout.write(f"Importing real complaints from {path} (a minute or two, once)...")
+        report = import_cfpb(path)
+        self.stdout.write(report.summary())
 
     def seed_users(self, password):
         User = get_user_model()
