@@ -69,14 +69,16 @@ def countdown(deadline, now):
         return f"overdue by {-days} day{'s' if days != -1 else ''}", True
     seconds = int((deadline - now).total_seconds())
     overdue = seconds < 0
-    text = _duration(abs(seconds))
+    text = duration_text(abs(seconds))
     return (f"overdue by {text}" if overdue else f"due in {text}"), overdue
 
 
-def _duration(seconds):
+def duration_text(seconds):
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
+    if days >= 7:
+        return f"{days} days"
     if days:
         return f"{days} d {hours} h"
     if hours:

@@ -256,7 +256,7 @@ def parse_cfpb_row(line, values, products, categories):
     )
 
 
-def _new_complaint(row, reference, target_date, now):
+def _new_complaint(row, reference, target_date, now, importer_id):
     """The database row of a new complaint, as a dict: the import's hot path makes no models."""
     closed = row.stage == Stage.REVIEWED
     acknowledgment_due_at = row.received_at + timedelta(hours=settings.ACKNOWLEDGMENT_HOURS)
@@ -264,6 +264,8 @@ def _new_complaint(row, reference, target_date, now):
         **row.fields,
         "reference": reference,
         "external_reference": row.external_reference,
+        # Open history is owned by the import, so it does not bury today's intake queue.
+        "assignee_id": None if closed else importer_id,
         "customer_token": new_customer_token(),
         "complexity": Complexity.STANDARD,
         "stage": row.stage,
@@ -408,6 +410,7 @@ def _write_batch(rows, report, importer_user):
     }
     holidays = services.holidays()
     now = timezone.now()
+    owner = import_user()
     to_create, to_update, created_rows = [], [], []
     for row in rows:
         current = existing.get(row.external_reference)
@@ -434,7 +437,7 @@ def _write_batch(rows, report, importer_user):
         reference = next(references[day.year])
         if day not in targets:
             targets[day] = clocks.due_date(spec, row.received_at, settings.TIME_ZONE, holidays)
-        to_create.append(_new_complaint(row, reference, targets[day], now))
+        to_create.append(_new_complaint(row, reference, targets[day], now, owner.pk))
     if to_create:
         _insert(Complaint, to_create)
         ids = dict(

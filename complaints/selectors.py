@@ -123,7 +123,11 @@ def complaints_escalated_to_team(user):
 
 
 def complaints_escalation_queue(user):
-    """What managers must look at: missed deadlines, escalations, approvals waiting."""
+    """What managers must look at: missed deadlines, escalations, approvals waiting.
+
+    A missed resolution target shows here through its escalation to managers, which the
+    clock job makes; imported history carries the mark without the escalation.
+    """
     awaiting = Resolution.objects.filter(
         complaint=OuterRef("pk"), status=ResolutionStatus.AWAITING_APPROVAL
     )
@@ -132,7 +136,6 @@ def complaints_escalation_queue(user):
         .filter(
             Q(escalation_level=EscalationLevel.MANAGER)
             | Q(acknowledgment_breached_at__isnull=False, stage=Stage.RECEIVED)
-            | Q(resolution_overdue_at__isnull=False)
             | Exists(awaiting)
         )
         .annotate(awaiting_approval=Exists(awaiting))

@@ -54,6 +54,7 @@ def _queue(title, queryset, now, *, more=None, take=False, why=False):
 
 @capability_required(Capability.LOG_COMPLAINT)
 def home(request):
+    """Each role starts on what it must do next; managers on escalations and the numbers."""
     user, now = request.user, timezone.now()
     context = {"queues": [], "consultations": selectors.consultations_waiting_for(user)}
     queues = context["queues"]
@@ -69,30 +70,30 @@ def home(request):
         )
         context["workload"] = selectors.team_workload(user, now)
         context["dashboard"] = dashboard(now)
-    if can(user, Capability.WORK_ESCALATED_TO_TEAM):
-        queues.append(
-            _queue(
-                "Escalated to the resolution team",
-                selectors.complaints_escalated_to_team(user),
-                now,
-                more="?escalated=team",
-                take=True,
+    else:
+        if can(user, Capability.WORK_INTAKE_QUEUE):
+            queues.append(
+                _queue(
+                    "Intake queue",
+                    selectors.complaints_intake_queue(user),
+                    now,
+                    more="?assignee=none",
+                    take=True,
+                )
             )
-        )
+        if can(user, Capability.WORK_ESCALATED_TO_TEAM):
+            queues.append(
+                _queue(
+                    "Escalated to the resolution team",
+                    selectors.complaints_escalated_to_team(user),
+                    now,
+                    more="?escalated=team",
+                    take=True,
+                )
+            )
     queues.append(
         _queue("My complaints", selectors.complaints_assigned_to(user), now, more="?assignee=me")
     )
-    if can(user, Capability.WORK_INTAKE_QUEUE):
-        queues.insert(
-            0,
-            _queue(
-                "Intake queue",
-                selectors.complaints_intake_queue(user),
-                now,
-                more="?assignee=none",
-                take=True,
-            ),
-        )
     return render(request, "complaints/home.html", context)
 
 

@@ -32,6 +32,15 @@ def _median_duration(queryset, start_field, end_field):
     return statistics.median(values) if values else None
 
 
+def _every_week(rows, now, count=12):
+    """Twelve weekly counts, zero where nothing came in, so the chart's gaps are visible."""
+    counts = {timezone.localdate(row["week"]): row["n"] for row in rows}
+    this_week = timezone.localdate(now)
+    this_week -= timedelta(days=this_week.weekday())
+    weeks = [this_week - timedelta(weeks=back) for back in range(count - 1, -1, -1)]
+    return [(week.isoformat(), counts.get(week, 0)) for week in weeks]
+
+
 def dashboard(now=None):
     now = now or timezone.now()
     month_ago = now - timedelta(days=30)
@@ -81,7 +90,7 @@ def dashboard(now=None):
         ),
         "median_to_resolve": _median_duration(resolved_recently, "received_at", "resolved_at"),
         "resolved_count": resolved_recently.count(),
-        "weekly_volume": [(row["week"].date().isoformat(), row["n"]) for row in weeks],
+        "weekly_volume": _every_week(weeks, now),
         "by_category": by_category,
         "satisfaction": satisfaction,
         "window_start": timezone.localdate(month_ago),

@@ -4,6 +4,7 @@
     const days = Math.floor(seconds / 86400);
     const hours = Math.floor((seconds % 86400) / 3600);
     const minutes = Math.floor((seconds % 3600) / 60);
+    if (days >= 7) return days + " days";
     if (days) return days + " d " + hours + " h";
     if (hours) return hours + " h " + minutes + " min";
     return minutes + " min";
