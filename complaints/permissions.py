@@ -9,7 +9,7 @@ from django.http import Http404
 
 from accounts.roles import Capability, can, capabilities
 from complaints.models import Complaint, EscalationLevel
-from complaints.workflow import Refused
+from complaints.workflow import Refused, Stage
 
 
 def visible_complaints(user, queryset=None):
@@ -72,8 +72,18 @@ MANAGER_ONLY = {
 }
 
 
+# Once documented, the case waits only for the manager's review; once reviewed it is
+# closed and its record can only grow by notes.
+ALLOWED_BY_STAGE = {
+    Stage.DOCUMENTED: {"note", "review", "edit", "transition"},
+    Stage.REVIEWED: {"note"},
+}
+
+
 def can_act(user, complaint, action):
     if not can(user, Capability.LOG_COMPLAINT) or not can_see(user, complaint):
+        return False
+    if complaint.stage in ALLOWED_BY_STAGE and action not in ALLOWED_BY_STAGE[complaint.stage]:
         return False
     if can(user, Capability.SEE_ALL_COMPLAINTS):
         return True

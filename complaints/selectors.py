@@ -337,7 +337,8 @@ def complaint_timeline(complaint):
             TimelineEntry(
                 feedback.submitted_at,
                 "customer",
-                f"Feedback: {feedback.score}/5, "
+                "Feedback: "
+                + (f"{feedback.score}/5, " if feedback.score else "")
                 + ("resolved" if feedback.resolved else "not resolved"),
                 who(feedback.recorded_by_id, "Customer"),
                 feedback.comment,

@@ -248,6 +248,7 @@ def _action_forms(complaint, user):
         offer(Action.RECORD_FEEDBACK, "feedback", forms.FeedbackForm())
     if stage == Stage.DOCUMENTED:
         offer(Action.REVIEW, "review", forms.ReviewForm())
+    offer(Action.EDIT, "edit", None)
     offer(Action.NOTE, "note", forms.NoteForm())
     offer(Action.ATTACH, "attach", forms.AttachmentForm())
     # Plain moves; acknowledging, proposing, implementing and reviewing have forms above.
