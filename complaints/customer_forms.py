@@ -80,7 +80,8 @@ class PublicComplaintForm(forms.Form):
         queryset=Product.objects.none(), label="Which product or service?", required=False
     )
     date_of_complaint = forms.DateField(
-        label="When did it happen?", widget=forms.DateInput(attrs={"type": "date"})
+        label="When did it happen?",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     transaction_reference = forms.CharField(
         label="Account or transaction reference (optional)", max_length=100, required=False

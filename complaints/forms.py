@@ -62,7 +62,7 @@ class ComplaintIntakeForm(forms.ModelForm):
             "interaction_details",
         ]
         widgets = {
-            "date_of_complaint": forms.DateInput(attrs={"type": "date"}),
+            "date_of_complaint": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "description": forms.Textarea(attrs={"rows": 5}),
             "interaction_details": forms.Textarea(attrs={"rows": 3}),
         }
@@ -143,7 +143,7 @@ class ComplaintEditForm(forms.ModelForm):
             "follow_up_actions",
         ]
         widgets = {
-            "date_of_complaint": forms.DateInput(attrs={"type": "date"}),
+            "date_of_complaint": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "description": forms.Textarea(attrs={"rows": 5}),
             "interaction_details": forms.Textarea(attrs={"rows": 3}),
             "follow_up_actions": forms.Textarea(attrs={"rows": 3}),
@@ -292,8 +292,12 @@ class ComplaintFilterForm(forms.Form):
         choices=[("", "Any"), ("team", "Resolution team"), ("manager", "Managers")],
     )
     overdue = forms.BooleanField(required=False)
-    received_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    received_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    received_from = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    received_to = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     sort = forms.CharField(required=False)
 
     def __init__(self, *args, **kwargs):
