@@ -135,3 +135,21 @@ def queue_staff_digest(recipient, complaints, *, event, headline):
         idempotency_key=key,
         next_attempt_at=timezone.now(),
     )
+
+
+def queue_staff_message(recipient, *, key, template, context, complaint=None):
+    """A message to a colleague, rendered from emails/<template>{_subject.txt,.txt,.html}."""
+    existing = OutboundMessage.objects.filter(idempotency_key=key).first()
+    if existing:
+        return existing
+    return OutboundMessage.objects.create(
+        kind=MessageKind.STAFF_NOTIFICATION,
+        complaint=complaint,
+        to_customer=False,
+        recipient=one_line(recipient.email),
+        subject=one_line(render_to_string(f"emails/{template}_subject.txt", context))[:200],
+        body_text=render_to_string(f"emails/{template}.txt", context),
+        body_html=render_to_string(f"emails/{template}.html", context),
+        idempotency_key=key,
+        next_attempt_at=timezone.now(),
+    )

@@ -135,10 +135,7 @@ class Taxonomy:
             return parent_id
         key = (parent_id, name)
         if key not in self.ids:
-            # Names are unique across the list; a sub-item named like a top item shares it.
-            item = self.model.objects.filter(name=name).first() or self.model.objects.create(
-                name=name, parent_id=parent_id
-            )
+            item, _ = self.model.objects.get_or_create(name=name, parent_id=parent_id)
             self.ids[key] = item.pk
         return self.ids[key]
 
@@ -497,7 +494,8 @@ def import_cfpb(source, *, dry_run=False, user=None, progress=None):
 
 def _import(source, report, user, progress):
     text = open_text(source)
-    reader = csv.reader(text)
+    # strict: a file cut inside a quoted narrative is an error, not a short last row.
+    reader = csv.reader(text, strict=True)
     header = next(reader, None)
     if header is None:
         raise ImportFailed("The file is empty; nothing was imported.")
@@ -512,6 +510,8 @@ def _import(source, report, user, progress):
     products, categories = Taxonomy(Product), Taxonomy(Category)
     batch = {}
     for values in reader:
+        if not values:
+            continue  # a blank line is not a row
         report.read += 1
         line = reader.line_num
         try:

@@ -292,11 +292,18 @@ def relay_outbox(now=None):
     return {"sent": sent, "still_pending": pending}
 
 
+def build_trend_reports(now=None):
+    from reports.services import build_trend_reports as build
+
+    return build(now)
+
+
 JOBS = {
     "enforce_acknowledgment_deadline": enforce_acknowledgment_deadline,
     "enforce_resolution_targets": enforce_resolution_targets,
     "send_follow_ups": send_follow_ups,
     "relay_outbox": relay_outbox,
+    "build_trend_reports": build_trend_reports,
 }
 
 

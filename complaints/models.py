@@ -45,9 +45,9 @@ class AcknowledgmentMethod(models.TextChoices):
 
 
 class ManagedList(models.Model):
-    """A list managers keep in the admin: names are unique, retired entries stay for history."""
+    """A list managers keep in the admin; retired entries stay for history."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -66,6 +66,12 @@ class Product(ManagedList):
     class Meta(ManagedList.Meta):
         verbose_name = "product or service"
         verbose_name_plural = "products and services"
+        # The same sub-product may sit under two products ("Checking account").
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"], nulls_distinct=False, name="product_name_per_parent"
+            )
+        ]
 
 
 class Category(ManagedList):
@@ -77,10 +83,16 @@ class Category(ManagedList):
 
     class Meta(ManagedList.Meta):
         verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"], nulls_distinct=False, name="category_name_per_parent"
+            )
+        ]
 
 
 class RootCause(ManagedList):
-    pass
+    class Meta(ManagedList.Meta):
+        constraints = [models.UniqueConstraint(fields=["name"], name="root_cause_name_unique")]
 
 
 class Holiday(models.Model):

@@ -229,6 +229,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "send_follow_ups": {"task": "complaints.tasks.send_follow_ups", "schedule": 60 * 60.0},
     "relay_outbox": {"task": "complaints.tasks.relay_outbox", "schedule": 60.0},
+    # Builds each period's report once it has closed; hourly, so a missed run catches up.
+    "build_trend_reports": {"task": "reports.tasks.build_trend_reports", "schedule": 60 * 60.0},
 }
 
 # Business rules that managers may tune per deployment.
@@ -271,6 +273,12 @@ DEMO_CFPB_PATH = env(
     "DEMO_CFPB_PATH", str(BASE_DIR.parent / "shared" / "data" / "cfpb" / "complaints.csv.gz")
 )
 
+# Trend reports: a category is rising when its volume reaches this multiple of its average
+# over the previous eight periods (and at least RISING_MIN_COUNT complaints).
+RISING_THRESHOLD = float(env("RISING_THRESHOLD", "1.5"))
+RISING_MIN_COUNT = env_int("RISING_MIN_COUNT", 5)
+PROCEDURE_REVIEW_INTERVAL_DAYS = env_int("PROCEDURE_REVIEW_INTERVAL_DAYS", 90)
+
 # Customer communications.
 COMPLAINTS_TEAM_NAME = env("COMPLAINTS_TEAM_NAME", "the Complaints Team")
 # Hold intake acknowledgments for a CSR to send after review instead of sending at once.
@@ -301,3 +309,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("complaints/", include("complaints.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     # Customers, who have no account.
     path("complain/", customer_views.public_complaint, name="public-complaint"),

@@ -9,11 +9,11 @@ from complaints.models import Category, Product, RootCause
 
 
 def category(name="Billing error"):
-    return Category.objects.get_or_create(name=name)[0]
+    return Category.objects.get_or_create(name=name, parent=None)[0]
 
 
 def product(name="Credit card"):
-    return Product.objects.get_or_create(name=name)[0]
+    return Product.objects.get_or_create(name=name, parent=None)[0]
 
 
 def root_cause(name="System error"):

@@ -68,9 +68,9 @@ class Command(BaseCommand):
         password = settings.DEMO_PASSWORD
         users = self.seed_users(password)
         for name in CATEGORIES:
-            Category.objects.get_or_create(name=name)
+            Category.objects.get_or_create(name=name, parent=None)
         for name in PRODUCTS:
-            Product.objects.get_or_create(name=name)
+            Product.objects.get_or_create(name=name, parent=None)
         for name in ROOT_CAUSES:
             RootCause.objects.get_or_create(name=name)
         created = self.seed_complaints(users)

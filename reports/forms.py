@@ -1,0 +1,46 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from reports.models import ActionStatus, Period, ProcedureReview, TrendReport
+
+
+class RebuildForm(forms.Form):
+    period = forms.ChoiceField(choices=Period.choices)
+    day = forms.DateField(
+        label="Any day in the period",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class ProcedureReviewForm(forms.ModelForm):
+    class Meta:
+        model = ProcedureReview
+        fields = ["held_on", "participants", "reports", "complaints_reviewed", "findings"]
+        widgets = {
+            "held_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "participants": forms.Textarea(attrs={"rows": 3}),
+            "complaints_reviewed": forms.Textarea(attrs={"rows": 2}),
+            "findings": forms.Textarea(attrs={"rows": 5}),
+            "reports": forms.SelectMultiple(attrs={"size": 6}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reports"].queryset = TrendReport.objects.order_by("-start")[:60]
+        self.fields["reports"].required = False
+
+
+class ImprovementActionForm(forms.Form):
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    owner = forms.ModelChoiceField(queryset=None)
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(is_active=True).exclude(role="")
+        )
+
+
+class ActionStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ActionStatus.choices)

@@ -1,0 +1,132 @@
+"""Building, storing and sending trend reports; procedure reviews."""
+
+import calendar
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import Role
+from complaints import emails, outbox
+from reports.metrics import SCHEMA_VERSION, build_metrics, local_bounds
+from reports.models import Period, ProcedureReview, TrendReport
+
+
+def period_containing(period, day):
+    """(first day, first day after) of the period that holds `day`."""
+    if period == Period.DAILY:
+        return day, day + timedelta(days=1)
+    if period == Period.WEEKLY:
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=7)
+    start = day.replace(day=1)
+    days = calendar.monthrange(start.year, start.month)[1]
+    return start, start + timedelta(days=days)
+
+
+def period_before(period, start):
+    return period_containing(period, start - timedelta(days=1))
+
+
+def last_closed(period, today):
+    return period_before(period, period_containing(period, today)[0])
+
+
+def report_build(period, start):
+    """Build (or rebuild, replacing) the report of the period starting on `start`."""
+    start, end = period_containing(period, start)
+    starts_at, ends_at = local_bounds(start, end)
+    previous, cursor = [], start
+    for _ in range(8):
+        cursor, cursor_end = period_before(period, cursor)
+        previous.append(local_bounds(cursor, cursor_end))
+    clock = time.perf_counter()
+    metrics = build_metrics(starts_at, ends_at, previous)
+    report, _ = TrendReport.objects.update_or_create(
+        period=period,
+        start=start,
+        defaults={
+            "end": end,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "time_zone": settings.TIME_ZONE,
+            "built_at": timezone.now(),
+            "build_ms": int((time.perf_counter() - clock) * 1000),
+            "schema_version": SCHEMA_VERSION,
+            "metrics": metrics,
+        },
+    )
+    return report
+
+
+def _managers():
+    return [
+        user
+        for user in get_user_model().objects.filter(is_active=True).exclude(email="")
+        if user.is_superuser or user.role == Role.MANAGER
+    ]
+
+
+def report_email_managers(report):
+    """The weekly and monthly reports go to managers, once per report period."""
+    context = {
+        "report": report,
+        "m": report.metrics,
+        "link": settings.SITE_URL + reverse("reports:detail", args=[report.pk]),
+    }
+    for manager in _managers():
+        message = emails.queue_staff_message(
+            manager,
+            key=f"report:{report.period}:{report.start.isoformat()}:{manager.pk}",
+            template="trend_report",
+            context=context,
+        )
+        outbox.send_after_commit(message)
+
+
+def build_trend_reports(now=None):
+    """Beat's job: build each kind of report for the last closed period, once."""
+    today = timezone.localdate(now or timezone.now())
+    built = []
+    for period in (Period.DAILY, Period.WEEKLY, Period.MONTHLY):
+        start, _ = last_closed(period, today)
+        if TrendReport.objects.filter(period=period, start=start).exists():
+            continue
+        with transaction.atomic():
+            report = report_build(period, start)
+            if period != Period.DAILY:
+                report_email_managers(report)
+        built.append(f"{period} {start.isoformat()}")
+    return {"built": built, "review_due": review_reminder(today)}
+
+
+def review_due_date(today=None):
+    """When the next procedure review is due, from the last one held."""
+    last = ProcedureReview.objects.order_by("-held_on").values_list("held_on", flat=True).first()
+    if last is None:
+        return today or timezone.localdate()
+    return last + timedelta(days=settings.PROCEDURE_REVIEW_INTERVAL_DAYS)
+
+
+def review_reminder(today):
+    """Tell managers once when a procedure review falls due."""
+    due = review_due_date(today)
+    if due > today:
+        return False
+    for manager in _managers():
+        outbox.send_after_commit(
+            emails.queue_staff_message(
+                manager,
+                key=f"review-due:{due.isoformat()}:{manager.pk}",
+                template="review_due",
+                context={
+                    "due": due,
+                    "link": settings.SITE_URL + reverse("reports:reviews"),
+                },
+            )
+        )
+    return True

@@ -1,0 +1,156 @@
+import csv
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import capability_required
+from accounts.roles import Capability
+from complaints.views import spreadsheet_safe
+from reports import forms, services
+from reports.models import ActionStatus, ImprovementAction, ProcedureReview, TrendReport
+
+# Each downloadable table: (title, column headings, how to read its rows from the metrics).
+TABLES = {
+    "by-category": (
+        "Received by category",
+        ["Category", "Complaints"],
+        lambda m: m["received"]["by_category"],
+    ),
+    "by-product": (
+        "Received by product",
+        ["Product", "Complaints"],
+        lambda m: m["received"]["by_product"],
+    ),
+    "by-channel": (
+        "Received by channel",
+        ["Channel", "Complaints"],
+        lambda m: m["received"]["by_channel"],
+    ),
+    "by-day": ("Received by day", ["Day", "Complaints"], lambda m: m["received"]["by_day"]),
+    "open-by-stage": (
+        "Open at the end, by stage",
+        ["Stage", "Complaints"],
+        lambda m: m["open_at_end"]["by_stage"],
+    ),
+    "resolution-types": (
+        "Resolutions implemented, by type",
+        ["Type", "Resolutions"],
+        lambda m: m["resolutions"]["by_type"],
+    ),
+    "money-paid": ("Money paid", ["Currency", "Amount"], lambda m: m["resolutions"]["money_paid"]),
+    "root-causes": ("Top root causes", ["Root cause", "Complaints"], lambda m: m["root_causes"]),
+    "rising": (
+        "Rising categories",
+        ["Category", "Complaints", "Trailing average", "Ratio"],
+        lambda m: [
+            [r["category"], r["count"], r["trailing_average"], r["ratio"]]
+            for r in m["rising_categories"]
+        ],
+    ),
+}
+
+
+@capability_required(Capability.VIEW_REPORTS)
+def report_list(request):
+    reports = TrendReport.objects.defer("metrics").order_by("-start", "period")[:200]
+    return render(
+        request,
+        "reports/list.html",
+        {"reports": reports, "form": forms.RebuildForm(initial={"day": timezone.localdate()})},
+    )
+
+
+@capability_required(Capability.VIEW_REPORTS)
+def report_detail(request, pk):
+    report = get_object_or_404(TrendReport, pk=pk)
+    tables = [
+        (slug, title, headings, rows(report.metrics))
+        for slug, (title, headings, rows) in TABLES.items()
+    ]
+    return render(
+        request, "reports/detail.html", {"report": report, "m": report.metrics, "tables": tables}
+    )
+
+
+@capability_required(Capability.VIEW_REPORTS)
+def report_csv(request, pk, table):
+    report = get_object_or_404(TrendReport, pk=pk)
+    if table not in TABLES:
+        raise Http404
+    title, headings, rows = TABLES[table]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"{report.period}-{report.start.isoformat()}-{table}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(headings)
+    for row in rows(report.metrics):
+        writer.writerow([spreadsheet_safe(value) for value in row])
+    return response
+
+
+@require_POST
+@capability_required(Capability.VIEW_REPORTS)
+def report_rebuild(request):
+    form = forms.RebuildForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a kind of report and a day in its period.")
+        return redirect("reports:list")
+    period, day = form.cleaned_data["period"], form.cleaned_data["day"]
+    start, end = services.period_containing(period, day)
+    if end > timezone.localdate():
+        messages.error(request, "That period has not closed yet; its report is built when it ends.")
+        return redirect("reports:list")
+    report = services.report_build(period, start)
+    messages.success(request, f"{report} built in {report.build_ms} ms.")
+    return redirect("reports:detail", pk=report.pk)
+
+
+@capability_required(Capability.VIEW_REPORTS)
+def review_list(request):
+    form = forms.ProcedureReviewForm(
+        request.POST or None, initial={"held_on": timezone.localdate()}
+    )
+    action_forms = [
+        forms.ImprovementActionForm(request.POST or None, prefix=f"action-{i}") for i in range(3)
+    ]
+    if request.method == "POST" and form.is_valid():
+        filled = [f for f in action_forms if f.has_changed()]
+        if all(f.is_valid() for f in filled):
+            with transaction.atomic():
+                review = form.save(commit=False)
+                review.recorded_by = request.user
+                review.save()
+                form.save_m2m()
+                for action_form in filled:
+                    ImprovementAction.objects.create(review=review, **action_form.cleaned_data)
+            messages.success(request, "Review recorded.")
+            return redirect("reports:reviews")
+    reviews = ProcedureReview.objects.prefetch_related("actions__owner", "reports")[:50]
+    return render(
+        request,
+        "reports/reviews.html",
+        {
+            "form": form,
+            "action_forms": action_forms,
+            "reviews": reviews,
+            "due": services.review_due_date(),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_POST
+@capability_required(Capability.VIEW_REPORTS)
+def action_status(request, pk):
+    action = get_object_or_404(ImprovementAction, pk=pk)
+    form = forms.ActionStatusForm(request.POST)
+    if form.is_valid():
+        action.status = form.cleaned_data["status"]
+        action.completed_at = timezone.now() if action.status == ActionStatus.DONE else None
+        action.save(update_fields=["status", "completed_at"])
+        messages.success(request, "Action updated.")
+    return redirect("reports:reviews")

@@ -1,0 +1,694 @@
+"""Importing CFPB complaint files: the mapping, idempotence, bad rows and bad files.
+
+The files under tests/data/cfpb/ are real rows cut with the csv module from the shared
+/work/shared/data/cfpb/complaints.csv.gz (header kept exactly), chosen by Complaint ID:
+
+- narratives.csv: 10 rows whose narrative holds quotes, commas and line breaks.
+- messy.csv: masked and shortened ZIP codes, blank Submitted via / Sub-product / Company /
+  Consumer disputed?, sent before received, out of date order, "In progress" and
+  "Untimely response", every channel, and the two real rows with a blank Issue (rejected).
+  It also holds the sub-products and sub-issues the CFPB files under two parents.
+- unknown_product.csv: a product no other excerpt has, and a multi-line row whose company
+  response was edited to "Closed with a gift card" (rejected).
+- truncated.csv.gz: narratives.csv gzipped, cut to 60% of its bytes.
+- wrong_header.csv: three rows under a header whose "Sub-issue" reads "Subissue".
+- truncated_quote.csv: three rows, then a fourth cut off inside its quoted narrative.
+
+The last class imports the whole shared file (about a minute); it is marked integration.
+"""
+
+import csv
+import gzip
+import io
+import time
+from collections import Counter
+from datetime import date, datetime
+from datetime import time as clock_time
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.db.models import Count
+from django.db.models.functions import Coalesce, ExtractYear
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import Role
+from complaints import imports, jobs
+from complaints.imports import CFPB_COLUMNS, ImportFailed, import_cfpb
+from complaints.models import (
+    Category,
+    Channel,
+    Complaint,
+    Feedback,
+    OutboundMessage,
+    Product,
+    ReferenceCounter,
+    Resolution,
+    ResolutionStatus,
+    ResolutionType,
+    StageChange,
+)
+from complaints.workflow import Stage
+from tests.conftest import make_user
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "cfpb"
+NARRATIVES = DATA / "narratives.csv"
+MESSY = DATA / "messy.csv"
+UNKNOWN_PRODUCT = DATA / "unknown_product.csv"
+TRUNCATED_GZ = DATA / "truncated.csv.gz"
+WRONG_HEADER = DATA / "wrong_header.csv"
+TRUNCATED_QUOTE = DATA / "truncated_quote.csv"
+SHARED = Path("/work/shared/data/cfpb/complaints.csv.gz")
+
+# Rows of messy.csv with a blank Issue, by (line, Complaint ID): both real, both rejected.
+MESSY_REJECTED = {7: "1083571", 9: "1235087"}
+KNOWN_ID = "1961378"  # narratives.csv: every field filled, narrative with quotes and breaks
+
+
+def records(path):
+    """(first line, last line, row as a dict) for each record of a plain CSV file."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        out, end = [], reader.line_num
+        for values in reader:
+            out.append((end + 1, reader.line_num, dict(zip(CFPB_COLUMNS, values, strict=False))))
+            end = reader.line_num
+        return out
+
+
+def row_of(path, complaint_id):
+    return next(r for _, _, r in records(path) if r["Complaint ID"] == complaint_id)
+
+
+def noon(day):
+    return timezone.make_aware(datetime.combine(day, clock_time(12, 0)))
+
+
+def cfpb(complaint_id):
+    return Complaint.objects.select_related("product__parent", "category__parent").get(
+        external_reference=f"CFPB-{complaint_id}"
+    )
+
+
+def counts():
+    """Everything an import writes, to show that nothing was (or was again) written."""
+    return {
+        "complaints": Complaint.objects.count(),
+        "history": Complaint.history.count(),
+        "stage_changes": StageChange.objects.count(),
+        "resolutions": Resolution.objects.count(),
+        "feedback": Feedback.objects.count(),
+        "products": Product.objects.count(),
+        "categories": Category.objects.count(),
+        "reference_counters": ReferenceCounter.objects.count(),
+    }
+
+
+NOTHING = dict.fromkeys(
+    [
+        "complaints",
+        "history",
+        "stage_changes",
+        "resolutions",
+        "feedback",
+        "products",
+        "categories",
+        "reference_counters",
+    ],
+    0,
+)
+
+
+# --- The mapping ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_known_row_is_mapped_field_by_field():
+    source = row_of(NARRATIVES, KNOWN_ID)
+    narrative = source["Consumer complaint narrative"]
+    assert '"' in narrative and "," in narrative and "\n" in narrative
+
+    report = import_cfpb(str(NARRATIVES))
+
+    assert (report.read, report.created, report.rejected) == (10, 10, 0)
+    complaint = cfpb(KNOWN_ID)
+    received = date(2016, 6, 9)
+    assert complaint.external_reference == "CFPB-1961378"
+    assert complaint.reference.startswith("CMP-2016-")
+    assert complaint.date_of_complaint == received
+    assert timezone.localtime(complaint.received_at).date() == received
+    assert complaint.received_at == noon(received)
+    assert (complaint.product.name, complaint.product.parent.name) == (
+        "Federal student loan",
+        "Debt collection",
+    )
+    assert complaint.product.parent.parent is None
+    assert (complaint.category.name, complaint.category.parent.name) == (
+        "Attempted to collect wrong amount",
+        "False statements or representation",
+    )
+    assert complaint.category.parent.parent is None
+    assert complaint.description == narrative
+    assert complaint.business_unit == "Account Control Technology, Inc."
+    assert (complaint.customer_region, complaint.customer_postcode) == ("CO", "802XX")
+    assert complaint.channel == Channel.WEB
+    assert complaint.customer_name == "CFPB consumer 1961378"
+    # Sent to the company the day it was received.
+    assert complaint.acknowledged_at == complaint.received_at
+    # "Closed with explanation": closed, with an implemented apology or explanation.
+    assert complaint.stage == Stage.REVIEWED
+    assert complaint.closed_at == complaint.acknowledged_at
+    assert complaint.reviewed_at is not None and complaint.resolved_at is not None
+    resolution = complaint.resolutions.get()
+    assert resolution.type == ResolutionType.APOLOGY
+    assert resolution.status == ResolutionStatus.IMPLEMENTED
+    # Timely response? Yes.
+    assert complaint.resolution_overdue_at is None
+    # Consumer disputed? Yes: the customer said it was not resolved, without a score.
+    feedback = complaint.feedback.get()
+    assert (feedback.resolved, feedback.score) == (False, None)
+    assert complaint.escalation_level == ""
+
+
+@pytest.mark.django_db
+def test_every_narrative_is_kept_exactly():
+    import_cfpb(str(NARRATIVES))
+
+    for _, _, row in records(NARRATIVES):
+        assert cfpb(row["Complaint ID"]).description == row["Consumer complaint narrative"]
+
+
+@pytest.mark.django_db
+def test_stage_changes_carry_the_original_dates_and_history_has_one_row_each():
+    import_cfpb(str(MESSY))
+
+    complaint = cfpb("7199963")  # received 2023-07-03, sent to the company 2023-07-19
+    changes = list(complaint.stage_changes.values_list("from_stage", "to_stage", "at"))
+    assert changes == [
+        ("", Stage.RECEIVED, noon(date(2023, 7, 3))),
+        (Stage.RECEIVED, Stage.ACKNOWLEDGED, noon(date(2023, 7, 19))),
+        (Stage.ACKNOWLEDGED, Stage.REVIEWED, noon(date(2023, 7, 19))),
+    ]
+    assert complaint.acknowledged_at == noon(date(2023, 7, 19))
+    # Acknowledged 16 days after receipt: on record as late.
+    assert complaint.acknowledgment_breached_at == complaint.acknowledged_at
+    in_progress = cfpb("7356011")
+    assert list(in_progress.stage_changes.values_list("to_stage", flat=True)) == [
+        Stage.RECEIVED,
+        Stage.ACKNOWLEDGED,
+        Stage.INVESTIGATING,
+    ]
+    for complaint in Complaint.objects.all():
+        assert complaint.stage_changes.count() == 3
+        assert complaint.history.count() == 1
+    history = Complaint.history.first()
+    assert history.history_type == "+"
+    assert history.history_change_reason == "Imported from CSV"
+    assert history.history_user.username == "import"
+
+
+@pytest.mark.django_db
+def test_messy_rows_are_mapped_and_the_bad_ones_rejected_with_line_and_reason():
+    report = import_cfpb(str(MESSY))
+
+    assert (report.read, report.created, report.updated, report.rejected) == (23, 21, 0, 2)
+    assert report.errors == [
+        (line, "Product and Issue are required") for line in sorted(MESSY_REJECTED)
+    ]
+    for line, complaint_id in MESSY_REJECTED.items():
+        assert next(r for first, _, r in records(MESSY) if first == line)["Complaint ID"] == (
+            complaint_id
+        )
+        assert not Complaint.objects.filter(external_reference=f"CFPB-{complaint_id}").exists()
+    assert Complaint.objects.count() == 21
+
+    # ZIP codes are kept as given: masked, or with a lost leading zero.
+    assert cfpb("7199963").customer_postcode == "XXXXX"
+    assert cfpb("73410").customer_postcode == "488XX"
+    assert cfpb("1262209").customer_postcode == "3062"
+    # Channels.
+    channels = {
+        "1177839": Channel.WEB,  # blank
+        "5198434": Channel.WEB,  # Web Referral
+        "4269": Channel.LETTER,  # Referral
+        "73410": Channel.LETTER,  # Postal mail
+        "215434": Channel.LETTER,  # Fax
+        "8743": Channel.PHONE,
+        "216353": Channel.EMAIL,
+    }
+    assert {cid: cfpb(cid).channel for cid in channels} == channels
+    # Blank Sub-product: the product is the top-level Product itself.
+    credit_card = cfpb("4269").product
+    assert (credit_card.name, credit_card.parent) == ("Credit card", None)
+    assert cfpb("8743").product == credit_card
+    # Blank Company, Submitted via and Sub-product.
+    blank = cfpb("1177839")
+    assert blank.business_unit == ""
+    assert blank.category.parent.name == "Unable to get credit report/credit score"
+    # Sent to the company the day before it was received: acknowledged on receipt.
+    for complaint_id, received in (("411966", date(2013, 5, 21)), ("599431", date(2013, 11, 15))):
+        complaint = cfpb(complaint_id)
+        assert complaint.acknowledged_at == complaint.received_at == noon(received)
+        changes = list(complaint.stage_changes.values_list("at", flat=True))
+        assert changes == [noon(received)] * 3
+    # Out of date order: each row keeps its own date and takes a reference of its year.
+    for _, _, row in records(MESSY):
+        if row["Complaint ID"] in MESSY_REJECTED.values():
+            continue
+        complaint = cfpb(row["Complaint ID"])
+        received = date.fromisoformat(row["Date received"])
+        assert complaint.date_of_complaint == received
+        assert timezone.localtime(complaint.received_at).date() == received
+        assert complaint.reference.startswith(f"CMP-{received.year}-")
+
+
+@pytest.mark.django_db
+def test_company_responses_map_to_stage_resolution_and_overdue_mark():
+    import_cfpb(str(MESSY))
+
+    # In progress (Timely response? blank): still being investigated, no resolution yet;
+    # its target passed long ago, so it is already marked overdue.
+    in_progress = cfpb("7356011")
+    assert in_progress.stage == Stage.INVESTIGATING
+    assert in_progress.closed_at is None and in_progress.resolved_at is None
+    assert not in_progress.resolutions.exists()
+    assert in_progress.resolution_overdue_at is not None
+    assert in_progress.next_deadline_at is not None
+    # Untimely response (Timely response? No).
+    untimely = cfpb("4269")
+    assert untimely.stage == Stage.INVESTIGATING
+    assert untimely.closed_at is None
+    assert not untimely.resolutions.exists()
+    assert untimely.resolution_overdue_at is not None
+    # Closed, but not in time: reviewed, and marked overdue.
+    late = cfpb("4470275")
+    assert late.stage == Stage.REVIEWED and late.closed_at is not None
+    assert late.resolution_overdue_at is not None
+    assert late.resolutions.get().type == ResolutionType.APOLOGY
+    # Closed in time: no overdue mark.
+    assert cfpb("73410").resolution_overdue_at is None
+    types = {
+        "2430": ResolutionType.NO_FAULT,  # Closed without relief
+        "411966": ResolutionType.CORRECTIVE_ACTION,  # Closed with non-monetary relief
+        "2489176": ResolutionType.COMPENSATION,  # Closed with monetary relief
+        "216353": ResolutionType.APOLOGY,  # Closed with explanation
+    }
+    assert {cid: cfpb(cid).resolutions.get().type for cid in types} == types
+    for complaint_id in types:
+        complaint = cfpb(complaint_id)
+        assert complaint.stage == Stage.REVIEWED
+        assert complaint.closed_at == complaint.acknowledged_at
+
+
+@pytest.mark.django_db
+def test_consumer_disputed_becomes_feedback_without_a_score():
+    import_cfpb(str(MESSY))
+
+    disputed = cfpb("216353").feedback.get()  # Yes
+    assert (disputed.resolved, disputed.score) == (False, None)
+    assert disputed.submitted_at == cfpb("216353").acknowledged_at
+    accepted = cfpb("73410").feedback.get()  # No
+    assert (accepted.resolved, accepted.score) == (True, None)
+    assert not cfpb("7356011").feedback.exists()  # blank
+    assert not cfpb("7199963").feedback.exists()  # N/A
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("complaint_id", "attribute", "name", "parent"),
+    [
+        # Filed by the CFPB under "Checking or savings account"; the file names "Checking
+        # account" under "Bank account or service" first.
+        ("2471582", "product", "Checking account", "Checking or savings account"),
+        # Sub-product "Credit card" of "Debt collection"; "Credit card" is also a Product.
+        ("516781", "product", "Credit card", "Debt collection"),
+        # Sub-issue "Debt was paid" of "Attempts to collect debt not owed"; the file has it
+        # first under "Cont'd attempts collect debt not owed".
+        ("2489176", "category", "Debt was paid", "Attempts to collect debt not owed"),
+        # Product "Credit reporting" (blank Sub-product); the file's first row has a
+        # Sub-product "Credit reporting" under a longer product name.
+        ("1177839", "product", "Credit reporting", None),
+    ],
+)
+def test_sub_items_named_alike_keep_their_own_parent(complaint_id, attribute, name, parent):
+    import_cfpb(str(MESSY))
+
+    item = getattr(cfpb(complaint_id), attribute)
+    assert item.name == name
+    assert (item.parent.name if item.parent else None) == parent
+
+
+@pytest.mark.django_db
+def test_unknown_product_is_added_to_the_taxonomy_and_unknown_response_is_rejected():
+    import_cfpb(str(NARRATIVES))
+    assert not Product.objects.filter(name="Debt or credit management").exists()
+
+    report = import_cfpb(str(UNKNOWN_PRODUCT))
+
+    assert (report.read, report.created, report.rejected) == (3, 2, 1)
+    top = Product.objects.get(name="Debt or credit management")
+    assert top.parent is None
+    sub = Product.objects.get(name="Credit repair services")
+    assert sub.parent == top
+    assert cfpb("7518556").product == sub
+    assert cfpb("7518556").category.name == "Didn't provide services promised"
+    [(line, reason)] = report.errors
+    assert reason == "unknown company response 'Closed with a gift card'"
+    # The rejected row spans several lines (its narrative has line breaks): the line
+    # reported is one of them.
+    first, last, row = next(
+        r for r in records(UNKNOWN_PRODUCT) if r[2]["Complaint ID"] == "3116550"
+    )
+    assert last > first
+    assert first <= line <= last
+    assert row["Company response to consumer"] == "Closed with a gift card"
+    assert not Complaint.objects.filter(external_reference="CFPB-3116550").exists()
+
+
+# --- Importing again ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_importing_the_same_file_again_changes_and_duplicates_nothing():
+    import_cfpb(str(NARRATIVES))
+    import_cfpb(str(MESSY))
+    before = counts()
+
+    again = import_cfpb(str(NARRATIVES))
+    messy_again = import_cfpb(str(MESSY))
+
+    assert (again.read, again.created, again.updated, again.unchanged) == (10, 0, 0, 10)
+    assert (messy_again.created, messy_again.updated, messy_again.unchanged) == (0, 0, 21)
+    assert messy_again.rejected == 2
+    assert counts() == before
+    assert before["complaints"] == 31 and before["stage_changes"] == 93
+
+
+@pytest.mark.django_db
+def test_a_changed_row_is_updated_once(tmp_path):
+    import_cfpb(str(NARRATIVES))
+    before = counts()
+    rows = list(csv.reader(NARRATIVES.open(encoding="utf-8", newline="")))
+    target = next(r for r in rows if r[-1] == "3127398")
+    target[5] = target[5] + '\n\nUpdate: the company called me back, "finally", today.'
+    changed = tmp_path / "changed.csv"
+    with changed.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+    report = import_cfpb(str(changed))
+
+    assert (report.read, report.created, report.updated, report.unchanged) == (10, 0, 1, 9)
+    complaint = cfpb("3127398")
+    assert complaint.description == target[5]
+    assert complaint.history.count() == 2
+    assert complaint.history.first().history_change_reason == "Updated by a CSV import"
+    assert counts() == {**before, "history": before["history"] + 1}
+    assert import_cfpb(str(changed)).updated == 0
+
+
+# --- Bad files -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_wrong_header_fails_with_a_clear_message_and_imports_nothing():
+    with pytest.raises(ImportFailed) as failure:
+        import_cfpb(str(WRONG_HEADER))
+
+    message = str(failure.value)
+    assert "not a CFPB complaints file" in message
+    assert "missing: Sub-issue" in message
+    assert "Nothing was imported" in message
+    assert Complaint.objects.count() == 0
+    assert counts() == NOTHING
+
+
+@pytest.mark.django_db
+def test_truncated_gzip_fails_and_leaves_nothing_half_imported(monkeypatch):
+    # Small batches, so several are written before the damage is reached.
+    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    written = []
+
+    with pytest.raises(ImportFailed) as failure:
+        import_cfpb(str(TRUNCATED_GZ), progress=lambda report: written.append(report.created))
+
+    assert written and written[-1] > 0  # batches did go in before the end was found
+    assert "truncated or damaged" in str(failure.value)
+    assert "nothing was imported" in str(failure.value)
+    assert counts() == NOTHING
+
+
+@pytest.mark.django_db
+def test_a_file_cut_inside_a_quoted_narrative_imports_nothing():
+    # The file ends inside a quoted narrative: it is damaged, so nothing of it goes in,
+    # the same as a truncated gzip.
+    with pytest.raises(ImportFailed) as failure:
+        import_cfpb(str(TRUNCATED_QUOTE))
+
+    assert "nothing was imported" in str(failure.value)
+    assert counts() == NOTHING
+
+
+@pytest.mark.django_db
+def test_a_trailing_blank_line_is_not_a_rejected_row(tmp_path):
+    padded = tmp_path / "padded.csv"
+    padded.write_bytes(NARRATIVES.read_bytes() + b"\n")
+
+    report = import_cfpb(str(padded))
+
+    assert (report.read, report.created, report.rejected) == (10, 10, 0)
+
+
+@pytest.mark.django_db
+def test_dry_run_reports_counts_but_saves_nothing():
+    report = import_cfpb(str(MESSY), dry_run=True)
+
+    assert report.dry_run
+    assert (report.read, report.created, report.rejected) == (23, 21, 2)
+    assert counts() == NOTHING
+
+
+@pytest.mark.django_db
+def test_binary_file_objects_are_accepted_plain_or_gzip():
+    plain = import_cfpb(io.BytesIO(NARRATIVES.read_bytes()))
+    assert (plain.read, plain.created) == (10, 10)
+
+    packed = import_cfpb(io.BytesIO(gzip.compress(MESSY.read_bytes())))
+    assert (packed.read, packed.created, packed.rejected) == (23, 21, 2)
+    assert Complaint.objects.count() == 31
+
+
+# --- Today's jobs leave history alone ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_imported_complaints_are_not_escalated_by_todays_jobs(django_user_model):
+    # A manager and a CSR with addresses, so any breach would write notifications.
+    make_user(django_user_model, "boss", Role.MANAGER, email="boss@example.com")
+    make_user(django_user_model, "desk", Role.CSR, email="desk@example.com")
+    import_cfpb(str(NARRATIVES))
+    import_cfpb(str(MESSY))
+    assert Complaint.objects.filter(stage=Stage.INVESTIGATING).count() == 4
+    before = dict(Complaint.objects.values_list("pk", "escalation_level"))
+    history = Complaint.history.count()
+
+    ack = jobs.enforce_acknowledgment_deadline()
+    targets = jobs.enforce_resolution_targets()
+
+    assert ack == {"warned": 0, "breached": 0, "notifications": 0}
+    assert targets == {"overdue": 0, "delay_notices": 0, "notifications": 0}
+    assert dict(Complaint.objects.values_list("pk", "escalation_level")) == before
+    assert set(before.values()) == {""}
+    assert OutboundMessage.objects.count() == 0
+    assert Complaint.history.count() == history
+
+
+# --- The command -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_command_prints_the_rejected_rows_and_ends_with_the_summary():
+    out, err = StringIO(), StringIO()
+
+    call_command("import_complaints", str(MESSY), stdout=out, stderr=err)
+
+    output = out.getvalue()
+    lines = output.splitlines()
+    assert lines[-1] == "read 23, created 21, updated 0, rejected 2"
+    assert lines[:2] == [
+        "line 7: Product and Issue are required",
+        "line 9: Product and Issue are required",
+    ]
+    assert "\r" not in output and "rows read" not in output
+    assert Complaint.objects.count() == 21
+
+
+@pytest.mark.django_db
+def test_command_dry_run_saves_nothing():
+    out = StringIO()
+
+    call_command("import_complaints", str(NARRATIVES), "--dry-run", stdout=out)
+
+    assert out.getvalue().splitlines()[-1] == "read 10, created 10, updated 0, rejected 0"
+    assert "Dry run, nothing saved" in out.getvalue()
+    assert counts() == NOTHING
+
+
+@pytest.mark.django_db
+def test_command_refuses_a_bad_or_missing_file(tmp_path):
+    with pytest.raises(CommandError, match="missing: Sub-issue"):
+        call_command("import_complaints", str(WRONG_HEADER), stdout=StringIO())
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_complaints", str(tmp_path / "nope.csv"), stdout=StringIO())
+    assert counts() == NOTHING
+
+
+# --- The upload page -----------------------------------------------------------------------
+
+
+def upload(path, name=None):
+    return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="text/csv")
+
+
+@pytest.mark.django_db
+def test_manager_uploads_a_file_and_sees_the_report(client, manager):
+    client.force_login(manager)
+
+    response = client.post(reverse("complaints:import"), {"file": upload(NARRATIVES)})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Import report" in page
+    assert "Read 10, created 10, updated 0, unchanged 0, rejected 0." in page
+    assert "Imported: read 10, created 10, updated 0, rejected 0." in page
+    assert Complaint.objects.count() == 10
+    assert {h.history_user for h in Complaint.history.all()} == {manager}
+
+
+@pytest.mark.django_db
+def test_upload_report_lists_rejected_rows(client, manager):
+    client.force_login(manager)
+
+    response = client.post(reverse("complaints:import"), {"file": upload(MESSY)})
+
+    page = response.content.decode()
+    assert "Read 23, created 21, updated 0, unchanged 0, rejected 2." in page
+    assert "<td>7</td><td>Product and Issue are required</td>" in page
+    assert "<td>9</td><td>Product and Issue are required</td>" in page
+
+
+@pytest.mark.django_db
+def test_upload_of_a_bad_file_shows_the_reason_on_the_form(client, manager):
+    client.force_login(manager)
+
+    response = client.post(reverse("complaints:import"), {"file": upload(WRONG_HEADER)})
+
+    assert response.status_code == 200
+    assert "missing: Sub-issue" in response.content.decode()
+    assert counts() == NOTHING
+
+
+@pytest.mark.django_db
+def test_csr_may_not_import(client, csr):
+    client.force_login(csr)
+
+    assert client.get(reverse("complaints:import")).status_code == 403
+    response = client.post(reverse("complaints:import"), {"file": upload(NARRATIVES)})
+    assert response.status_code == 403
+    assert counts() == NOTHING
+
+
+@pytest.mark.django_db
+def test_dry_run_checkbox_saves_nothing(client, manager):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("complaints:import"), {"file": upload(NARRATIVES), "dry_run": "on"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Check report" in page
+    assert "Read 10, created 10, updated 0, unchanged 0, rejected 0." in page
+    assert "Checked, nothing saved: read 10, created 10" in page
+    assert counts() == NOTHING
+
+
+# --- The whole shared file (about a minute) ------------------------------------------------
+
+
+def independent_counts():
+    """What the shared file should give, counted with the csv module alone."""
+    with gzip.open(SHARED, "rt", encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        assert tuple(header) == CFPB_COLUMNS
+        read, blank = 0, 0
+        products, years = Counter(), Counter()
+        for values in reader:
+            read += 1
+            row = dict(zip(header, values, strict=True))
+            if not row["Product"].strip() or not row["Issue"].strip():
+                blank += 1
+                continue
+            products[row["Product"].strip()] += 1
+            years[int(row["Date received"][:4])] += 1
+    return read, blank, products, years
+
+
+@pytest.fixture(scope="class")
+def whole_file(django_db_setup, django_db_blocker):
+    """The shared file imported once for the class, rolled back after it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        started = time.perf_counter()
+        report = import_cfpb(str(SHARED))
+        seconds = time.perf_counter() - started
+        # Check the deferred foreign keys of all the rows written now, once: each test's
+        # teardown checks them again otherwise, inside a savepoint it then rolls back.
+        connection.check_constraints()
+        yield report, seconds, independent_counts()
+        transaction.set_rollback(True)
+
+
+@pytest.mark.integration
+@pytest.mark.django_db
+@pytest.mark.skipif(not SHARED.exists(), reason="the shared CFPB file is not here")
+class TestWholeSharedFile:
+    """SLOW (about a minute): imports all 98,706 rows of the shared file once."""
+
+    def test_totals(self, whole_file):
+        report, seconds, (read, blank, _, _) = whole_file
+        print(f"whole file imported in {seconds:.1f} s")
+        assert read == 98706
+        assert report.read == read
+        assert report.rejected == blank == 2
+        assert {reason for _, reason in report.errors} == {"Product and Issue are required"}
+        assert report.created == report.read - report.rejected
+        assert (report.updated, report.unchanged) == (0, 0)
+        assert Complaint.objects.count() == report.created
+        assert StageChange.objects.count() == 3 * report.created
+        assert Complaint.history.count() == report.created
+
+    def test_counts_by_year(self, whole_file):
+        _, _, (_, _, _, years) = whole_file
+        by_year = dict(
+            Complaint.objects.annotate(year=ExtractYear("received_at"))
+            .values_list("year")
+            .annotate(n=Count("id"))
+            .values_list("year", "n")
+        )
+        assert by_year == dict(years)
+
+    def test_counts_by_product(self, whole_file):
+        _, _, (_, _, products, _) = whole_file
+        by_product = dict(
+            Complaint.objects.annotate(top=Coalesce("product__parent__name", "product__name"))
+            .values_list("top")
+            .annotate(n=Count("id"))
+            .values_list("top", "n")
+        )
+        assert by_product == dict(products)
