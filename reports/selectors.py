@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from complaints.models import Category, Complaint, Feedback
 from complaints.workflow import OPEN_STAGE_VALUES, STAGE_LABELS, Stage
+from reports.models import ActionStatus, ImprovementAction
 
 
 class Median(Aggregate):
@@ -39,6 +40,12 @@ def _every_week(rows, now, count=12):
     this_week -= timedelta(days=this_week.weekday())
     weeks = [this_week - timedelta(weeks=back) for back in range(count - 1, -1, -1)]
     return [(week.isoformat(), counts.get(week, 0)) for week in weeks]
+
+
+def review_due_date(today):
+    from reports.services import review_due_date as due
+
+    return due(today)
 
 
 def dashboard(now=None):
@@ -94,4 +101,11 @@ def dashboard(now=None):
         "by_category": by_category,
         "satisfaction": satisfaction,
         "window_start": timezone.localdate(month_ago),
+        "actions_overdue": list(
+            ImprovementAction.objects.filter(
+                status=ActionStatus.OPEN, due_date__lt=timezone.localdate(now)
+            ).select_related("owner")[:10]
+        ),
+        "review_due": review_due_date(timezone.localdate(now)),
+        "today": timezone.localdate(now),
     }
