@@ -1,0 +1,74 @@
+"""Sessions, sign-in throttling and the security headers every page carries."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_in(client, username, password):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def test_repeated_failed_sign_ins_lock_the_account_with_a_generic_message(client, csr, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert sign_in(client, "csr", "wrong").status_code == 200
+    assert sign_in(client, "csr", "wrong").status_code == 429  # the limit is reached
+    locked = sign_in(client, "csr", "pw-for-tests-1")
+    assert locked.status_code == 429
+    assert b"Too many sign-in attempts" in locked.content
+    assert b"csr" not in locked.content.split(b"<main")[1]  # says nothing about the account
+    assert client.get("/").status_code == 302
+
+
+def test_a_failed_attempt_does_not_say_whether_the_user_exists(client, csr):
+    known = sign_in(client, "csr", "wrong").content
+    unknown = sign_in(client, "nobody-here", "wrong").content
+    message = b"Please enter a correct username and password"
+    assert message in known and message in unknown
+
+
+def test_a_deactivated_users_open_session_stops_working(client, csr):
+    client.force_login(csr)
+    assert client.get("/").status_code == 200
+    csr.is_active = False
+    csr.save()
+    assert client.get("/").status_code == 302
+
+
+def test_logout_ends_the_session_on_the_server(client, csr):
+    client.force_login(csr)
+    session_key = client.session.session_key
+    client.post(reverse("logout"))
+    from django.contrib.sessions.models import Session
+
+    assert not Session.objects.filter(session_key=session_key).exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/complaints/", "/complaints/new/", "/accounts/login/", "/complain/"]
+)
+def test_pages_carry_the_security_headers(client, manager, path):
+    if "login" not in path and "complain" not in path:
+        client.force_login(manager)
+    response = client.get(path)
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_no_page_carries_inline_script(client, csr, resolver, manager):
+    complaint = factories.complaint(csr)
+    client.force_login(manager)
+    for path in ["/", "/complaints/", "/complaints/new/", f"/complaints/{complaint.pk}/"]:
+        html = client.get(path).content.decode()
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            assert "src=" in tag or 'type="application/json"' in tag, (path, tag)
