@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Subquery
 
 from reports.models import ActionStatus, Period, ProcedureReview, TrendReport
 
@@ -26,7 +27,11 @@ class ProcedureReviewForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reports"].queryset = TrendReport.objects.order_by("-start")[:60]
+        # The recent reports; a filter, not a slice, so the form can validate against it.
+        recent = TrendReport.objects.order_by("-start").values("pk")[:60]
+        self.fields["reports"].queryset = TrendReport.objects.filter(
+            pk__in=Subquery(recent)
+        ).order_by("-start")
         self.fields["reports"].required = False
 
 

@@ -117,11 +117,14 @@ def review_reminder(today):
     due = review_due_date(today)
     if due > today:
         return False
+    # Keyed by the review it follows, so the reminder is sent once, not once a day.
+    last = ProcedureReview.objects.order_by("-held_on").values_list("held_on", flat=True).first()
+    since = last.isoformat() if last else "never"
     for manager in _managers():
         outbox.send_after_commit(
             emails.queue_staff_message(
                 manager,
-                key=f"review-due:{due.isoformat()}:{manager.pk}",
+                key=f"review-due:{since}:{manager.pk}",
                 template="review_due",
                 context={
                     "due": due,
