@@ -15,8 +15,9 @@ help:
 	@echo "make install  create .venv and install the Python and npm dependencies"
 	@echo "make lint     ruff check and format check"
 	@echo "make clean    remove .venv, node_modules and var/"
+	@echo "make bench    load 1,000,000 complaints (BENCH_SIZE) into redress_bench and time the pages"
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed chromium
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +28,12 @@ $(VENV)/.installed: pyproject.toml
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The browser tests (tests/browser) drive Debian's Chromium; Playwright downloads nothing.
+.PHONY: chromium
+chromium:
+	test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver)
+chromium: SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # The embedded default: with no DATABASE_URL or REDIS_URL, a first look needs no servers.
 run: export DEBUG ?= 1
@@ -54,3 +61,10 @@ format: install
 
 clean:
 	rm -rf $(VENV) node_modules var
+
+# The scale benchmark: BENCH_SIZE complaints (default 1,000,000) in a database of its own,
+# redress_bench (or BENCH_DATABASE_URL), on a Redis database of its own; see complaints/bench.py.
+bench: export DATABASE_URL = $(or $(BENCH_DATABASE_URL),postgres://postgres@127.0.0.1:5432/redress_bench)
+bench: export REDIS_URL = $(or $(BENCH_REDIS_URL),redis://127.0.0.1:6379/15)
+bench: install
+	$(BIN)/python manage.py bench

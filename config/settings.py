@@ -333,3 +333,50 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# JSON API (complaints/api/): token per integrating system, OpenAPI schema and local docs.
+INSTALLED_APPS += [
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+]
+REST_FRAMEWORK = {
+    # Token first: an anonymous caller is told 401 with `WWW-Authenticate: Token`.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "complaints.api.pagination.PagePagination",
+    "PAGE_SIZE": env_int("API_PAGE_SIZE", 25),
+    "DEFAULT_THROTTLE_CLASSES": ["complaints.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": env("API_THROTTLE_RATE", "120/min")},
+    "EXCEPTION_HANDLER": "complaints.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Redress API",
+    "DESCRIPTION": (
+        "Log and track complaints from other systems. Authenticate with "
+        "`Authorization: Token <key>`; the key belongs to a user whose role sets what the "
+        "caller may see and do, exactly as in the web interface."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "complaints.workflow.STAGE_CHOICES",
+        "StageFilterEnum": "complaints.api.serializers.STAGE_FILTERS",
+        "EscalationTargetEnum": "complaints.api.serializers.ESCALATION_TARGETS",
+        "AcknowledgmentMethodEnum": "complaints.models.AcknowledgmentMethod",
+    },
+    # The documentation pages load Swagger UI and Redoc from this server, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}

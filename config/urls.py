@@ -21,6 +21,8 @@ urlpatterns = [
         name="public-complaint-thanks",
     ),
     path("c/", include("complaints.customer_urls")),
+    # The JSON API for other systems: token authentication, OpenAPI schema and docs.
+    path("api/v1/", include("complaints.api.urls")),
 ]
 
 # Deny by default: LoginRequiredMiddleware guards every view. These URL names are the only

@@ -1,0 +1,474 @@
+"""What the API accepts and answers. Input serializers only validate; the services write."""
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.roles import workflow_role
+from complaints.models import (
+    AcknowledgmentMethod,
+    Attachment,
+    Category,
+    Channel,
+    Complaint,
+    Complexity,
+    EscalationLevel,
+    Note,
+    Product,
+    ResolutionType,
+)
+from complaints.permissions import Action, can_act
+from complaints.selectors import LIST_SORTS, ListFilters, complaint_timeline
+from complaints.workflow import STAGE_CHOICES, transitions_from
+
+STAGES = [value for value, _ in STAGE_CHOICES]
+STAGE_FILTERS = ["open", "all", *STAGES]
+ESCALATION_TARGETS = [c for c in EscalationLevel.choices if c[0]]
+# The actions a caller may be offered on a complaint, as `can_act` names them.
+OFFERED_ACTIONS = (
+    Action.NOTE,
+    Action.ATTACH,
+    Action.ACKNOWLEDGE,
+    Action.TRANSITION,
+    Action.TAKE,
+    Action.ASSIGN,
+    Action.ESCALATE,
+    Action.PROPOSE_RESOLUTION,
+)
+
+
+def one_line(value):
+    # Names and handles end up in email headers and single-line displays.
+    if "\r" in value or "\n" in value:
+        raise serializers.ValidationError("This field cannot contain line breaks.")
+
+
+class Line(serializers.CharField):
+    """One line of text. (DRF's CharField already refuses NUL and lone surrogates.)"""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(one_line)
+
+
+# Output ---------------------------------------------------------------------------------
+
+
+class UserRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="__str__")
+
+
+class NamedRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ComplaintSummary(serializers.ModelSerializer):
+    category = NamedRef()
+    assignee = UserRef(allow_null=True)
+    stage_label = serializers.CharField()
+    overdue = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "id",
+            "reference",
+            "url",
+            "stage",
+            "stage_label",
+            "channel",
+            "customer_name",
+            "category",
+            "assignee",
+            "escalation_level",
+            "received_at",
+            "acknowledgment_due_at",
+            "acknowledged_at",
+            "resolution_target_date",
+            "next_deadline_at",
+            "overdue",
+        ]
+        read_only_fields = fields
+
+    def get_overdue(self, complaint) -> bool:
+        deadline = complaint.next_deadline_at
+        return deadline is not None and deadline < timezone.now()
+
+    def get_url(self, complaint) -> str:
+        path = reverse("api:complaint", args=[complaint.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class FieldChange(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.CharField()
+    new = serializers.CharField()
+
+
+class TimelineEntry(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(
+        choices=["stage", "fields", "note", "customer", "consultation", "resolution"]
+        + ["attachment", "message"]
+    )
+    title = serializers.CharField()
+    actor = serializers.CharField(allow_blank=True)
+    body = serializers.CharField(allow_blank=True)
+    changes = serializers.SerializerMethodField()
+
+    @extend_schema_field(FieldChange(many=True))
+    def get_changes(self, entry):
+        return [{"field": str(f), "old": str(o), "new": str(n)} for f, o, n in entry.changes]
+
+
+class AttachmentOut(serializers.ModelSerializer):
+    name = serializers.CharField(source="original_name")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "kind", "content_type", "size", "sha256", "uploaded_at"]
+        read_only_fields = fields
+
+
+class NoteOut(serializers.ModelSerializer):
+    author = UserRef(allow_null=True)
+
+    class Meta:
+        model = Note
+        fields = ["id", "text", "author", "from_customer", "created_at"]
+        read_only_fields = fields
+
+
+class ComplaintDetail(ComplaintSummary):
+    acknowledgment_method = serializers.ChoiceField(
+        choices=AcknowledgmentMethod.choices,
+        allow_blank=True,
+        help_text="Blank until acknowledged.",
+    )
+    customer_email = serializers.CharField(allow_blank=True, help_text="Blank when not given.")
+    product = NamedRef(allow_null=True)
+    root_cause = NamedRef(allow_null=True)
+    logged_by = UserRef(allow_null=True)
+    allowed_actions = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+    attachments = AttachmentOut(many=True)
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(ComplaintSummary.Meta):
+        fields = [
+            *ComplaintSummary.Meta.fields,
+            "customer_email",
+            "customer_phone",
+            "date_of_complaint",
+            "description",
+            "interaction_details",
+            "product",
+            "transaction_reference",
+            "complexity",
+            "root_cause",
+            "proposed_resolution",
+            "follow_up_actions",
+            "logged_by",
+            "escalation_reason",
+            "escalated_at",
+            "acknowledgment_method",
+            "closed_at",
+            "reopen_count",
+            "created_at",
+            "updated_at",
+            "allowed_actions",
+            "allowed_transitions",
+            "attachments",
+            "timeline",
+        ]
+        read_only_fields = fields
+
+    def _user(self):
+        return self.context["request"].user
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(OFFERED_ACTIONS)))
+    def get_allowed_actions(self, complaint):
+        """What the caller's role and the complaint's stage allow (gates may still refuse)."""
+        user = self._user()
+        return [action for action in OFFERED_ACTIONS if can_act(user, complaint, action)]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(STAGE_CHOICES)))
+    def get_allowed_transitions(self, complaint):
+        """Stages the caller's role may move this complaint to (the gates may still say no)."""
+        user = self._user()
+        if not can_act(user, complaint, Action.TRANSITION):
+            return []
+        return [t.target.value for t in transitions_from(complaint.stage, workflow_role(user))]
+
+    @extend_schema_field(TimelineEntry(many=True))
+    def get_timeline(self, complaint):
+        return TimelineEntry(complaint_timeline(complaint), many=True).data
+
+
+class ErrorItem(serializers.Serializer):
+    field = serializers.CharField(
+        allow_null=True, help_text="The input at fault, or null for the request as a whole."
+    )
+    message = serializers.CharField()
+
+
+class ErrorResponse(serializers.Serializer):
+    errors = ErrorItem(many=True)
+
+
+# Input ----------------------------------------------------------------------------------
+
+
+class ComplaintFilter(serializers.Serializer):
+    """The web list's filters and search, as query parameters."""
+
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Search text."
+    )
+    stage = serializers.ChoiceField(
+        choices=STAGE_FILTERS, required=False, help_text="Default: open."
+    )
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    assignee = serializers.RegexField(
+        r"^(none|me|[0-9]{1,15})$",
+        required=False,
+        help_text='"none" (unassigned), "me", or a user id.',
+    )
+    escalated = serializers.ChoiceField(choices=ESCALATION_TARGETS, required=False)
+    overdue = serializers.BooleanField(required=False, default=False)
+    received_from = serializers.DateField(required=False)
+    received_to = serializers.DateField(required=False)
+    sort = serializers.ChoiceField(choices=list(LIST_SORTS), required=False)
+
+    def filters(self):
+        data = self.validated_data
+        category = data.get("category")
+        return ListFilters(
+            query=data.get("q") or "",
+            stage=data.get("stage") or "open",
+            category=category.pk if category else None,
+            channel=data.get("channel") or "",
+            assignee=data.get("assignee") or "",
+            escalated=data.get("escalated") or "",
+            overdue=bool(data.get("overdue")),
+            received_from=data.get("received_from"),
+            received_to=data.get("received_to"),
+            sort=data.get("sort") or "deadline",
+        )
+
+
+class ComplaintCreate(serializers.Serializer):
+    """Appendix A of the procedure, as the web intake form takes it, from any channel."""
+
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    customer_name = Line(max_length=200)
+    customer_email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    customer_phone = Line(required=False, allow_blank=True, max_length=40)
+    date_of_complaint = serializers.DateField(help_text="When the customer complained.")
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(active=True))
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.filter(active=True), required=False, allow_null=True
+    )
+    transaction_reference = Line(required=False, allow_blank=True, max_length=100)
+    complexity = serializers.ChoiceField(
+        choices=Complexity.choices, required=False, default=Complexity.STANDARD
+    )
+    description = serializers.CharField(max_length=20_000)
+    interaction_details = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
+    social_media_handle = Line(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Social media complaints: the customer's handle, e.g. @priya.",
+    )
+    social_media_post_url = serializers.URLField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Social media complaints: the link to the post.",
+    )
+
+    def validate_date_of_complaint(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError("The date of the complaint cannot be in the future.")
+        return value
+
+    def validate(self, attrs):
+        errors = {}
+        channel = attrs["channel"]
+        email, phone = attrs.get("customer_email"), attrs.get("customer_phone")
+        handle = attrs.get("social_media_handle")
+        if channel != Channel.SOCIAL_MEDIA:
+            for name in ("social_media_handle", "social_media_post_url"):
+                if attrs.get(name):
+                    errors[name] = "Only a social media complaint has a handle or a post link."
+        if channel == Channel.EMAIL and not email:
+            errors["customer_email"] = "An email complaint needs the customer's address."
+        if channel == Channel.PHONE and not phone:
+            errors["customer_phone"] = "A phone complaint needs a number to call back."
+        if errors:
+            raise serializers.ValidationError(errors)
+        if not email and not phone and not (channel == Channel.SOCIAL_MEDIA and handle):
+            raise serializers.ValidationError(
+                "Give an email address or a phone number for the customer"
+                + (" (or their social media handle)." if channel == Channel.SOCIAL_MEDIA else ".")
+            )
+        return attrs
+
+    def service_data(self):
+        """The `data` that services.complaint_create takes."""
+        data = dict(self.validated_data)
+        social = []
+        if handle := data.pop("social_media_handle", ""):
+            social.append(f"Social media handle: {handle}")
+        if post := data.pop("social_media_post_url", ""):
+            social.append(f"post: {post}")
+        details = data.get("interaction_details", "")
+        if social:
+            details = "\n".join(part for part in (details, "; ".join(social)) if part)
+        data.update(
+            interaction_details=details,
+            customer_email=data.get("customer_email", ""),
+            customer_phone=data.get("customer_phone", ""),
+            transaction_reference=data.get("transaction_reference", ""),
+            product=data.get("product"),
+        )
+        return data
+
+
+class StageInput(serializers.Serializer):
+    expected_stage = serializers.ChoiceField(
+        choices=STAGE_CHOICES,
+        required=False,
+        help_text="The stage the caller believes the complaint is in; if someone moved it "
+        "meanwhile, nothing is changed and 409 says so.",
+    )
+
+
+class TransitionInput(StageInput):
+    to = serializers.ChoiceField(choices=STAGE_CHOICES)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
+
+
+class AcknowledgeInput(StageInput):
+    method = serializers.ChoiceField(choices=AcknowledgmentMethod.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
+
+
+class NoteInput(serializers.Serializer):
+    text = serializers.CharField(max_length=20_000)
+
+
+class AttachmentInput(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+
+
+class AssignInput(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        allow_null=True,
+        help_text="A user id, your own to take the complaint, or null to unassign.",
+    )
+
+
+class EscalateInput(serializers.Serializer):
+    level = serializers.ChoiceField(choices=ESCALATION_TARGETS)
+    reason = serializers.CharField(max_length=5_000)
+
+
+class ResolutionInput(StageInput):
+    type = serializers.ChoiceField(choices=ResolutionType.choices)
+    description = serializers.CharField(
+        max_length=20_000, help_text="In plain words, as the customer reads it."
+    )
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    customer_action = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
+
+
+# Dashboard ------------------------------------------------------------------------------
+
+
+class StageCount(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=STAGE_CHOICES)
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class WeekCount(serializers.Serializer):
+    week_starting = serializers.DateField()
+    count = serializers.IntegerField()
+
+
+class CategoryCount(serializers.Serializer):
+    category_id = serializers.IntegerField(allow_null=True)
+    category = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class Satisfaction(serializers.Serializer):
+    average_score = serializers.FloatField(allow_null=True)
+    answers = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+
+
+class Dashboard(serializers.Serializer):
+    window_start = serializers.DateField(help_text="The 30-day window starts on this day.")
+    open_total = serializers.IntegerField()
+    open_by_stage = StageCount(many=True)
+    acknowledged_due = serializers.IntegerField()
+    acknowledged_on_time = serializers.IntegerField()
+    acknowledged_on_time_rate = serializers.FloatField(allow_null=True)
+    median_seconds_to_acknowledge = serializers.FloatField(allow_null=True)
+    median_seconds_to_resolve = serializers.FloatField(allow_null=True)
+    resolved_count = serializers.IntegerField()
+    weekly_volume = WeekCount(many=True)
+    by_category = CategoryCount(many=True)
+    satisfaction = Satisfaction()
+
+    @classmethod
+    def from_figures(cls, figures):
+        """reports.selectors.dashboard() as plain JSON values."""
+
+        def seconds(delta):
+            return delta.total_seconds() if delta is not None else None
+
+        satisfaction = figures["satisfaction"]
+        return cls(
+            {
+                "window_start": figures["window_start"],
+                "open_total": figures["open_total"],
+                "open_by_stage": [
+                    {"stage": stage, "label": label, "count": count}
+                    for stage, label, count in figures["open_by_stage"]
+                ],
+                "acknowledged_due": figures["acknowledged_due"],
+                "acknowledged_on_time": figures["acknowledged_on_time"],
+                "acknowledged_on_time_rate": figures["acknowledged_on_time_rate"],
+                "median_seconds_to_acknowledge": seconds(figures["median_to_acknowledge"]),
+                "median_seconds_to_resolve": seconds(figures["median_to_resolve"]),
+                "resolved_count": figures["resolved_count"],
+                "weekly_volume": [
+                    {"week_starting": week, "count": count}
+                    for week, count in figures["weekly_volume"]
+                ],
+                "by_category": [
+                    {"category": name, "category_id": pk, "count": count}
+                    for name, pk, count in figures["by_category"]
+                ],
+                "satisfaction": {
+                    "average_score": satisfaction["average"],
+                    "answers": satisfaction["answers"],
+                    "resolved": satisfaction["resolved"],
+                },
+            }
+        )

@@ -1,0 +1,408 @@
+"""Thin views over the same selectors, permissions and services as the web interface.
+
+Each view authenticates by token (or the session, for the documentation pages), asks
+`complaints.permissions` what the caller may see, and hands every write to
+`complaints.services`; a refusal there (`Refused`, `UploadRejected`) becomes a JSON error
+in complaints/api/errors.py. Nothing here writes around the rules.
+"""
+
+import hashlib
+import json
+import re
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.roles import Capability, can
+from complaints import selectors, services
+from complaints.api import serializers as s
+from complaints.api.errors import Conflict
+from complaints.models import ApiIdempotencyKey
+from complaints.permissions import complaint_for
+from reports.selectors import dashboard
+
+# Printable ASCII without spaces: a UUID, a ULID or the caller's own request id all fit.
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input; each error names the field (or query parameter, or header).",
+    401: "No token, or an unknown or inactive one.",
+    403: "The caller's role does not allow this.",
+    404: "No such complaint, or not one the caller may see.",
+    409: "The complaints procedure refuses this now; the message says why in a sentence.",
+    429: "Too many requests for this token; wait the seconds the Retry-After header gives.",
+}
+
+
+def answers(success, *codes):
+    """The responses of an operation: its success plus the errors it can answer."""
+    errors = {
+        code: OpenApiResponse(s.ErrorResponse, description=ERROR_DESCRIPTIONS[code])
+        for code in sorted({401, 403, 429, *codes})
+    }
+    return {**success, **errors}
+
+
+class TeamMember(BasePermission):
+    message = "This account has no role in the complaints team."
+
+    def has_permission(self, request, view):
+        return can(request.user, Capability.LOG_COMPLAINT)
+
+
+class ReportReader(BasePermission):
+    message = "Only managers may read the reports."
+
+    def has_permission(self, request, view):
+        return can(request.user, Capability.VIEW_REPORTS)
+
+
+class ApiView(GenericAPIView):
+    """Callers carry a token, not a session, so the deny-by-default middleware must let them
+    through to DRF, whose permissions answer 401 (no or bad token) or 403 (no role). DRF
+    marks its views so already; saying it here keeps it true whatever DRF does."""
+
+    permission_classes = [IsAuthenticated, TeamMember]
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return login_not_required(super().as_view(**initkwargs))
+
+    def detail_response(self, complaint):
+        """The complaint as it is now, with its timeline.
+
+        Only for a complaint the caller could see when the request began: after an action
+        that takes it out of their sight (the resolution team escalating to managers) they
+        still get the outcome of what they did.
+        """
+        complaint = (
+            selectors.complaint_detail_queryset()
+            .prefetch_related("attachments")
+            .get(pk=complaint.pk)
+        )
+        return Response(s.ComplaintDetail(complaint, context=self.get_serializer_context()).data)
+
+    def valid(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer
+
+
+def _idempotency_key(request):
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationError(
+            {
+                IDEMPOTENCY_HEADER: [
+                    "Use 1 to 255 visible ASCII characters without spaces; a UUID is a good key."
+                ]
+            }
+        )
+    return key
+
+
+def _body_hash(data):
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class ComplaintListCreate(ApiView):
+    serializer_class = s.ComplaintSummary
+
+    @extend_schema(
+        operation_id="complaints_list",
+        summary="List complaints",
+        description="The complaints the caller may see, with the web list's filters and "
+        "search, in pages.",
+        parameters=[s.ComplaintFilter],
+        responses=answers({200: s.ComplaintSummary(many=True)}, 400),
+    )
+    def get(self, request):
+        query = s.ComplaintFilter(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        queryset = selectors.complaints_filtered(request.user, query.filters()).select_related(
+            "category", "assignee"
+        )
+        page = self.paginate_queryset(queryset)
+        data = s.ComplaintSummary(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        operation_id="complaints_create",
+        summary="Log a complaint",
+        description=(
+            "Logs a complaint from any channel. Send an `Idempotency-Key` header to retry "
+            "safely: the same key with the same body answers 200 with the complaint already "
+            "logged; the same key with another body answers 409."
+        ),
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]+$"},
+                OpenApiParameter.HEADER,
+                description="A key unique to this complaint, e.g. a UUID, reused on retries.",
+            )
+        ],
+        request=s.ComplaintCreate,
+        responses=answers(
+            {
+                201: OpenApiResponse(s.ComplaintDetail, description="Logged."),
+                200: OpenApiResponse(
+                    s.ComplaintDetail, description="Already logged under this Idempotency-Key."
+                ),
+            },
+            400,
+            409,
+        ),
+    )
+    def post(self, request):
+        key = _idempotency_key(request)
+        fingerprint = _body_hash(request.data) if key else ""
+        if key and (replay := self._replay(key, fingerprint)):
+            return replay
+        serializer = self.valid(s.ComplaintCreate)
+        try:
+            with transaction.atomic():
+                complaint = services.complaint_create(
+                    actor=request.user, data=serializer.service_data()
+                )
+                # The caller logged it, so the answer shows it even to a role that will not
+                # see it in its lists (the resolution team sees only what is escalated to it).
+                body = s.ComplaintDetail(
+                    selectors.complaint_detail_queryset().get(pk=complaint.pk),
+                    context=self.get_serializer_context(),
+                ).data
+                if key:
+                    ApiIdempotencyKey.objects.create(
+                        user=request.user,
+                        key=key,
+                        request_hash=fingerprint,
+                        complaint=complaint,
+                        response=body,
+                    )
+        except IntegrityError:
+            # A concurrent retry with the same key committed first: answer with its complaint.
+            if key and (replay := self._replay(key, fingerprint)):
+                return replay
+            raise
+        return Response(body, status.HTTP_201_CREATED, headers={"Location": _location(complaint)})
+
+    def _replay(self, key, fingerprint):
+        """The first answer again, if this caller already used this key for this body."""
+        record = ApiIdempotencyKey.objects.filter(user=self.request.user, key=key).first()
+        if record is None:
+            return None
+        if record.request_hash != fingerprint:
+            raise Conflict(
+                {
+                    IDEMPOTENCY_HEADER: [
+                        "This key was already used with a different request body. "
+                        "Use a new key for a new complaint."
+                    ]
+                }
+            )
+        return Response(
+            record.response,
+            headers={"Location": reverse("api:complaint", args=[record.complaint_id])},
+        )
+
+
+def _location(complaint):
+    return reverse("api:complaint", args=[complaint.pk])
+
+
+class ComplaintRetrieve(ApiView):
+    serializer_class = s.ComplaintDetail
+
+    @extend_schema(
+        operation_id="complaints_retrieve",
+        summary="A complaint and its timeline",
+        responses=answers({200: s.ComplaintDetail}, 404),
+    )
+    def get(self, request, pk):
+        return self.detail_response(complaint_for(request.user, pk))
+
+
+class ComplaintAction(ApiView):
+    """POST an action on one complaint; the answer is the complaint as it now is."""
+
+    input_class = None
+
+    def perform(self, complaint, data):
+        raise NotImplementedError
+
+    def post(self, request, pk):
+        complaint = complaint_for(request.user, pk)
+        data = self.valid(self.input_class).validated_data
+        self.perform(complaint, data)
+        return self.detail_response(complaint)
+
+
+def _action_schema(operation_id, summary, input_class, description=""):
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        request=input_class,
+        responses=answers({200: s.ComplaintDetail}, 400, 404, 409),
+    )
+
+
+class ComplaintTransition(ComplaintAction):
+    input_class = s.TransitionInput
+
+    @_action_schema(
+        "complaints_transition",
+        "Move a complaint to another stage",
+        s.TransitionInput,
+        "Moves as the transition table allows the caller's role; a missing step (for "
+        "example the root cause before Documented) answers 409 with the sentence. Use "
+        "/acknowledge/ to acknowledge and /resolution/ to propose a resolution.",
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def perform(self, complaint, data):
+        services.complaint_transition(
+            complaint,
+            data["to"],
+            actor=self.request.user,
+            note=data.get("note", ""),
+            expected_stage=data.get("expected_stage"),
+        )
+
+
+class ComplaintAcknowledge(ComplaintAction):
+    input_class = s.AcknowledgeInput
+
+    @_action_schema(
+        "complaints_acknowledge",
+        "Record how the customer was acknowledged",
+        s.AcknowledgeInput,
+        "Moves a Received complaint to Acknowledged.",
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def perform(self, complaint, data):
+        services.complaint_acknowledge(
+            complaint,
+            actor=self.request.user,
+            method=data["method"],
+            note=data.get("note", ""),
+            expected_stage=data.get("expected_stage"),
+        )
+
+
+class ComplaintAssign(ComplaintAction):
+    input_class = s.AssignInput
+
+    @_action_schema(
+        "complaints_assign",
+        "Assign, take or unassign a complaint",
+        s.AssignInput,
+        "Outside managers, only the unassigned intake queue is handed around; giving your "
+        "own user id takes the complaint.",
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def perform(self, complaint, data):
+        services.complaint_assign(complaint, actor=self.request.user, assignee=data["assignee"])
+
+
+class ComplaintEscalate(ComplaintAction):
+    input_class = s.EscalateInput
+
+    @_action_schema(
+        "complaints_escalate", "Escalate a complaint", s.EscalateInput, "To the team or managers."
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def perform(self, complaint, data):
+        services.complaint_escalate(
+            complaint, actor=self.request.user, level=data["level"], reason=data["reason"]
+        )
+
+
+class ComplaintResolution(ComplaintAction):
+    input_class = s.ResolutionInput
+
+    @_action_schema(
+        "complaints_propose_resolution",
+        "Propose a resolution",
+        s.ResolutionInput,
+        "Ends the investigation: the complaint moves to Resolved. Above the approval "
+        "threshold the resolution waits for a manager.",
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def perform(self, complaint, data):
+        services.resolution_propose(
+            complaint,
+            actor=self.request.user,
+            type=data["type"],
+            description=data["description"],
+            amount=data.get("amount"),
+            customer_action=data.get("customer_action", ""),
+            expected_stage=data.get("expected_stage"),
+        )
+
+
+class ComplaintNotes(ApiView):
+    @extend_schema(
+        operation_id="complaints_notes_create",
+        summary="Add a note",
+        request=s.NoteInput,
+        responses=answers({201: s.NoteOut}, 400, 404, 409),
+    )
+    def post(self, request, pk):
+        complaint = complaint_for(request.user, pk)
+        data = self.valid(s.NoteInput).validated_data
+        note = services.note_add(complaint, actor=request.user, text=data["text"])
+        return Response(s.NoteOut(note).data, status=status.HTTP_201_CREATED)
+
+
+class ComplaintAttachments(ApiView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="complaints_attachments_create",
+        summary="Attach a supporting document",
+        description="multipart/form-data with one `file`. The type is checked by content: "
+        "PDF, images, office documents, text, CSV and saved emails, up to the size limit.",
+        request={"multipart/form-data": s.AttachmentInput},
+        responses=answers({201: s.AttachmentOut}, 400, 404, 409),
+    )
+    def post(self, request, pk):
+        complaint = complaint_for(request.user, pk)
+        upload = self.valid(s.AttachmentInput).validated_data["file"]
+        attachment = services.attachment_add(complaint, actor=request.user, upload=upload)
+        return Response(s.AttachmentOut(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class DashboardView(ApiView):
+    permission_classes = [IsAuthenticated, ReportReader]
+
+    @extend_schema(
+        operation_id="dashboard",
+        summary="The managers' dashboard figures",
+        description="Open complaints by stage, acknowledgment on time, median times, weekly "
+        "volume, top categories and satisfaction over the last 30 days (managers only).",
+        responses=answers({200: s.Dashboard}),
+    )
+    def get(self, request):
+        return Response(s.Dashboard.from_figures(dashboard()).data)

@@ -1,0 +1,143 @@
+"""A client that retries a create with the same Idempotency-Key gets one complaint, not two."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from complaints.api.views import ComplaintListCreate
+from complaints.models import ApiIdempotencyKey, Complaint
+from tests.api.conftest import error_fields, error_messages, new_complaint
+
+LIST = "/api/v1/complaints/"
+KEY = "7d1c0b8e-4a43-4f57-9d5e-1f0a2b3c4d5e"
+
+
+def post(client, body, key=KEY):
+    return client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+@pytest.mark.django_db
+def test_a_retry_with_the_same_key_gets_the_same_complaint(api, csr):
+    client = api(csr)
+    body = new_complaint()
+    first = post(client, body)
+    again = post(client, dict(reversed(list(body.items()))))  # same body, other key order
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert again.headers["Location"] == first.headers["Location"]
+    complaint = Complaint.objects.get()
+    assert first.json()["id"] == complaint.pk
+    record = ApiIdempotencyKey.objects.get()
+    assert (record.user, record.key, record.complaint) == (csr, KEY, complaint)
+
+
+@pytest.mark.django_db
+def test_a_retry_gets_the_first_answer_even_if_the_complaint_moved_since(api, csr):
+    client = api(csr)
+    first = post(client, new_complaint())
+    complaint = Complaint.objects.get()
+    client.post(f"{LIST}{complaint.pk}/acknowledge/", {"method": "phone"}, format="json")
+    again = post(client, new_complaint())
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert again.json()["stage"] == "received"
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_another_body_is_409(api, csr):
+    client = api(csr)
+    assert post(client, new_complaint()).status_code == 201
+    response = post(client, new_complaint(customer_name="Someone Else"))
+    assert response.status_code == 409
+    assert error_fields(response) == ["Idempotency-Key"]
+    assert "different request body" in error_messages(response)[0]
+    assert Complaint.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_keys_belong_to_their_caller(api, csr, csr2):
+    assert post(api(csr), new_complaint()).status_code == 201
+    assert post(api(csr2), new_complaint()).status_code == 201
+    assert Complaint.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_without_a_key_each_post_is_a_new_complaint(api, csr):
+    client = api(csr)
+    assert client.post(LIST, new_complaint(), format="json").status_code == 201
+    assert client.post(LIST, new_complaint(), format="json").status_code == 201
+    assert Complaint.objects.count() == 2
+    assert not ApiIdempotencyKey.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_refused_create_keeps_no_key(api, csr):
+    client = api(csr)
+    assert post(client, new_complaint(description="")).status_code == 400
+    assert not ApiIdempotencyKey.objects.exists()
+    assert post(client, new_complaint()).status_code == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["", "has space", "x" * 256, "caf\u00e9"])
+def test_a_malformed_key_is_a_400_naming_the_header(api, csr, key):
+    client = api(csr)
+    response = client.post(
+        LIST, new_complaint(), format="json", HTTP_IDEMPOTENCY_KEY=key.encode().decode("latin-1")
+    )
+    assert response.status_code == 400
+    assert error_fields(response) == ["Idempotency-Key"]
+    assert not Complaint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_losing_the_race_on_the_key_answers_with_the_winners_complaint(api, csr, monkeypatch):
+    """The unique constraint stops the second writer; it rolls back and replays the first."""
+    client = api(csr)
+    first = post(client, new_complaint())
+    replay = ComplaintListCreate._replay
+    lookups = []
+
+    def not_yet_committed_on_first_look(self, key, fingerprint):
+        lookups.append(key)
+        return None if len(lookups) == 1 else replay(self, key, fingerprint)
+
+    monkeypatch.setattr(ComplaintListCreate, "_replay", not_yet_committed_on_first_look)
+    again = post(client, new_complaint())
+    assert len(lookups) == 2  # before creating, and after the IntegrityError
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert Complaint.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_make_one_complaint(api, csr):
+    """Two retries racing on their own connections: the unique key lets one through."""
+    body = new_complaint()
+    clients = [api(csr), api(csr)]
+    barrier = threading.Barrier(2, timeout=30)
+    responses = [None, None]
+
+    def worker(index):
+        try:
+            barrier.wait()
+            responses[index] = post(clients[index], body)
+        except BaseException as error:  # reported below, in the test's own thread
+            responses[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads), "a request is stuck"
+    for response in responses:
+        if isinstance(response, BaseException):
+            raise response
+    assert sorted(r.status_code for r in responses) == [200, 201]
+    assert responses[0].json() == responses[1].json()
+    assert Complaint.objects.count() == 1
+    assert ApiIdempotencyKey.objects.count() == 1
