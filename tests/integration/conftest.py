@@ -4,6 +4,7 @@ that shares the test database and a broker database of its own."""
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -22,7 +23,8 @@ from kombu.utils.collections import eqhash
 from config.celery import app as celery_app
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-CELERY = BASE_DIR / ".venv" / "bin" / "celery"
+# The celery beside the running Python: the project's .venv under make test.
+CELERY = Path(sys.executable).parent / "celery"
 # A Redis database for these tests' queues only, away from the application's (0).
 BROKER_URL = "redis://127.0.0.1:6379/5"
 STARTUP_TIMEOUT = 30

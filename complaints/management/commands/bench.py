@@ -77,13 +77,21 @@ class Command(BaseCommand):
                 if options["only"] and options["only"] not in row_name:
                     continue
                 clock = time.perf_counter()
-                result = bench.measure(
-                    ctx, row_name, target_ms, function, samples=options["samples"]
-                )
+                try:
+                    result = bench.measure(
+                        ctx, row_name, target_ms, function, samples=options["samples"]
+                    )
+                except Exception as error:  # noqa: BLE001  (one broken page must not lose the rest)
+                    result = bench.Result(row_name, ctx.size, None, None, None, target_ms)
+                    result.error = f"{type(error).__name__}: {error}"
+                    self.stderr.write(f"  {row_name}: FAILED, {result.error}")
+                    results.append(result)
+                    continue
                 results.append(result)
                 self.stdout.write(
                     f"  {row_name}: p95 {result.p95_ms} ms, {result.queries} queries taking "
-                    f"{result.sql_ms:.0f} ms of one run ({time.perf_counter() - clock:.1f} s)"
+                    f"{result.sql_ms:.0f} ms of one run; {result.samples} samples "
+                    f"({time.perf_counter() - clock:.1f} s)"
                 )
         self.load_average("after")
         for summary in ctx.notes.get("ack_sweep", [])[:1]:
@@ -95,13 +103,16 @@ class Command(BaseCommand):
         self.stdout.write(f"\nWritten to {path}")
         if "load_seconds" in ctx.notes:
             self.stdout.write(f"Load time: {ctx.notes['load_seconds']:.0f} s")
-        missed = [r for r in results if not r.ok]
+        failed = [r for r in results if r.error]
+        missed = [r for r in results if not r.ok and not r.error]
         if missed and not options["no_explain"]:
             self.explain(missed)
         if missed:
             self.stdout.write(
                 self.style.WARNING("Over target: " + ", ".join(r.name for r in missed))
             )
+        if failed:
+            raise CommandError("Failed: " + "; ".join(f"{r.name} ({r.error})" for r in failed))
 
     def load_average(self, when):
         # Other processes on the machine share its two cores: say how busy it was.
@@ -137,8 +148,13 @@ class Command(BaseCommand):
 
     def explain(self, missed):
         for result in missed:
-            self.stdout.write(f"\n== {result.name}: slowest queries of one run ==")
+            self.stdout.write(
+                f"\n== {result.name}: {result.queries} queries took {result.sql_ms:.0f} ms of one "
+                f"{result.median_ms:.0f} ms run (the rest is Python); the slowest:"
+            )
             for query in result.slowest:
-                self.stdout.write(f"\n-- {float(query['time']) * 1000:.1f} ms\n{query['sql']}")
+                if float(query["time"]) < 0.005:
+                    continue
+                self.stdout.write(f"\n-- {float(query['time']) * 1000:.0f} ms\n{query['sql']}")
                 if query["sql"].lstrip().upper().startswith("SELECT"):
                     self.stdout.write(bench.explain(query["sql"]))
