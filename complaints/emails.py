@@ -111,8 +111,11 @@ def queue_staff_notification(complaint, recipient, event, *, headline, detail):
     )
 
 
-def queue_staff_digest(recipient, complaints, *, event, headline):
-    """One notification to one colleague about a batch of complaints a job just acted on."""
+def queue_staff_digest(recipients, complaints, *, event, headline):
+    """One notification to each colleague about a batch of complaints a job just acted on.
+
+    The digest is rendered once for the batch: its content does not depend on who reads it.
+    """
     context = {
         "headline": headline,
         "complaints": [
@@ -120,20 +123,32 @@ def queue_staff_digest(recipient, complaints, *, event, headline):
         ],
         "site_url": settings.SITE_URL,
     }
-    key = f"event:{event}:{recipient.pk}"
-    existing = OutboundMessage.objects.filter(idempotency_key=key).first()
-    if existing:
-        return existing
-    return OutboundMessage.objects.create(
-        kind=MessageKind.STAFF_NOTIFICATION,
-        complaint=complaints[0] if len(complaints) == 1 else None,
-        to_customer=False,
-        recipient=one_line(recipient.email),
-        subject=one_line(render_to_string("emails/staff_digest_subject.txt", context))[:200],
-        body_text=render_to_string("emails/staff_digest.txt", context),
-        body_html=render_to_string("emails/staff_digest.html", context),
-        idempotency_key=key,
-        next_attempt_at=timezone.now(),
+    subject = one_line(render_to_string("emails/staff_digest_subject.txt", context))[:200]
+    text = render_to_string("emails/staff_digest.txt", context)
+    html = render_to_string("emails/staff_digest.html", context)
+    keys = {recipient.pk: f"event:{event}:{recipient.pk}" for recipient in recipients}
+    existing = set(
+        OutboundMessage.objects.filter(idempotency_key__in=keys.values()).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    now = timezone.now()
+    return OutboundMessage.objects.bulk_create(
+        [
+            OutboundMessage(
+                kind=MessageKind.STAFF_NOTIFICATION,
+                complaint=complaints[0] if len(complaints) == 1 else None,
+                to_customer=False,
+                recipient=one_line(recipient.email),
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                idempotency_key=keys[recipient.pk],
+                next_attempt_at=now,
+            )
+            for recipient in recipients
+            if keys[recipient.pk] not in existing
+        ]
     )
 
 

@@ -36,7 +36,7 @@ def _with_countdowns(complaints, now):
     return rows
 
 
-QUEUE_LENGTH = 50
+QUEUE_LENGTH = 25
 
 
 def _queue(title, queryset, now, *, more=None, take=False, why=False):
