@@ -87,6 +87,19 @@ def customer_timeline(complaint):
         (attachment.uploaded_at, f"You sent us a document: {attachment.original_name}")
         for attachment in complaint.attachments.filter(uploaded_by_customer=True)
     ]
+    entries += [
+        (
+            resolution.customer_responded_at,
+            "You accepted our proposal"
+            if resolution.status != ResolutionStatus.REJECTED
+            else "You told us you disagree with our proposal",
+        )
+        for resolution in complaint.resolutions.filter(customer_responded_at__isnull=False)
+    ]
+    entries += [
+        (feedback.submitted_at, "You sent us your feedback. Thank you.")
+        for feedback in complaint.feedback.all()
+    ]
     return sorted(entries, key=lambda entry: entry[0], reverse=True)
 
 

@@ -173,7 +173,9 @@ class StageForm(forms.Form):
 
 class AcknowledgeForm(StageForm):
     method = forms.ChoiceField(
-        choices=AcknowledgmentMethod.choices, label="How was the customer acknowledged?"
+        # No default: a CSR who phoned must not record an email by leaving it as it was.
+        choices=[("", "Choose how…"), *AcknowledgmentMethod.choices],
+        label="How was the customer acknowledged?",
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -17,6 +17,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -129,27 +131,23 @@ def enforce_acknowledgment_deadline(now=None):
             )
             if not batch:
                 break
-            for complaint in batch:
-                complaint.acknowledgment_breached_at = now
+            ids = [complaint.pk for complaint in batch]
+            # Set-based: the same values for the whole batch, whatever each row held.
+            Complaint.objects.filter(pk__in=ids).update(
+                acknowledgment_breached_at=now,
                 # Past the deadline a warning is moot; the breach notice says it all.
-                complaint.acknowledgment_warned_at = complaint.acknowledgment_warned_at or now
-                if complaint.escalation_level != EscalationLevel.MANAGER:
-                    complaint.escalation_level = EscalationLevel.MANAGER
-                    complaint.escalation_reason = ACK_BREACH_REASON
-                    complaint.escalated_at = now
-                    complaint.escalated_by = None
-            _save_marks(
-                batch,
-                [
-                    "acknowledgment_breached_at",
-                    "acknowledgment_warned_at",
-                    "escalation_level",
-                    "escalation_reason",
-                    "escalated_at",
-                    "escalated_by",
-                ],
-                "Acknowledgment deadline missed: escalated to managers",
+                acknowledgment_warned_at=Coalesce("acknowledgment_warned_at", Value(now)),
+                updated_at=now,
             )
+            Complaint.objects.filter(pk__in=ids).exclude(
+                escalation_level=EscalationLevel.MANAGER
+            ).update(
+                escalation_level=EscalationLevel.MANAGER,
+                escalation_reason=ACK_BREACH_REASON,
+                escalated_at=now,
+                escalated_by=None,
+            )
+            _history_snapshot(ids, "Acknowledgment deadline missed: escalated to managers", now)
             summary["breached"] += len(batch)
             summary["notifications"] += _digest(
                 _managers(),

@@ -85,6 +85,8 @@ def can_act(user, complaint, action):
         return False
     if complaint.stage in ALLOWED_BY_STAGE and action not in ALLOWED_BY_STAGE[complaint.stage]:
         return False
+    if action == Action.TAKE and complaint.assignee_id == user.pk:
+        return False
     if can(user, Capability.SEE_ALL_COMPLAINTS):
         return True
     if action in MANAGER_ONLY:

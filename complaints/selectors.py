@@ -214,6 +214,9 @@ def _display(field_name, value, names):
         return "—"
     if field_name in names:
         return names[field_name].get(value, f"#{value}")
+    choices = Complaint._meta.get_field(field_name).flatchoices
+    if choices:
+        return str(dict(choices).get(value, value))
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%d %b %Y %H:%M")
     return str(value)

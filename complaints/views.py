@@ -18,7 +18,7 @@ from complaints.models import Attachment, Consultation, MessageKind, ResolutionS
 from complaints.permissions import Action, can_act, can_see, complaint_for
 from complaints.uploads import UploadRejected
 from complaints.workflow import Refused, Stage, transitions_from
-from reports.selectors import dashboard
+from reports.selectors import dashboard_cached
 
 PAGE_SIZE = 25
 FORM_DRIVEN_STAGES = {Stage.ACKNOWLEDGED, Stage.RESOLVED, Stage.FOLLOW_UP, Stage.REVIEWED}
@@ -69,7 +69,7 @@ def home(request):
             )
         )
         context["workload"] = selectors.team_workload(user, now)
-        context["dashboard"] = dashboard(now)
+        context["dashboard"] = dashboard_cached(now)
     else:
         if can(user, Capability.WORK_INTAKE_QUEUE):
             queues.append(

@@ -52,6 +52,8 @@ def pytest_sessionstart(session):
 # A fast hasher: the tests sign users in hundreds of times and check behaviour, not PBKDF2.
 override_settings(
     PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    # Each test makes its own data; a cached dashboard would show another test's.
+    DASHBOARD_CACHE_SECONDS=0,
     STORAGES={
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

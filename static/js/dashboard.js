@@ -10,6 +10,6 @@
       labels: weeks.map((w) => w[0]),
       datasets: [{ label: "Complaints received", data: weeks.map((w) => w[1]), backgroundColor: "#0d6efd" }],
     },
-    options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
+    options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
   });
 })();

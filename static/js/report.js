@@ -9,7 +9,7 @@
     new Chart(canvas, {
       type: type,
       data: { labels: rows.map((r) => r[0]), datasets: [{ label: "Complaints", data: rows.map((r) => r[1]), backgroundColor: "#0d6efd" }] },
-      options: { indexAxis: type === "bar" && canvasId.includes("category") ? "y" : "x", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true } } },
+      options: { indexAxis: type === "bar" && canvasId.includes("category") ? "y" : "x", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { ticks: { precision: 0 } } } },
     });
   }
   draw("data-by-day", "chart-by-day", "bar");

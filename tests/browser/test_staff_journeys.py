@@ -1,0 +1,304 @@
+"""The staff's days, in a real browser: a CSR logging complaints from the phone and from
+email, the resolution team investigating, a manager approving and working the escalations.
+
+Every page of every journey is screenshotted (test-artifacts/screenshots/<journey>/) and
+checked with axe-core; a serious or critical finding fails the journey.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from complaints import jobs, outbox, services
+from complaints.models import Complaint, Resolution, ResolutionStatus
+from complaints.workflow import Stage
+from tests import factories
+from tests.browser.conftest import MailCatcher, card, published_tasks, sign_in
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def small_pdf():
+    """A real, one-page PDF (it opens in a viewer), a few hundred bytes long."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length 44 >>\nstream\nBT /F1 12 Tf 20 50 Td (Statement) Tj ET\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def stage_badge(page):
+    return page.locator("main h1 + .badge")
+
+
+def log_complaint(page, *, channel, name, email="", phone="", description):
+    page.get_by_role("link", name="Log a complaint").first.click()
+    expect(page.get_by_role("heading", name="Log a complaint")).to_be_visible()
+    page.get_by_label("Channel").select_option(label=channel)
+    page.get_by_label("Customer name").fill(name)
+    page.get_by_label("Customer email").fill(email)
+    page.get_by_label("Customer phone").fill(phone)
+    page.get_by_label("Category").select_option(label="Billing error")
+    page.get_by_label("Product").select_option(label="Credit card")
+    page.get_by_label("Transaction reference").fill("TX-20931")
+    page.get_by_label("Description of complaint").fill(description)
+    page.get_by_label("Details of interaction").fill(f"Customer contacted us by {channel}.")
+
+
+def test_csr_logs_a_phone_complaint_with_a_document_and_acknowledges_it_by_phone(
+    page, journey, csr
+):
+    factories.category()
+    factories.product()
+    steps = journey("01-csr-phone-complaint")
+    sign_in(page, steps, csr)
+    steps.step(page, "my-work")
+
+    log_complaint(
+        page,
+        channel="Phone",
+        name="Grace Okafor",
+        phone="020 7946 0018",
+        description="My card payment of 42.10 was taken twice on 3 March.",
+    )
+    page.get_by_label("Supporting documents").set_input_files(
+        {"name": "bank-statement.pdf", "mimeType": "application/pdf", "buffer": small_pdf()}
+    )
+    steps.step(page, "intake-form-filled")
+    page.get_by_role("button", name="Log complaint").click()
+
+    complaint = Complaint.objects.get(customer_name="Grace Okafor")
+    expect(page.get_by_role("status")).to_contain_text(f"Complaint {complaint.reference} logged.")
+    expect(stage_badge(page)).to_have_text("Received")
+    documents = card(page, "Documents")
+    expect(documents.get_by_role("link", name="bank-statement.pdf")).to_be_visible()
+    expect(documents).to_contain_text("PDF document")
+    with page.expect_download() as download:
+        documents.get_by_role("link", name="bank-statement.pdf").click()
+    assert download.value.suggested_filename == "bank-statement.pdf"
+    with open(download.value.path(), "rb") as saved:
+        assert saved.read() == small_pdf()
+    # A phone complaint without an email address offers no acknowledgment email.
+    expect(page.get_by_role("button", name="Send the acknowledgment email")).to_have_count(0)
+    steps.step(page, "complaint-logged")
+
+    acknowledge = card(page, "Acknowledge the customer")
+    acknowledge.get_by_label("How was the customer acknowledged?").select_option(label="Phone call")
+    acknowledge.get_by_label("Note").fill("Called back; confirmed the double charge.")
+    acknowledge.get_by_role("button", name="Record acknowledgment").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Acknowledgment recorded.")
+    expect(stage_badge(page)).to_have_text("Acknowledged")
+    timeline = page.locator("ol.timeline")
+    expect(timeline.locator("li", has_text="Acknowledged (from Received)")).to_contain_text(
+        "Called back; confirmed the double charge."
+    )
+    expect(timeline).to_contain_text("Attached bank-statement.pdf")
+    expect(timeline).to_contain_text("Logged via phone")
+    steps.step(page, "acknowledged-by-phone")
+
+    complaint.refresh_from_db()
+    assert complaint.stage == Stage.ACKNOWLEDGED
+    assert complaint.acknowledgment_method == "phone"
+    assert complaint.attachments.get().content_type == "application/pdf"
+
+
+def test_csr_logs_an_email_complaint_and_the_acknowledgment_reaches_a_real_mail_server(
+    page, journey, csr, mail, settings
+):
+    # Held for review: the CSR sends it with a button, and the relay (what beat runs every
+    # minute) delivers it to the SMTP server on loopback.
+    settings.ACKNOWLEDGMENT_HOLD_FOR_REVIEW = True
+    factories.category()
+    factories.product()
+    steps = journey("02-csr-email-complaint")
+    sign_in(page, steps, csr)
+
+    log_complaint(
+        page,
+        channel="Email",
+        name="Tomasz Nowak",
+        email="tomasz.nowak@example.com",
+        description="You closed my account without telling me.",
+    )
+    steps.step(page, "intake-form-filled")
+    page.get_by_role("button", name="Log complaint").click()
+    complaint = Complaint.objects.get(customer_name="Tomasz Nowak")
+    expect(stage_badge(page)).to_have_text("Received")
+    steps.step(page, "complaint-logged")
+
+    page.get_by_role("button", name="Send the acknowledgment email").click()
+    expect(page.get_by_role("status")).to_contain_text("The acknowledgment email is on its way.")
+    expect(page.get_by_role("button", name="Send the acknowledgment email")).to_have_count(0)
+    steps.step(page, "acknowledgment-queued")
+
+    # The web request published the send task after its commit; no worker runs here, so the
+    # relay (beat's job every minute) sends it, as it does when workers are down.
+    assert published_tasks() == ["complaints.tasks.send_message"]
+    assert outbox.relay() == (1, 0)
+    assert len(mail.messages) == 1, [m["Subject"] for m in mail.messages]
+    [email] = mail.messages
+    body = MailCatcher.text_of(email)
+    assert email["To"] == "tomasz.nowak@example.com"
+    assert complaint.reference in email["Subject"]
+    assert "Dear Tomasz Nowak," in body
+    assert f"Your reference is {complaint.reference}." in body
+
+    page.reload()
+    expect(stage_badge(page)).to_have_text("Acknowledged")
+    expect(page.locator("ol.timeline")).to_contain_text(
+        "Acknowledgment email delivered to the customer"
+    )
+    steps.step(page, "acknowledged-by-email")
+
+
+def test_resolver_investigates_consults_notes_and_proposes_a_refund_above_the_threshold(
+    page, journey, csr, resolver, settings
+):
+    settings.RESOLUTION_APPROVAL_THRESHOLD = 500
+    factories.root_cause("Duplicate card authorisation")
+    complaint = factories.complaint(csr, customer_name="Amara Singh")
+    services.complaint_acknowledge(complaint, actor=csr, method="phone")
+    services.complaint_escalate(
+        complaint, actor=csr, level="team", reason="Needs the card processor's records."
+    )
+    steps = journey("03-resolver-investigation")
+    sign_in(page, steps, resolver)
+
+    queue = card(page, "Escalated to the resolution team")
+    expect(queue).to_contain_text("Amara Singh")
+    steps.step(page, "my-work")
+    queue.get_by_role("link", name=complaint.reference).click()
+    steps.step(page, "escalated-complaint")
+
+    page.get_by_role("button", name="Take this complaint").click()
+    expect(page.get_by_role("status")).to_contain_text("You took this complaint.")
+    page.get_by_role("button", name="Start investigation").click()
+    expect(stage_badge(page)).to_have_text("Investigating")
+    steps.step(page, "investigating")
+
+    consult = card(page, "Consult another department")
+    consult.get_by_label("Department or person").fill("Card payments operations")
+    consult.get_by_label("Question").fill("Did the processor authorise the payment twice?")
+    consult.get_by_role("button", name="Send question").click()
+    expect(page.get_by_role("status")).to_contain_text("Consultation sent.")
+    expect(card(page, "Waiting for Card payments operations")).to_be_visible()
+    steps.step(page, "consulted")
+
+    note = card(page, "Add a note")
+    note.get_by_label("Note").fill("Statement shows two authorisations 4 seconds apart.")
+    note.get_by_role("button", name="Add note").click()
+    expect(page.get_by_role("status")).to_contain_text("Note added.")
+    steps.step(page, "note-added")
+
+    page.get_by_role("link", name="Edit record").click()
+    steps.step(page, "edit-record")
+    page.get_by_label("Root cause").select_option(label="Duplicate card authorisation")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_contain_text("Changes saved.")
+    record = card(page, "Complaint")
+    expect(record).to_contain_text("Duplicate card authorisation")
+    steps.step(page, "root-cause-set")
+
+    propose = card(page, "Propose a resolution")
+    propose.get_by_label("Resolution").select_option(label="Refund")
+    propose.get_by_label("Amount (if money moves)").fill("750")
+    propose.get_by_label("Description").fill(
+        "We will refund the duplicate payment and the charges it caused."
+    )
+    propose.get_by_label("What the customer needs to do").fill("Nothing.")
+    propose.get_by_role("button", name="Propose").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Resolution proposed.")
+    expect(stage_badge(page)).to_have_text("Resolved")
+    resolution = page.locator("section", has=page.locator("#resolution"))
+    expect(resolution.get_by_role("heading")).to_have_text("Resolution: Refund · GBP 750.00")
+    expect(resolution).to_contain_text("Awaiting manager approval")
+    timeline = page.locator("ol.timeline")
+    expect(timeline).to_contain_text("Consulted Card payments operations")
+    expect(timeline).to_contain_text("Statement shows two authorisations 4 seconds apart.")
+    expect(timeline).to_contain_text("awaiting manager approval")
+    steps.step(page, "refund-awaiting-approval")
+
+    proposed = Resolution.objects.get(complaint=complaint)
+    assert proposed.status == ResolutionStatus.AWAITING_APPROVAL
+    assert proposed.amount == 750
+
+
+def test_manager_approves_a_refund_and_works_the_escalation_queue(
+    page, journey, csr, resolver, manager
+):
+    refund = factories.complaint(csr, customer_name="Amara Singh")
+    services.complaint_acknowledge(refund, actor=csr, method="phone")
+    services.complaint_escalate(refund, actor=csr, level="team", reason="Processor records.")
+    services.complaint_assign(refund, actor=resolver, assignee=resolver)
+    services.complaint_transition(refund, "investigating", actor=resolver)
+    services.note_add(refund, actor=resolver, text="Two authorisations.")
+    services.resolution_propose(
+        refund, actor=resolver, type="refund", amount=750, description="Refund of 750."
+    )
+    # Received 25 hours ago and never acknowledged: beat's deadline job escalates it.
+    late = factories.complaint(csr, hours_ago=25, customer_name="Olu Bankole")
+    summary = jobs.enforce_acknowledgment_deadline()
+    assert summary["breached"] == 1
+    steps = journey("04-manager-approval-and-escalations")
+    sign_in(page, steps, manager)
+
+    escalations = card(page, "Escalation queue")
+    refund_row = escalations.get_by_role("row", name=refund.reference)
+    late_row = escalations.get_by_role("row", name=late.reference)
+    expect(refund_row).to_contain_text("approval")
+    expect(late_row).to_contain_text("ack missed")
+    steps.step(page, "my-work")
+
+    refund_row.get_by_role("link", name=refund.reference).click()
+    steps.step(page, "refund-awaiting-approval")
+    approve = card(page, "Approve the resolution")
+    approve.get_by_label("Decision").select_option(label="Approve")
+    approve.get_by_label("Note").fill("Approved: the bank's error, refund in full.")
+    approve.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_role("status")).to_contain_text("Decision recorded.")
+    resolution = page.locator("section", has=page.locator("#resolution"))
+    expect(resolution).to_contain_text("Proposed to the customer")
+    expect(page.locator("ol.timeline")).to_contain_text("Resolution approved")
+    steps.step(page, "refund-approved")
+
+    page.get_by_role("link", name="My work").click()
+    escalations = card(page, "Escalation queue")
+    expect(escalations.get_by_role("row", name=refund.reference)).to_have_count(0)
+    escalations.get_by_role("link", name=late.reference).click()
+    expect(page.locator("main")).to_contain_text("Escalated to managers")
+    expect(page.locator(".countdown-overdue")).to_contain_text("Acknowledgment")
+    steps.step(page, "breached-complaint")
+
+    page.get_by_role("button", name="Take this complaint").click()
+    expect(page.get_by_role("status")).to_contain_text("You took this complaint.")
+    steps.step(page, "taken")
+    assign = card(page, "Assign")
+    assign.get_by_label("Assignee").select_option(label=str(csr))
+    assign.get_by_role("button", name="Assign").click()
+    expect(page.get_by_role("status")).to_contain_text("Assignment saved.")
+    expect(page.locator("dl")).to_contain_text(str(csr))
+    steps.step(page, "assigned-to-csr")
+
+    late.refresh_from_db()
+    assert late.assignee == csr
+    assert late.acknowledgment_breached_at is not None
+    assert late.received_at < timezone.now() - timedelta(hours=24)
