@@ -40,6 +40,11 @@ def _no_line_breaks(value):
 class ComplaintIntakeForm(forms.ModelForm):
     """Appendix A of the procedure, plus what the team needs to route the complaint."""
 
+    assign_to_me = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="I will handle this complaint (leave unticked to put it in the intake queue)",
+    )
     attachments = MultipleFileField(
         required=False,
         label="Supporting documents",
@@ -96,6 +101,7 @@ class ComplaintIntakeForm(forms.ModelForm):
                 "description",
                 "interaction_details",
                 "attachments",
+                "assign_to_me",
             ),
             Submit("submit", "Log complaint"),
         )

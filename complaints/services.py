@@ -195,7 +195,7 @@ def _expect_stage(complaint, expected_stage):
 # Intake ---------------------------------------------------------------------------------
 
 
-def complaint_create(*, actor, data, received_at=None, uploads=()):
+def complaint_create(*, actor, data, received_at=None, uploads=(), assign_to_actor=False):
     """Log a new complaint from any channel. `data` holds the Appendix A fields and the rest.
 
     `actor` is None when the customer logs it themselves (public form, API on their behalf).
@@ -214,6 +214,7 @@ def complaint_create(*, actor, data, received_at=None, uploads=()):
             acknowledgment_due_at=acknowledgment_due(received_at),
             resolution_target_date=resolution_target(received_at, data["complexity"]),
             logged_by=actor,
+            assignee=actor if assign_to_actor and actor is not None else None,
             stage=Stage.RECEIVED,
         )
         complaint.full_clean(exclude=["reference", "category", "product", "root_cause"])

@@ -197,7 +197,10 @@ def complaint_create(request):
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
             complaint = services.complaint_create(
-                actor=request.user, data=data, uploads=form.cleaned_data["attachments"]
+                actor=request.user,
+                data=data,
+                uploads=form.cleaned_data["attachments"],
+                assign_to_actor=form.cleaned_data["assign_to_me"],
             )
         except UploadRejected as error:
             form.add_error("attachments", error.message)
