@@ -472,3 +472,19 @@ class Dashboard(serializers.Serializer):
                 },
             }
         )
+
+
+class TrendReportSummary(serializers.Serializer):
+    id = serializers.IntegerField()
+    period = serializers.CharField(help_text="daily, weekly or monthly")
+    start = serializers.DateField(help_text="First local day of the period.")
+    end = serializers.DateField(help_text="First local day after the period.")
+    time_zone = serializers.CharField()
+    built_at = serializers.DateTimeField()
+    schema_version = serializers.IntegerField()
+
+
+class TrendReportDetail(TrendReportSummary):
+    metrics = serializers.JSONField(
+        help_text="The figures; their schema is documented in reports/metrics.py."
+    )

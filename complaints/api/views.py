@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -27,6 +27,7 @@ from complaints.api import serializers as s
 from complaints.api.errors import Conflict
 from complaints.models import ApiIdempotencyKey
 from complaints.permissions import complaint_for
+from reports.models import Period, TrendReport
 from reports.selectors import dashboard
 
 # Printable ASCII without spaces: a UUID, a ULID or the caller's own request id all fit.
@@ -406,3 +407,40 @@ class DashboardView(ApiView):
     )
     def get(self, request):
         return Response(s.Dashboard.from_figures(dashboard()).data)
+
+
+class TrendReportList(ApiView):
+    permission_classes = [IsAuthenticated, ReportReader]
+
+    @extend_schema(
+        operation_id="reports_list",
+        summary="Stored trend reports, newest first",
+        parameters=[
+            OpenApiParameter("period", str, enum=["daily", "weekly", "monthly"], required=False)
+        ],
+        responses=answers({200: s.TrendReportSummary(many=True)}, 400),
+    )
+    def get(self, request):
+        reports = TrendReport.objects.defer("metrics").order_by("-start", "period")
+        period = request.query_params.get("period")
+        if period is not None:
+            if period not in Period.values:
+                raise ValidationError({"period": "Choose daily, weekly or monthly."})
+            reports = reports.filter(period=period)
+        page = self.paginate_queryset(reports)
+        return self.get_paginated_response(s.TrendReportSummary(page, many=True).data)
+
+
+class TrendReportRetrieve(ApiView):
+    permission_classes = [IsAuthenticated, ReportReader]
+
+    @extend_schema(
+        operation_id="reports_retrieve",
+        summary="One trend report with all its figures",
+        responses=answers({200: s.TrendReportDetail}, 404),
+    )
+    def get(self, request, pk):
+        report = TrendReport.objects.filter(pk=pk).first()
+        if report is None:
+            raise NotFound("No such report.")
+        return Response(s.TrendReportDetail(report).data)
