@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from complaints import jobs, outbox, services
 from complaints.models import Complaint, Resolution, ResolutionStatus
 from complaints.workflow import Stage
+from reports.services import report_build
 from tests import factories
 from tests.browser.conftest import MailCatcher, card, published_tasks, sign_in
 
@@ -302,3 +303,16 @@ def test_manager_approves_a_refund_and_works_the_escalation_queue(
     assert late.assignee == csr
     assert late.acknowledgment_breached_at is not None
     assert late.received_at < timezone.now() - timedelta(hours=24)
+
+    # The manager reads the trend report of the period these complaints fall in.
+    report = report_build("daily", timezone.localdate())
+    page.get_by_role("link", name="Reports").click()
+    steps.step(page, "reports-list")
+    page.get_by_role("link", name="Daily").first.click()
+    expect(page.locator("h1")).to_contain_text("Daily report")
+    expect(page.locator("main")).to_contain_text("Received")
+    expect(page.locator("#chart-by-day")).to_be_visible()
+    steps.step(page, "trend-report")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").first.click()
+    assert download.value.suggested_filename.startswith(f"daily-{report.start.isoformat()}")
