@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from complaints import clocks, jobs, selectors, services, views
+from complaints.imports import import_cfpb
 from complaints.models import (
     Category,
     Complaint,
@@ -52,6 +53,7 @@ from complaints.models import (
     phone_digits,
 )
 from complaints.workflow import Stage
+from reports import services as report_services
 from reports.selectors import dashboard
 
 SEED = 20250601
@@ -930,6 +932,25 @@ def ack_sweep(ctx):
     return summary
 
 
+def monthly_report(ctx):
+    """Build (or rebuild) the last closed month's trend report over the whole table."""
+    start, _ = report_services.last_closed("monthly", timezone.localdate())
+    return report_services.report_build("monthly", start)
+
+
+monthly_report.runs = (0, 3)
+
+CFPB_FILE = settings.BASE_DIR.parent / "shared" / "data" / "cfpb" / "complaints.csv.gz"
+CFPB_ROWS = 98_706
+
+
+def cfpb_import(ctx):
+    """The shared CFPB file into the loaded table; the target is 5,000 rows a second."""
+    report = import_cfpb(str(CFPB_FILE))
+    ctx.notes.setdefault("cfpb_import", []).append(report.summary())
+    return report
+
+
 # Run in this order. The sweep comes first: it turns the backlog of missed acknowledgments into
 # the steady state the pages then show (breached complaints escalated to the managers).
 MEASUREMENTS = [
@@ -943,6 +964,9 @@ MEASUREMENTS = [
     ("search: surname", 50, page("/complaints/?q={surname}&stage=all", "manager")),
     ("search: reference", 50, page("/complaints/?q={reference}&stage=all", "manager")),
     ("complaint page", 30, page("/complaints/{detail_pk}/", "manager")),
+    ("monthly trend report", 5000, monthly_report),
+    # Last: it adds 98,706 complaints to what the rows above measured.
+    ("CFPB import (98,706 rows)", CFPB_ROWS / 5000 * 1000, once(cfpb_import)),
 ]
 WARMUP, SAMPLES = 3, 30
 SLOW, FEW = 10, 3  # a warm-up run over SLOW x target (and 1 s) cuts the row to FEW samples
