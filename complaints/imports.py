@@ -457,7 +457,9 @@ def _write_batch(rows, report, importer_user):
         ids = dict(
             Complaint.objects.filter(
                 external_reference__in=[c["external_reference"] for c in to_create]
-            ).values_list("external_reference", "pk")
+            )
+            .order_by()
+            .values_list("external_reference", "pk")
         )
         for complaint in to_create:
             complaint["id"] = ids[complaint["external_reference"]]
