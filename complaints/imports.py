@@ -420,7 +420,7 @@ def _write_batch(rows, report, importer_user):
         c.external_reference: c
         for c in Complaint.objects.filter(
             external_reference__in=[r.external_reference for r in rows]
-        )
+        ).order_by()
     }
     holidays = services.holidays()
     now = timezone.now()
