@@ -187,7 +187,7 @@ class AcknowledgeForm(StageForm):
 
 
 class TransitionForm(StageForm):
-    to = forms.CharField(widget=forms.HiddenInput)
+    to = forms.ChoiceField(choices=STAGE_CHOICES, widget=forms.HiddenInput)
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -150,6 +150,8 @@ def join_phrases(phrases):
 
 def check_transition(source, target, role, facts):
     """Raise TransitionRefused with a sentence the user sees, or return the Transition."""
+    if target not in Stage._value2member_map_:
+        raise TransitionRefused(f"There is no stage called {str(target)[:40]!r}.")
     source, target = Stage(source), Stage(target)
     transition = find_transition(source, target)
     if transition is None:
