@@ -32,11 +32,14 @@ ACK_BREACH_REASON = "acknowledgment deadline missed"
 TARGET_REASON = "resolution target missed"
 
 
-def _lock_batch(queryset):
+def _lock_batch(queryset, order):
+    """Lock the next batch no other run holds. `order` is the key of the partial index the
+    scan reads: ordering by id instead lets the planner walk the primary key through the
+    whole table when its estimate of the rows due is stale."""
     return list(
         queryset.select_for_update(skip_locked=True, of=("self",))
         .select_related("assignee")
-        .order_by("pk")[:BATCH]
+        .order_by(order, "pk")[:BATCH]
     )
 
 
@@ -127,7 +130,8 @@ def enforce_acknowledgment_deadline(now=None):
                     stage=Stage.RECEIVED,
                     acknowledgment_breached_at__isnull=True,
                     acknowledgment_due_at__lte=now,
-                )
+                ),
+                "acknowledgment_due_at",
             )
             if not batch:
                 break
@@ -165,7 +169,8 @@ def enforce_acknowledgment_deadline(now=None):
                     acknowledgment_warned_at__isnull=True,
                     received_at__lte=now - warn_after,
                     acknowledgment_due_at__gt=now,
-                )
+                ),
+                "received_at",
             )
             if not batch:
                 break
@@ -201,7 +206,8 @@ def enforce_resolution_targets(now=None):
                     stage__in=[Stage.RECEIVED, Stage.ACKNOWLEDGED, Stage.INVESTIGATING],
                     resolution_overdue_at__isnull=True,
                     resolution_target_date__lt=today,
-                )
+                ),
+                "resolution_target_date",
             )
             if not batch:
                 break
@@ -249,7 +255,8 @@ def send_follow_ups(now=None):
         batch = _lock_batch(
             in_follow_up.filter(
                 feedback_requested_at__isnull=True, follow_up_started_at__lte=now - request_after
-            )
+            ),
+            "follow_up_started_at",
         )
         for complaint in batch:
             complaint.feedback_requested_at = now
@@ -263,7 +270,8 @@ def send_follow_ups(now=None):
             in_follow_up.filter(
                 feedback_reminded_at__isnull=True,
                 feedback_requested_at__lte=now - remind_after,
-            )
+            ),
+            "follow_up_started_at",
         )
         for complaint in batch:
             complaint.feedback_reminded_at = now

@@ -692,3 +692,23 @@ class TestWholeSharedFile:
             .values_list("top", "n")
         )
         assert by_product == dict(products)
+
+    def test_a_monthly_trend_report_matches_a_count_made_from_the_file(self, whole_file):
+        """The reports issue's check: a month's report against the CSV, counted apart."""
+        from reports.services import report_build
+
+        month = "2015-03"
+        with gzip.open(SHARED, "rt", encoding="utf-8", newline="") as handle:
+            rows = [
+                row
+                for row in csv.DictReader(handle)
+                if row["Date received"].startswith(month) and row["Product"] and row["Issue"]
+            ]
+        metrics = report_build("monthly", date(2015, 3, 1)).metrics
+        assert metrics["received"]["total"] == len(rows) > 0
+        assert dict(metrics["received"]["by_product"]) == dict(
+            Counter(row["Product"] for row in rows)
+        )
+        assert dict(metrics["received"]["by_day"]) == dict(
+            Counter(row["Date received"] for row in rows)
+        )
