@@ -83,7 +83,10 @@ def complaints_filtered(user, filters, now=None):
     elif filters.stage in Stage._value2member_map_:
         queryset = queryset.filter(stage=filters.stage)
     if filters.category:
-        queryset = queryset.filter(category_id=filters.category)
+        # An issue includes its sub-issues.
+        queryset = queryset.filter(
+            Q(category_id=filters.category) | Q(category__parent_id=filters.category)
+        )
     if filters.channel:
         queryset = queryset.filter(channel=filters.channel)
     if filters.assignee == "none":

@@ -14,7 +14,13 @@ from accounts.roles import Capability, can, workflow_role
 from complaints import forms, selectors, services
 from complaints.clocks import countdown
 from complaints.imports import ImportFailed, import_cfpb
-from complaints.models import Attachment, Consultation, MessageKind, ResolutionStatus
+from complaints.models import (
+    Attachment,
+    Category,
+    Consultation,
+    MessageKind,
+    ResolutionStatus,
+)
 from complaints.permissions import Action, can_act, can_see, complaint_for
 from complaints.uploads import UploadRejected
 from complaints.workflow import Refused, Stage, transitions_from
@@ -126,6 +132,8 @@ def complaint_list(request):
             "has_next": len(complaints) > PAGE_SIZE,
             "query_string": query.urlencode(),
             "assignees": selectors.team_members(),
+            # Plain pairs: a widget renders hundreds of options (the CFPB taxonomy) slowly.
+            "categories": Category.objects.filter(parent=None).values_list("pk", "name"),
         },
     )
 
