@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from complaints.models import Complaint, StageChange
+from reports.models import TrendReport
 
 CFPB_SAMPLE = Path(__file__).parent / "data" / "cfpb_sample.csv"
 
@@ -20,4 +21,6 @@ def test_seed_demo_twice_changes_nothing(settings):
     assert StageChange.objects.count() == changes
     assert set(users) >= {"csr", "csr2", "resolver", "manager", "admin"}
     assert Complaint.objects.filter(external_reference__startswith="CFPB-").count() == 20
+    # The busiest year of the real data has its twelve monthly reports, built once.
+    assert TrendReport.objects.filter(period="monthly").count() == 12
     assert get_user_model().objects.get(username="manager").check_password(settings.DEMO_PASSWORD)

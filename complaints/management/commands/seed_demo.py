@@ -4,7 +4,7 @@ Running it again changes nothing: users, lists and demo complaints are found by 
 usernames, names and external references before anything is created.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,12 +12,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from accounts.roles import Role
 from complaints import services
 from complaints.imports import import_cfpb
 from complaints.models import Category, Complaint, Product, RootCause
+from reports.models import Period, TrendReport
+from reports.services import report_build
 
 USERS = [
     ("csr", "Casey", "Reed", Role.CSR),
@@ -93,6 +97,26 @@ class Command(BaseCommand):
         self.stdout.write(f"Importing real complaints from {path} (a minute or two, once)...")
         report = import_cfpb(path)
         self.stdout.write(report.summary())
+        self.seed_reports()
+
+    def seed_reports(self):
+        """Monthly trend reports over the busiest year of the real data, so a first look at
+        Reports shows real trends (beat builds the months to come by itself)."""
+        busiest = (
+            Complaint.objects.filter(external_reference__startswith="CFPB-")
+            .annotate(year=ExtractYear("received_at"))
+            .values("year")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .first()
+        )
+        if not busiest:
+            return
+        for month in range(1, 13):
+            start = date(busiest["year"], month, 1)
+            if not TrendReport.objects.filter(period=Period.MONTHLY, start=start).exists():
+                report_build(Period.MONTHLY, start)
+        self.stdout.write(f"Monthly trend reports built for {busiest['year']}.")
 
     def seed_users(self, password):
         User = get_user_model()
