@@ -66,7 +66,7 @@ def test_submission_logs_a_web_complaint_shows_its_reference_and_queues_one_ackn
     assert complaint.description == "I was charged twice for one purchase."
     assert complaint.stage == "received"
     page = response.content.decode()
-    assert f"Your reference is <strong>{complaint.reference}</strong>" in page
+    assert f'Your reference is <strong class="text-nowrap">{complaint.reference}</strong>' in page
     [message] = OutboundMessage.objects.all()
     assert message.complaint == complaint
     assert message.kind == MessageKind.ACKNOWLEDGMENT
