@@ -47,25 +47,43 @@ def _context(complaint, **extra):
     }
 
 
-def _queue(kind, complaint, event, context, *, recipient=None, to_customer=True, template=None):
-    """Render and store one message; a second call for the same event returns the first."""
-    template = template or kind
-    recipient = one_line(recipient or complaint.customer_email)
-    key = f"complaint:{complaint.pk}:{event}" if complaint else f"event:{event}"
+def _render(template, context):
+    """Subject, text and HTML of one message, from emails/<template>{_subject.txt,.txt,.html}."""
+    subject = one_line(render_to_string(f"emails/{template}_subject.txt", context))[:200]
+    text = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    return subject, text, html
+
+
+def _store(kind, key, recipient, template, context, *, complaint=None, to_customer=True):
+    """Render and store one message; a second call with the same key returns the first."""
     existing = OutboundMessage.objects.filter(idempotency_key=key).first()
     if existing:
         return existing
-    subject = one_line(render_to_string(f"emails/{template}_subject.txt", context))
+    subject, text, html = _render(template, context)
     return OutboundMessage.objects.create(
         kind=kind,
         complaint=complaint,
         to_customer=to_customer,
-        recipient=recipient,
-        subject=subject[:200],
-        body_text=render_to_string(f"emails/{template}.txt", context),
-        body_html=render_to_string(f"emails/{template}.html", context),
+        recipient=one_line(recipient),
+        subject=subject,
+        body_text=text,
+        body_html=html,
         idempotency_key=key,
         next_attempt_at=timezone.now(),
+    )
+
+
+def _queue(kind, complaint, event, context, *, recipient=None, to_customer=True, template=None):
+    """A message about one complaint, once per complaint and event."""
+    return _store(
+        kind,
+        f"complaint:{complaint.pk}:{event}",
+        recipient or complaint.customer_email,
+        template or kind,
+        context,
+        complaint=complaint,
+        to_customer=to_customer,
     )
 
 
@@ -123,9 +141,7 @@ def queue_staff_digest(recipients, complaints, *, event, headline):
         ],
         "site_url": settings.SITE_URL,
     }
-    subject = one_line(render_to_string("emails/staff_digest_subject.txt", context))[:200]
-    text = render_to_string("emails/staff_digest.txt", context)
-    html = render_to_string("emails/staff_digest.html", context)
+    subject, text, html = _render("staff_digest", context)
     keys = {recipient.pk: f"event:{event}:{recipient.pk}" for recipient in recipients}
     existing = set(
         OutboundMessage.objects.filter(idempotency_key__in=keys.values()).values_list(
@@ -154,17 +170,12 @@ def queue_staff_digest(recipients, complaints, *, event, headline):
 
 def queue_staff_message(recipient, *, key, template, context, complaint=None):
     """A message to a colleague, rendered from emails/<template>{_subject.txt,.txt,.html}."""
-    existing = OutboundMessage.objects.filter(idempotency_key=key).first()
-    if existing:
-        return existing
-    return OutboundMessage.objects.create(
-        kind=MessageKind.STAFF_NOTIFICATION,
+    return _store(
+        MessageKind.STAFF_NOTIFICATION,
+        key,
+        recipient.email,
+        template,
+        context,
         complaint=complaint,
         to_customer=False,
-        recipient=one_line(recipient.email),
-        subject=one_line(render_to_string(f"emails/{template}_subject.txt", context))[:200],
-        body_text=render_to_string(f"emails/{template}.txt", context),
-        body_html=render_to_string(f"emails/{template}.html", context),
-        idempotency_key=key,
-        next_attempt_at=timezone.now(),
     )

@@ -15,14 +15,12 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.roles import Role
-from complaints import emails, outbox, services
+from complaints import emails, outbox, selectors, services
 from complaints.models import Complaint, EscalationLevel, JobRun
 from complaints.workflow import Refused, Stage
 
@@ -85,19 +83,6 @@ def _history_snapshot(ids, reason, when):
         )
 
 
-def _managers():
-    User = get_user_model()
-    return [
-        u
-        for u in User.objects.filter(is_active=True).exclude(email="")
-        if u.role == Role.MANAGER or u.is_superuser
-    ]
-
-
-def _csr_team():
-    return list(get_user_model().objects.filter(is_active=True, role=Role.CSR).exclude(email=""))
-
-
 def _kick_relay():
     def publish():
         from complaints.tasks import relay_outbox
@@ -154,7 +139,7 @@ def enforce_acknowledgment_deadline(now=None):
             _history_snapshot(ids, "Acknowledgment deadline missed: escalated to managers", now)
             summary["breached"] += len(batch)
             summary["notifications"] += _digest(
-                _managers(),
+                selectors.managers_to_notify(),
                 batch,
                 event="ack-breach",
                 headline=f"{len(batch)} complaint(s) missed the acknowledgment deadline",
@@ -180,7 +165,7 @@ def enforce_acknowledgment_deadline(now=None):
                 if complaint.assignee_id and complaint.assignee.email:
                     by_person[(complaint.assignee,)].append(complaint)
                 else:
-                    by_person[tuple(_csr_team())].append(complaint)
+                    by_person[tuple(selectors.csrs_to_notify())].append(complaint)
             _save_marks(batch, ["acknowledgment_warned_at"], "Acknowledgment due soon: warned")
             summary["warned"] += len(batch)
             for recipients, complaints in by_person.items():
@@ -234,7 +219,7 @@ def enforce_resolution_targets(now=None):
             )
             summary["overdue"] += len(batch)
             summary["notifications"] += _digest(
-                _managers(),
+                selectors.managers_to_notify(),
                 batch,
                 event="target-missed",
                 headline=f"{len(batch)} complaint(s) passed their resolution target",

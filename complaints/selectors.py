@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.roles import Role
 from complaints.models import (
     Category,
     Complaint,
@@ -181,6 +182,19 @@ def complaint_detail_queryset():
     return Complaint.objects.select_related(
         "category", "product", "root_cause", "assignee", "logged_by", "escalated_by"
     )
+
+
+def managers_to_notify():
+    """Active managers and administrators with an email address."""
+    return [
+        user
+        for user in get_user_model().objects.filter(is_active=True).exclude(email="")
+        if user.is_superuser or user.role == Role.MANAGER
+    ]
+
+
+def csrs_to_notify():
+    return list(get_user_model().objects.filter(is_active=True, role=Role.CSR).exclude(email=""))
 
 
 def team_members():

@@ -11,13 +11,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import capability_required
 from accounts.roles import Capability, can, workflow_role
-from complaints import forms, selectors, services
+from complaints import forms, jobs, selectors, services
 from complaints.clocks import countdown
 from complaints.imports import ImportFailed, import_cfpb
 from complaints.models import (
     Attachment,
     Category,
     Consultation,
+    JobRun,
     MessageKind,
     ResolutionStatus,
 )
@@ -497,9 +498,6 @@ def import_upload(request):
 
 @capability_required(Capability.VIEW_REPORTS)
 def jobs_status(request):
-    from complaints import jobs
-    from complaints.models import JobRun
-
     latest = {
         name: JobRun.objects.filter(name=name).order_by("-started_at").first() for name in jobs.JOBS
     }

@@ -16,6 +16,7 @@ from django.utils import timezone
 from complaints.models import Category, Complaint, Feedback
 from complaints.workflow import OPEN_STAGE_VALUES, STAGE_LABELS, Stage
 from reports.models import ActionStatus, ImprovementAction
+from reports.services import review_due_date
 
 
 class Median(Aggregate):
@@ -57,12 +58,6 @@ def _weekly_counts(now, count=12):
 
 def _start_of(day):
     return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def review_due_date(today):
-    from reports.services import review_due_date as due
-
-    return due(today)
 
 
 def dashboard(now=None):

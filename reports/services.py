@@ -5,13 +5,12 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
 from complaints import emails, outbox
+from complaints.selectors import managers_to_notify
 from reports.metrics import SCHEMA_VERSION, build_metrics, local_bounds
 from reports.models import Period, ProcedureReview, TrendReport
 
@@ -63,14 +62,6 @@ def report_build(period, start):
     return report
 
 
-def _managers():
-    return [
-        user
-        for user in get_user_model().objects.filter(is_active=True).exclude(email="")
-        if user.is_superuser or user.role == Role.MANAGER
-    ]
-
-
 def report_email_managers(report):
     """The weekly and monthly reports go to managers, once per report period."""
     context = {
@@ -78,7 +69,7 @@ def report_email_managers(report):
         "m": report.metrics,
         "link": settings.SITE_URL + reverse("reports:detail", args=[report.pk]),
     }
-    for manager in _managers():
+    for manager in managers_to_notify():
         message = emails.queue_staff_message(
             manager,
             key=f"report:{report.period}:{report.start.isoformat()}:{manager.pk}",
@@ -120,7 +111,7 @@ def review_reminder(today):
     # Keyed by the review it follows, so the reminder is sent once, not once a day.
     last = ProcedureReview.objects.order_by("-held_on").values_list("held_on", flat=True).first()
     since = last.isoformat() if last else "never"
-    for manager in _managers():
+    for manager in managers_to_notify():
         outbox.send_after_commit(
             emails.queue_staff_message(
                 manager,
