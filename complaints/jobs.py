@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,17 +28,39 @@ log = logging.getLogger(__name__)
 BATCH = 1000
 ACK_BREACH_REASON = "acknowledgment deadline missed"
 TARGET_REASON = "resolution target missed"
+# What the staff digest shows of each complaint.
+DIGEST_FIELDS = ("pk", "reference", "customer_name", "stage")
 
 
-def _lock_batch(queryset, order):
+def _lock_batch(queryset, order, fields=None):
     """Lock the next batch no other run holds. `order` is the key of the partial index the
     scan reads: ordering by id instead lets the planner walk the primary key through the
-    whole table when its estimate of the rows due is stale."""
-    return list(
-        queryset.select_for_update(skip_locked=True, of=("self",))
-        .select_related("assignee")
-        .order_by(order, "pk")[:BATCH]
-    )
+    whole table when its estimate of the rows due is stale. `fields`, when given, are all
+    the job reads of each row: a thousand whole rows with their texts cost more to fetch
+    than the marks cost to write."""
+    queryset = queryset.select_for_update(skip_locked=True, of=("self",))
+    queryset = queryset.only(*fields) if fields else queryset.select_related("assignee")
+    return list(queryset.order_by(order, "pk")[:BATCH])
+
+
+def _escalated_to_managers(reason, now):
+    """The update that escalates a batch to the managers, set-based, leaving a complaint that
+    is already with them as it is: who escalated it, why and when stay on record."""
+    already = Q(escalation_level=EscalationLevel.MANAGER)
+
+    def unless_already(field, value):
+        return Case(
+            When(already, then=F(field)),
+            default=Value(value),
+            output_field=Complaint._meta.get_field(field),
+        )
+
+    return {
+        "escalation_level": Value(EscalationLevel.MANAGER),
+        "escalation_reason": unless_already("escalation_reason", reason),
+        "escalated_at": unless_already("escalated_at", now),
+        "escalated_by": unless_already("escalated_by", None),
+    }
 
 
 def _save_marks(complaints, fields, reason):
@@ -72,14 +94,13 @@ def _history_snapshot(ids, reason, when):
         for f in historical._meta.concrete_fields
         if not f.name.startswith("history_")
     )
-    placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(historical._meta.db_table)} "  # noqa: S608  (names from models)
+            f"INSERT INTO {quote(historical._meta.db_table)} "  # noqa: S608  (names from models)  # nosec B608
             f"({columns}, history_date, history_change_reason, history_type, history_user_id) "
             f"SELECT {columns}, %s, %s, '~', NULL FROM {quote(Complaint._meta.db_table)} "
-            f"WHERE id IN ({placeholders})",
-            [when, reason, *ids],
+            f"WHERE id = ANY(%s)",
+            [when, reason, list(ids)],
         )
 
 
@@ -117,24 +138,18 @@ def enforce_acknowledgment_deadline(now=None):
                     acknowledgment_due_at__lte=now,
                 ),
                 "acknowledgment_due_at",
+                fields=DIGEST_FIELDS,
             )
             if not batch:
                 break
             ids = [complaint.pk for complaint in batch]
-            # Set-based: the same values for the whole batch, whatever each row held.
+            # Set-based and in one statement: each row is rewritten once, with every index.
             Complaint.objects.filter(pk__in=ids).update(
                 acknowledgment_breached_at=now,
                 # Past the deadline a warning is moot; the breach notice says it all.
                 acknowledgment_warned_at=Coalesce("acknowledgment_warned_at", Value(now)),
                 updated_at=now,
-            )
-            Complaint.objects.filter(pk__in=ids).exclude(
-                escalation_level=EscalationLevel.MANAGER
-            ).update(
-                escalation_level=EscalationLevel.MANAGER,
-                escalation_reason=ACK_BREACH_REASON,
-                escalated_at=now,
-                escalated_by=None,
+                **_escalated_to_managers(ACK_BREACH_REASON, now),
             )
             _history_snapshot(ids, "Acknowledgment deadline missed: escalated to managers", now)
             summary["breached"] += len(batch)

@@ -136,12 +136,12 @@ class ReferenceCounter(models.Model):
 
 
 class Complaint(models.Model):
-    reference = models.CharField(max_length=20, unique=True, editable=False)
+    # Unique through Meta.constraints, not unique=True: on PostgreSQL that would add a second,
+    # pattern-ops index per field that no lookup uses and every row write pays for.
+    reference = models.CharField(max_length=20, editable=False)
     # The secret behind the customer's own link: random, never shown, never derived from an id.
-    customer_token = models.CharField(
-        max_length=43, unique=True, default=new_customer_token, editable=False
-    )
-    external_reference = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    customer_token = models.CharField(max_length=43, default=new_customer_token, editable=False)
+    external_reference = models.CharField(max_length=64, null=True, blank=True)
 
     # Appendix A.
     customer_name = models.CharField(max_length=200)
@@ -162,15 +162,28 @@ class Complaint(models.Model):
 
     channel = models.CharField(max_length=20, choices=Channel.choices)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="complaints")
+    # No index of their own on the foreign keys below: nothing looks complaints up by them
+    # alone (the assignee leads the queue indexes), and the clock jobs rewrite thousands of
+    # rows at a time, paying for every index.
     product = models.ForeignKey(
-        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        db_index=False,
     )
     transaction_reference = models.CharField(max_length=100, blank=True)
     complexity = models.CharField(
         max_length=10, choices=Complexity.choices, default=Complexity.STANDARD
     )
     root_cause = models.ForeignKey(
-        RootCause, null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
+        RootCause,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        db_index=False,
     )
 
     stage = models.CharField(max_length=20, choices=STAGE_CHOICES, default=Stage.RECEIVED)
@@ -180,6 +193,7 @@ class Complaint(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="assigned_complaints",
+        db_index=False,
     )
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -187,6 +201,7 @@ class Complaint(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="logged_complaints",
+        db_index=False,
     )
 
     escalation_level = models.CharField(
@@ -200,6 +215,7 @@ class Complaint(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
 
     # Clocks. Deadlines are stored so queues can sort and index them.
@@ -232,7 +248,12 @@ class Complaint(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["customer_token"])
+    # History is read one complaint at a time (by id); indexes on its foreign keys would only
+    # slow every write of a complaint.
+    history = HistoricalRecords(
+        excluded_fields=["customer_token"],
+        no_db_index=["assignee", "category", "escalated_by", "logged_by", "product", "root_cause"],
+    )
 
     class Meta:
         ordering = ["acknowledgment_due_at"]
@@ -305,6 +326,11 @@ class Complaint(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["reference"], name="complaint_reference_unique"),
+            models.UniqueConstraint(fields=["customer_token"], name="complaint_token_unique"),
+            models.UniqueConstraint(
+                fields=["external_reference"], name="complaint_external_reference_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(stage__in=[s.value for s in Stage]), name="complaint_stage_valid"
             ),

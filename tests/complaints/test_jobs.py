@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from complaints import jobs, services, tasks
+from complaints.emails import DIGEST_LISTED
 from complaints.models import (
     Complaint,
     JobRun,
@@ -223,6 +224,21 @@ def test_a_breach_keeps_an_earlier_escalation_to_managers_as_it_was(team):
     assert complaint.escalation_reason == "VIP customer"
     assert complaint.escalated_at == t0 + H
     assert complaint.escalated_by == team["manager"]
+
+
+def test_a_long_digest_lists_fifty_and_counts_the_rest(team):
+    """A sweep over many complaints sends a readable email, not a thousand lines."""
+    complaints = [received_ago(team["csr"], 30) for _ in range(DIGEST_LISTED + 7)]
+
+    jobs.enforce_acknowledgment_deadline()
+
+    message = staff_messages(recipient="manager@staff.example.com").get()
+    listed = set(REFERENCE.findall(message.body_text))
+    assert len(listed) == DIGEST_LISTED
+    assert listed < {c.reference for c in complaints}
+    assert "and 7 more" in message.body_text
+    assert "and 7 more" in message.body_html
+    assert f"{len(complaints)} complaint(s) missed" in message.subject
 
 
 def test_a_complaint_acknowledged_in_time_is_never_breached(team):
