@@ -3,6 +3,7 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.utils import timezone
 
+from complaints import services
 from complaints.models import (
     AcknowledgmentMethod,
     Category,
@@ -155,9 +156,15 @@ class ComplaintEditForm(forms.ModelForm):
             "follow_up_actions": forms.Textarea(attrs={"rows": 3}),
         }
 
+    # The version of the record the user started from, so a save over someone else's change
+    # made meanwhile is refused. Optional: without it (a page from before) nothing is checked.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["root_cause"].queryset = RootCause.objects.filter(active=True)
+        if not self.is_bound and self.instance.pk:
+            self.fields["version"].initial = services.complaint_version(self.instance)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Save changes"))
 
@@ -169,6 +176,19 @@ class ComplaintEditForm(forms.ModelForm):
         if value > timezone.localdate():
             raise forms.ValidationError("The date of the complaint cannot be in the future.")
         return value
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "version" in self.errors:
+            # A hidden field shows no error of its own.
+            self.add_error(None, "This page is out of date. Open the edit page again.")
+        return cleaned_data
+
+    def rebased(self, version):
+        """The same typed values on top of `version`, so saving again overwrites knowingly."""
+        data = self.data.copy()
+        data["version"] = str(version)
+        return type(self)(data, instance=self.instance)
 
 
 class StageForm(forms.Form):
