@@ -7,21 +7,24 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: help install run test lint format check-services migrate demo bench clean
+.PHONY: help install run test lint format check-services migrate demo bench clean audit load
 
 help:
 	@echo "make run      set everything up and run web, worker and beat with demo data on :$(PORT)"
-	@echo "make test     set everything up and run ruff and the whole test suite"
+	@echo "make test     set everything up and run ruff, bandit and the whole test suite"
 	@echo "make install  create .venv and install the Python and npm dependencies"
-	@echo "make lint     ruff check and format check"
+	@echo "make lint     ruff check and format check, bandit"
 	@echo "make clean    remove .venv, node_modules and var/"
 	@echo "make bench    load 1,000,000 complaints (BENCH_SIZE) into redress_bench and time the pages"
+	@echo "make audit    bandit, and pip-audit of the installed dependencies (needs PyPI)"
+	@echo "make load     load test: gunicorn and locust on loopback, database redress_load (LOAD_USERS)"
 
 install: $(VENV)/.installed node_modules/.installed chromium
 
+# setuptools too: the one venv bundles (65.5 with Python 3.11) has published advisories.
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -51,9 +54,13 @@ run: install
 test: install lint
 	$(BIN)/python -m pytest
 
+# bandit reads [tool.bandit] in pyproject.toml; it needs no network, so the tests run it.
+BANDIT := $(BIN)/bandit -c pyproject.toml -r accounts complaints reports config -q
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BANDIT)
 
 format: install
 	$(BIN)/ruff format .
@@ -68,3 +75,23 @@ bench: export DATABASE_URL = $(or $(BENCH_DATABASE_URL),postgres://postgres@127.
 bench: export REDIS_URL = $(or $(BENCH_REDIS_URL),redis://127.0.0.1:6379/15)
 bench: install
 	$(BIN)/python manage.py bench
+
+# Known vulnerabilities in what .venv holds, from PyPI's advisory data; --strict fails when a
+# package could not be looked up, so a network problem never passes for a clean audit.
+# Not part of `make test`: it needs the network.
+audit: install
+	$(BANDIT)
+	$(BIN)/pip-audit --skip-editable --strict --progress-spinner off
+
+# The load test (tests/load/run.py): gunicorn with DEBUG off on a free 127.0.0.1 port, a
+# database of its own, redress_load (or LOAD_DATABASE_URL), Redis database 12 (or
+# LOAD_REDIS_URL), and locust in one process for LOAD_DURATION; exits 1 if any request failed.
+# LOAD_USERS=10,20,40 runs each count in turn. Locust (and gevent) install only for this.
+LOAD_USERS ?= 20
+LOAD_DURATION ?= 60s
+load: install $(VENV)/.load-installed
+	$(BIN)/python tests/load/run.py --users $(LOAD_USERS) --duration $(LOAD_DURATION)
+
+$(VENV)/.load-installed: pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,load]'
+	touch $@

@@ -374,7 +374,7 @@ def _insert(model, rows):
         placeholders = ", ".join(["%s"] * len(fields))
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608
+                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608  (names from the model)  # nosec B608
                 [
                     [
                         f.get_db_prep_save(

@@ -34,7 +34,7 @@ MAX_BACKOFF = timedelta(hours=1)
 def backoff(attempts):
     """30 s, 1 min, 2 min, ... capped at an hour, with jitter so retries do not stampede."""
     seconds = min(30 * 2 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
-    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))  # noqa: S311
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))  # noqa: S311  (retry jitter)  # nosec B311
 
 
 def safe_error(error):
