@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from complaints.models import (
     Complaint,
     Consultation,
     EscalationLevel,
+    OutboundMessage,
     Product,
     Resolution,
     ResolutionStatus,
@@ -179,8 +180,18 @@ def team_workload(user, now=None):
 
 
 def complaint_detail_queryset():
+    """The complaint with everything its page and timeline show, each relation read once."""
     return Complaint.objects.select_related(
         "category", "product", "root_cause", "assignee", "logged_by", "escalated_by"
+    ).prefetch_related(
+        "stage_changes",
+        "notes",
+        Prefetch("consultations", queryset=Consultation.objects.select_related("consultee")),
+        "resolutions",
+        "feedback",
+        "attachments",
+        # The timeline shows each message's subject and status, not its bodies.
+        Prefetch("messages", queryset=OutboundMessage.objects.defer("body_text", "body_html")),
     )
 
 
@@ -226,11 +237,22 @@ HIDDEN_HISTORY_FIELDS = {"updated_at", "created_at", "stage", "reopen_count"} | 
 }
 
 
+# The complaint's foreign keys whose ids the timeline shows as names.
+NAMED_FIELDS = {
+    "assignee": "user",
+    "logged_by": "user",
+    "escalated_by": "user",
+    "category": Category,
+    "product": Product,
+    "root_cause": RootCause,
+}
+
+
 def _display(field_name, value, names):
     if value in (None, ""):
         return "—"
-    if field_name in names:
-        return names[field_name].get(value, f"#{value}")
+    if field_name in NAMED_FIELDS:
+        return names[NAMED_FIELDS[field_name]].get(value, f"#{value}")
     choices = Complaint._meta.get_field(field_name).flatchoices
     if choices:
         return str(dict(choices).get(value, value))
@@ -239,20 +261,67 @@ def _display(field_name, value, names):
     return str(value)
 
 
+def _names(ids_by_kind):
+    """Display names for just the ids the timeline shows, one query per kind that has any."""
+    names = {}
+    for kind, ids in ids_by_kind.items():
+        ids = ids - {None, ""}
+        if not ids:
+            names[kind] = {}
+        elif kind == "user":
+            names[kind] = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=ids)}
+        else:
+            names[kind] = dict(kind.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return names
+
+
 def complaint_timeline(complaint):
-    """Everything that happened to a complaint, oldest first, in a few fixed queries."""
-    users = {u.pk: str(u) for u in get_user_model().objects.all()}
-    names = {
-        "assignee": users,
-        "logged_by": users,
-        "escalated_by": users,
-        "category": dict(Category.objects.values_list("pk", "name")),
-        "product": dict(Product.objects.values_list("pk", "name")),
-        "root_cause": dict(RootCause.objects.values_list("pk", "name")),
-    }
-    who = users.get
+    """Everything that happened to a complaint, oldest first, in a few fixed queries.
+
+    The complaint's related rows come prefetched from complaint_detail_queryset() when the
+    caller used it; names are fetched for the people and categories that appear, not for all.
+    """
+    stage_changes = list(complaint.stage_changes.all())
+    records = list(complaint.history.order_by("history_date", "history_id"))
+    deltas = []
+    for previous, record in zip(records, records[1:], strict=False):
+        changed = [
+            c for c in record.diff_against(previous).changes if c.field not in HIDDEN_HISTORY_FIELDS
+        ]
+        if changed:
+            deltas.append((record, changed))
+    notes = list(complaint.notes.all())
+    consultations = list(complaint.consultations.all())
+    resolutions = list(complaint.resolutions.all())
+    feedback_given = list(complaint.feedback.all())
+    attachments = list(complaint.attachments.all())
+
+    ids = {"user": set(), Category: set(), Product: set(), RootCause: set()}
+    ids["user"].update(
+        *(
+            [row.actor_id for row in stage_changes],
+            [record.history_user_id for record, _ in deltas],
+            [note.author_id for note in notes],
+            [c.asked_by_id for c in consultations],
+            [c.answered_by_id for c in consultations],
+            [r.proposed_by_id for r in resolutions],
+            [r.approved_by_id for r in resolutions],
+            [r.implemented_by_id for r in resolutions],
+            [f.recorded_by_id for f in feedback_given],
+            [a.uploaded_by_id for a in attachments],
+        )
+    )
+    for _, changed in deltas:
+        for c in changed:
+            if c.field in NAMED_FIELDS:
+                ids[NAMED_FIELDS[c.field]].update((c.old, c.new))
+    names = _names(ids)
+
+    def who(user_id, default=""):
+        return names["user"].get(user_id, default)
+
     entries = []
-    for change in complaint.stage_changes.all():
+    for change in stage_changes:
         entries.append(
             TimelineEntry(
                 change.at,
@@ -265,29 +334,24 @@ def complaint_timeline(complaint):
                 change.note,
             )
         )
-    records = list(complaint.history.order_by("history_date", "history_id"))
-    for previous, record in zip(records, records[1:], strict=False):
-        delta = record.diff_against(previous)
-        changes = tuple(
-            (
-                Complaint._meta.get_field(c.field).verbose_name,
-                _display(c.field, c.old, names),
-                _display(c.field, c.new, names),
+    for record, changed in deltas:
+        entries.append(
+            TimelineEntry(
+                record.history_date,
+                "fields",
+                record.history_change_reason or "Record changed",
+                who(record.history_user_id, "System"),
+                changes=tuple(
+                    (
+                        Complaint._meta.get_field(c.field).verbose_name,
+                        _display(c.field, c.old, names),
+                        _display(c.field, c.new, names),
+                    )
+                    for c in changed
+                ),
             )
-            for c in delta.changes
-            if c.field not in HIDDEN_HISTORY_FIELDS
         )
-        if changes:
-            entries.append(
-                TimelineEntry(
-                    record.history_date,
-                    "fields",
-                    record.history_change_reason or "Record changed",
-                    who(record.history_user_id, "System"),
-                    changes=changes,
-                )
-            )
-    for note in complaint.notes.all():
+    for note in notes:
         entries.append(
             TimelineEntry(
                 note.created_at,
@@ -297,7 +361,7 @@ def complaint_timeline(complaint):
                 note.text,
             )
         )
-    for consultation in complaint.consultations.all():
+    for consultation in consultations:
         entries.append(
             TimelineEntry(
                 consultation.asked_at,
@@ -317,7 +381,7 @@ def complaint_timeline(complaint):
                     consultation.answer,
                 )
             )
-    for resolution in complaint.resolutions.all():
+    for resolution in resolutions:
         amount = f" {resolution.currency} {resolution.amount}" if resolution.amount else ""
         entries.append(
             TimelineEntry(
@@ -360,7 +424,7 @@ def complaint_timeline(complaint):
                     resolution.implementation_notes,
                 )
             )
-    for feedback in complaint.feedback.all():
+    for feedback in feedback_given:
         entries.append(
             TimelineEntry(
                 feedback.submitted_at,
@@ -372,7 +436,7 @@ def complaint_timeline(complaint):
                 feedback.comment,
             )
         )
-    for attachment in complaint.attachments.all():
+    for attachment in attachments:
         entries.append(
             TimelineEntry(
                 attachment.uploaded_at,
