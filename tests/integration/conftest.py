@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import pytest
 import redis
 from aiosmtpd.controller import Controller
@@ -241,3 +242,24 @@ def tasks_to_worker(celery_worker):
     """Tasks this test publishes (on commit, or with .delay) go to `celery_worker`."""
     with _publishing_to(BROKER_URL, celery_worker.queue):
         yield celery_worker
+
+
+# PostgreSQL -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def direct_connection(transactional_db):
+    """A connection of the test's own straight to the test database, to hold locks while
+    other processes work. Closed before the database is flushed after the test, which would
+    otherwise wait for its locks forever."""
+    db = connection.settings_dict
+    link = psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        connect_timeout=5,
+    )
+    yield link
+    link.close()
