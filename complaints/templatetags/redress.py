@@ -1,4 +1,7 @@
-from django import template
+from django import forms, template
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from complaints.clocks import duration_text
 
@@ -11,3 +14,31 @@ def short_duration(value):
     if value is None:
         return "—"
     return duration_text(int(value.total_seconds()))
+
+
+@register.simple_tag
+def bootstrap_widget(field):
+    """A bound field's widget with Bootstrap's classes. The complaint page shows up to a dozen
+    action forms; crispy's template tree per field cost more than the rest of the page, and
+    Django's template per <option> more than the query behind a list of colleagues."""
+    widget = field.field.widget
+    css = " is-invalid" if field.errors else ""
+    if isinstance(widget, forms.CheckboxInput):
+        return field.as_widget(attrs={"class": "form-check-input" + css})
+    if type(widget) is forms.Select:
+        return _select(field, "form-select" + css)
+    return field.as_widget(attrs={"class": "form-control" + css})
+
+
+def _select(field, css):
+    attrs = field.build_widget_attrs({"class": css, "id": field.auto_id, "name": field.html_name})
+    chosen = {str(v) for v in (field.value(),) if v is not None}
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, mark_safe(" selected") if str(value) in chosen else "", label)  # noqa: S308
+            for value, label in field.field.choices
+        ),
+    )
+    return format_html("<select{}>{}</select>", flatatt(attrs), options)
