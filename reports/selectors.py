@@ -35,25 +35,47 @@ def _median_duration(queryset, start_field, end_field):
     return statistics.median(values) if values else None
 
 
-def _weekly_counts(now, count=12):
-    """Complaints received in each of the last twelve local weeks, zero where none came in.
+def _received_figures(now, month_ago, weeks=12):
+    """The weekly volume of the last twelve local weeks and the last 30 days' acknowledgment
+    figures, in one pass over the covering index on received_at.
 
-    One pass over the index with a filtered count per week: grouping by a truncated date
-    would sort tens of thousands of rows.
+    A filtered count per week rather than a grouping by truncated date, which would sort
+    tens of thousands of rows; the acknowledgment figures ride on the same scan.
     """
     this_week = timezone.localdate(now)
     this_week -= timedelta(days=this_week.weekday())
-    weeks = [this_week - timedelta(weeks=back) for back in range(count - 1, -1, -1)]
-    bounds = [_start_of(week) for week in [*weeks, weeks[-1] + timedelta(weeks=1)]]
-    counts = Complaint.objects.filter(received_at__gte=bounds[0]).aggregate(
-        **{
-            f"w{i}": Count(
-                "id", filter=Q(received_at__gte=bounds[i], received_at__lt=bounds[i + 1])
-            )
-            for i in range(count)
-        }
+    starts = [this_week - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+    bounds = [_start_of(week) for week in [*starts, starts[-1] + timedelta(weeks=1)]]
+    # Counting received_at, which the index holds, not id, which it does not: the count
+    # then reads the index alone.
+    recent = Q(received_at__gte=month_ago)
+    acknowledged_recently = recent & Q(acknowledged_at__isnull=False)
+    figures = {
+        f"w{i}": Count(
+            "received_at", filter=Q(received_at__gte=bounds[i], received_at__lt=bounds[i + 1])
+        )
+        for i in range(weeks)
+    }
+    figures["due"] = Count(
+        "received_at",
+        filter=recent & (Q(acknowledged_at__isnull=False) | Q(acknowledgment_due_at__lt=now)),
     )
-    return [(week.isoformat(), counts[f"w{i}"]) for i, week in enumerate(weeks)]
+    figures["on_time"] = Count(
+        "received_at", filter=recent & Q(acknowledged_at__lte=F("acknowledgment_due_at"))
+    )
+    if connection.vendor == "postgresql":
+        figures["median_to_acknowledge"] = Median(
+            F("acknowledged_at") - F("received_at"), filter=acknowledged_recently
+        )
+    counts = Complaint.objects.filter(received_at__gte=min(bounds[0], month_ago)).aggregate(
+        **figures
+    )
+    if "median_to_acknowledge" not in counts:
+        counts["median_to_acknowledge"] = _median_duration(
+            Complaint.objects.filter(acknowledged_recently), "received_at", "acknowledged_at"
+        )
+    counts["weekly_volume"] = [(week.isoformat(), counts[f"w{i}"]) for i, week in enumerate(starts)]
+    return counts
 
 
 def _start_of(day):
@@ -65,21 +87,15 @@ def dashboard(now=None):
     month_ago = now - timedelta(days=30)
     open_complaints = Complaint.objects.filter(stage__in=OPEN_STAGE_VALUES)
     by_stage = dict(
-        open_complaints.values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
+        open_complaints.values_list("stage").annotate(n=Count("*")).values_list("stage", "n")
     )
     recent = Complaint.objects.filter(received_at__gte=month_ago)
-    acknowledgment = recent.filter(
-        Q(acknowledged_at__isnull=False) | Q(acknowledgment_due_at__lt=now)
-    ).aggregate(
-        due=Count("id"),
-        on_time=Count("id", filter=Q(acknowledged_at__lte=F("acknowledgment_due_at"))),
-    )
+    acknowledgment = _received_figures(now, month_ago)
     resolved_recently = Complaint.objects.filter(resolved_at__gte=month_ago)
-    weeks = _weekly_counts(now)
     categories = dict(Category.objects.values_list("pk", "name"))
     by_category = [
         (categories.get(row["category"], "—"), row["category"], row["n"])
-        for row in recent.values("category").annotate(n=Count("id")).order_by("-n")[:10]
+        for row in recent.values("category").annotate(n=Count("*")).order_by("-n")[:10]
     ]
     satisfaction = Feedback.objects.filter(submitted_at__gte=month_ago).aggregate(
         average=Avg("score", output_field=FloatField()),
@@ -98,12 +114,10 @@ def dashboard(now=None):
         "acknowledged_on_time_rate": (
             acknowledgment["on_time"] / acknowledgment["due"] if acknowledgment["due"] else None
         ),
-        "median_to_acknowledge": _median_duration(
-            recent.filter(acknowledged_at__isnull=False), "received_at", "acknowledged_at"
-        ),
+        "median_to_acknowledge": acknowledgment["median_to_acknowledge"],
         "median_to_resolve": _median_duration(resolved_recently, "received_at", "resolved_at"),
         "resolved_count": resolved_recently.count(),
-        "weekly_volume": weeks,
+        "weekly_volume": acknowledgment["weekly_volume"],
         "by_category": by_category,
         "satisfaction": satisfaction,
         "window_start": timezone.localdate(month_ago),
