@@ -218,6 +218,10 @@ def _over_rate_limit(request):
         return False
 
 
+THANKS_COOKIE = "complaint_reference"
+THANKS_COOKIE_SECONDS = 600
+
+
 @login_not_required
 def public_complaint(request):
     form = customer_forms.PublicComplaintForm(request.POST or None, request.FILES or None)
@@ -235,8 +239,20 @@ def public_complaint(request):
             except (Refused, UploadRejected) as error:
                 form.add_error(None, error.message)
             else:
-                request.session["public_complaint_reference"] = complaint.reference
-                return redirect("public-complaint-thanks")
+                # A signed cookie, not the session: once the complaint is committed nothing
+                # else may touch the database, or losing it then would tell a customer whose
+                # complaint was saved that it was not, and they would send it again.
+                response = redirect("public-complaint-thanks")
+                response.set_signed_cookie(
+                    THANKS_COOKIE,
+                    complaint.reference,
+                    salt=THANKS_COOKIE,
+                    max_age=THANKS_COOKIE_SECONDS,
+                    secure=settings.SESSION_COOKIE_SECURE,
+                    httponly=True,
+                    samesite="Lax",
+                )
+                return response
     return render(
         request, "customer/public_form.html", {"form": form}, status=400 if form.errors else 200
     )
@@ -244,5 +260,10 @@ def public_complaint(request):
 
 @login_not_required
 def public_complaint_thanks(request):
-    reference = request.session.pop("public_complaint_reference", None)
-    return render(request, "customer/public_thanks.html", {"reference": reference})
+    reference = request.get_signed_cookie(
+        THANKS_COOKIE, default=None, salt=THANKS_COOKIE, max_age=THANKS_COOKIE_SECONDS
+    )
+    response = render(request, "customer/public_thanks.html", {"reference": reference})
+    # Shown once: reloading the page later does not show it again.
+    response.delete_cookie(THANKS_COOKIE, samesite="Lax")
+    return response

@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
@@ -163,3 +164,23 @@ def test_the_form_is_public_and_lists_only_top_level_categories(client, address)
     page = response.content.decode()
     assert "Card payments" in page
     assert "Hidden sub-issue" not in page
+
+
+def test_the_reference_travels_in_a_signed_cookie_not_the_session(client, address):
+    """After the complaint is committed nothing else touches the database: a database lost
+    at that moment must not turn a saved complaint into a "not saved" page."""
+    response = client.post(FORM, form_data())
+
+    assert response.status_code == 302
+    assert not Session.objects.exists()
+    reference = Complaint.objects.get().reference
+    assert response.cookies["complaint_reference"].value.startswith(f"{reference}:")
+    assert response.cookies["complaint_reference"]["httponly"]
+
+
+def test_a_forged_reference_cookie_shows_no_reference(client):
+    client.cookies["complaint_reference"] = "CMP-2026-000042"
+
+    page = client.get(THANKS).content.decode()
+
+    assert "CMP-2026-000042" not in page
