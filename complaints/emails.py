@@ -132,12 +132,13 @@ def queue_staff_notification(complaint, recipient, event, *, headline, detail):
 DIGEST_LISTED = 50
 
 
-def queue_staff_digest(recipients, complaints, *, event, headline):
+def queue_staff_digest(recipients, complaints, *, event, headline, total=None):
     """One notification to each colleague about a batch of complaints a job just acted on.
 
     The digest is rendered once for the batch: its content does not depend on who reads it.
-    It lists the first DIGEST_LISTED complaints and counts the rest: a list of a thousand
-    lines helps nobody, and the queue linked below it shows them all in deadline order.
+    It lists the first DIGEST_LISTED complaints and counts the rest (`total`, when the caller
+    passes only those it lists): a list of a thousand lines helps nobody, and the queue linked
+    below it shows them all in deadline order.
     """
     listed = complaints[:DIGEST_LISTED]
     context = {
@@ -145,7 +146,7 @@ def queue_staff_digest(recipients, complaints, *, event, headline):
         "complaints": [
             (c, settings.SITE_URL + reverse("complaints:detail", args=[c.pk])) for c in listed
         ],
-        "more": len(complaints) - len(listed),
+        "more": (total or len(complaints)) - len(listed),
         "queue_link": settings.SITE_URL + reverse("home"),
         "site_url": settings.SITE_URL,
     }
