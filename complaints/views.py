@@ -1,4 +1,5 @@
 import csv
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -60,19 +61,67 @@ def _url_maker(name, *rest):
     return pattern.format
 
 
+@dataclass(frozen=True, slots=True)
+class Row:
+    """What a queue or list row shows, as plain text: the table renders fifty of these per
+    page, and each lookup through a model in the template costs more than computing it here."""
+
+    pk: int
+    reference: str
+    url: str
+    take_url: str
+    due_text: str
+    overdue: bool
+    deadline: str
+    deadline_what: str
+    stage: str
+    customer: str
+    category: str
+    channel: str
+    assignee: str
+    assignee_id: int | None
+    awaiting_approval: bool
+    acknowledgment_missed: bool
+    target_missed: bool
+    escalation_reason: str | None
+
+
 def _rows(complaints, now):
-    """(complaint, countdown text, overdue, page link, take link) for each complaint."""
     detail_url, take_url = _url_maker("complaints:detail"), _url_maker("complaints:action", "take")
     rows = []
     for complaint in complaints:
+        stage_label = complaint.stage_label
+        received = complaint.stage == Stage.RECEIVED
+        what = "acknowledgment" if received else "resolution"
         if complaint.next_deadline_at is None:
-            due_text, overdue = complaint.stage_label.lower(), False
+            due_text, overdue, deadline = stage_label.lower(), False, ""
         else:
             text, overdue = countdown(complaint.next_deadline_at, now)
-            what = "acknowledgment" if complaint.stage == Stage.RECEIVED else "resolution"
             due_text = f"{what} {text}"
+            deadline = timezone.localtime(complaint.next_deadline_at).isoformat()
         rows.append(
-            (complaint, due_text, overdue, detail_url(complaint.pk), take_url(complaint.pk))
+            Row(
+                pk=complaint.pk,
+                reference=complaint.reference,
+                url=detail_url(complaint.pk),
+                take_url=take_url(complaint.pk),
+                due_text=due_text,
+                overdue=overdue,
+                deadline=deadline,
+                deadline_what=what,
+                stage=stage_label,
+                customer=complaint.customer_name,
+                category=complaint.category.name,
+                channel=complaint.get_channel_display(),
+                assignee=str(complaint.assignee) if complaint.assignee_id else "—",
+                assignee_id=complaint.assignee_id,
+                awaiting_approval=getattr(complaint, "awaiting_approval", False),
+                acknowledgment_missed=bool(complaint.acknowledgment_breached_at) and received,
+                target_missed=bool(complaint.resolution_overdue_at),
+                escalation_reason=(
+                    complaint.escalation_reason if complaint.escalation_level else None
+                ),
+            )
         )
     return rows
 
