@@ -228,6 +228,17 @@ class TimelineEntry:
     body: str = ""
     changes: tuple = ()
 
+    # The page shows each moment twice and states it once for machines; formatting here
+    # costs a fraction of three date filters per entry.
+    @property
+    def local_iso(self):
+        return timezone.localtime(self.at).isoformat()
+
+    @property
+    def local_text(self):
+        local = timezone.localtime(self.at)
+        return f"{local.day} {local:%b %Y %H:%M}"
+
 
 HIDDEN_HISTORY_FIELDS = {"updated_at", "created_at", "stage", "reopen_count"} | {
     "investigation_started_at",
