@@ -86,9 +86,7 @@ class ApiView(GenericAPIView):
         still get the outcome of what they did.
         """
         complaint = (
-            selectors.complaint_detail_queryset()
-            .prefetch_related("attachments")
-            .get(pk=complaint.pk)
+            selectors.complaint_detail_queryset().select_related("logged_by").get(pk=complaint.pk)
         )
         return Response(s.ComplaintDetail(complaint, context=self.get_serializer_context()).data)
 
@@ -181,7 +179,9 @@ class ComplaintListCreate(ApiView):
                 # The caller logged it, so the answer shows it even to a role that will not
                 # see it in its lists (the resolution team sees only what is escalated to it).
                 body = s.ComplaintDetail(
-                    selectors.complaint_detail_queryset().get(pk=complaint.pk),
+                    selectors.complaint_detail_queryset()
+                    .select_related("logged_by")
+                    .get(pk=complaint.pk),
                     context=self.get_serializer_context(),
                 ).data
                 if key:
