@@ -1,7 +1,6 @@
 from django import forms, template
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from complaints.clocks import duration_text
 
@@ -37,7 +36,7 @@ def _select(field, css):
         "",
         '<option value="{}"{}>{}</option>',
         (
-            (value, mark_safe(" selected") if str(value) in chosen else "", label)  # noqa: S308
+            (value, " selected" if str(value) in chosen else "", label)
             for value, label in field.field.choices
         ),
     )
