@@ -87,7 +87,7 @@ audit: install
 # database of its own, redress_load (or LOAD_DATABASE_URL), Redis database 12 (or
 # LOAD_REDIS_URL), and locust in one process for LOAD_DURATION; exits 1 if any request failed.
 # LOAD_USERS=10,20,40 runs each count in turn. Locust (and gevent) install only for this.
-LOAD_USERS ?= 20
+LOAD_USERS ?= 60
 LOAD_DURATION ?= 60s
 load: install $(VENV)/.load-installed
 	$(BIN)/python tests/load/run.py --users $(LOAD_USERS) --duration $(LOAD_DURATION)

@@ -12,13 +12,16 @@ escalated to the team or its own, a manager any. A complaint another CSR has jus
 answers 404 to the rest, by design, and would count as an error.
 """
 
+import csv
 import itertools
+import os
 import random
 import re
+import time
 from urllib.parse import quote_plus
 
 import scenario
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 COMPLAINT_LINK = re.compile(r'href="/complaints/(\d+)/"')
@@ -31,6 +34,44 @@ NOTES = [
     "Asked the branch for the adviser's notes.",
 ]
 LIST_MARKER = "Complaints</h1>"
+
+# The steady state, for run.py: every request from the moment the last user has signed in
+# to the end, written to LOAD_STEADY_CSV.
+_steady = {"users": None, "signed_in": 0, "from": None, "rows": []}
+
+
+def _all_signed_in():
+    users = _steady["users"]
+    if _steady["from"] is None and users is not None and _steady["signed_in"] >= users:
+        _steady["from"] = time.time()
+
+
+@events.spawning_complete.add_listener
+def _spawned(user_count, **kwargs):
+    _steady["users"] = user_count
+    _all_signed_in()
+
+
+@events.request.add_listener
+def _request(request_type, name, response_time, exception, **kwargs):
+    if name == "sign in":
+        _steady["signed_in"] += 1
+        _all_signed_in()
+    elif _steady["from"] is not None:
+        row = (f"{time.time():.3f}", f"{request_type} {name}", response_time, bool(exception))
+        _steady["rows"].append(row)
+
+
+@events.quitting.add_listener
+def _write_steady(environment, **kwargs):
+    path = os.environ.get("LOAD_STEADY_CSV")
+    if path:
+        with open(path, "w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(["at", "request", "ms", "failed"])
+            writer.writerow([f"{_steady['from'] or 0:.3f}", "", "", ""])  # the window's start
+            writer.writerows(_steady["rows"])
+
 
 _buckets = itertools.count()
 _accounts = {

@@ -6,17 +6,20 @@ in one process for each user count asked for, prints requests, failures, sustain
 requests/s and median and 95th-percentile times per endpoint, and exits 1 if any request
 failed. Everything stops by itself: locust after --duration, gunicorn when locust is done.
 
-    python tests/load/run.py                     # 20 users for 60 s
-    python tests/load/run.py --users 10,20,40    # one run per count, same server
+    python tests/load/run.py                     # 60 users for 60 s
+    python tests/load/run.py --users 20,40,60    # one run per count
+    python tests/load/run.py --users 60 --duration 90s --skip-prepare
 """
 
 import argparse
 import csv
 import os
+import resource
 import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -165,6 +168,60 @@ def seconds(duration):
     return int(duration)
 
 
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class CpuMeter(threading.Thread):
+    """CPU seconds used between start() and stop() by gunicorn (master and workers) and by
+    the PostgreSQL backends serving the load database (when PostgreSQL runs here), sampled
+    every second from /proc: Django replaces its connections every DB_CONN_MAX_AGE seconds,
+    and a process that ends between two samples loses only its last second."""
+
+    def __init__(self, server_pid, database):
+        super().__init__(daemon=True)
+        self.server_pid = str(server_pid)
+        self.marker = f" {database} ".encode()
+        self.first, self.last = {}, {}
+        self.done = threading.Event()
+        self.sample()
+
+    def run(self):
+        while not self.done.wait(1):
+            self.sample()
+
+    def sample(self):
+        ticks = os.sysconf("SC_CLK_TCK")
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                title = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if self.server_pid in (proc.name, fields[1]):
+                kind = "gunicorn"
+            elif title.startswith(b"postgres:") and self.marker in title:
+                kind = "postgres"
+            else:
+                continue
+            cpu = (int(fields[11]) + int(fields[12])) / ticks
+            # A process first seen after the first sample started during the run.
+            self.first.setdefault(proc.name, (kind, cpu if not self.last else 0.0))
+            self.last[proc.name] = (kind, cpu)
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        self.sample()
+        used = {"gunicorn": 0.0, "postgres": 0.0}
+        for pid, (kind, cpu) in self.last.items():
+            used[kind] += cpu - self.first[pid][1]
+        return used
+
+
 def run_locust(url, users, spawn_rate, duration, env):
     prefix = OUT / f"u{users}"
     with open(OUT / f"locust-u{users}.log", "w") as log:
@@ -193,7 +250,7 @@ def run_locust(url, users, spawn_rate, duration, env):
                 "WARNING",
             ],
             cwd=ROOT,
-            env=env,
+            env={**env, "LOAD_STEADY_CSV": f"{prefix}_steady.csv"},
             stdout=log,
             stderr=subprocess.STDOUT,
             timeout=seconds(duration) + 120,
@@ -206,40 +263,55 @@ def read_rows(path):
         return list(csv.DictReader(file))
 
 
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0
+
+
 def summary(prefix, users, duration):
+    """Requests and failures of the whole run (locust's CSV); rate and times of the steady
+    state (locustfile.py's: from the moment the last user has signed in to the end)."""
     stats = read_rows(f"{prefix}_stats.csv")
-    history = read_rows(f"{prefix}_stats_history.csv")
-    # Sustained: from the moment every user had signed in to the end.
-    steady = [row for row in history if row["User Count"] == str(users)]
-    first, last = steady[0], steady[-1]
-    span = int(last["Timestamp"]) - int(first["Timestamp"])
-    count = int(last["Total Request Count"]) - int(first["Total Request Count"])
-    sustained = count / span if span else 0.0
-    rows = [row for row in stats if row["Name"] != "Aggregated"]
     total = next(row for row in stats if row["Name"] == "Aggregated")
+    rows = [row for row in stats if row["Name"] != "Aggregated"]
+    with open(f"{prefix}_steady.csv", newline="") as file:
+        reader = csv.reader(file)
+        next(reader)
+        window_start = float(next(reader)[0])
+        steady = [(float(at), name, float(ms)) for at, name, ms, _ in reader]
+    span = (steady[-1][0] - window_start) if steady else 0
+    sustained = len(steady) / span if span > 0 else 0.0
+    times = {}
+    for _, name, ms in steady:
+        times.setdefault(name, []).append(ms)
+    every = [ms for _, _, ms in steady]
     writes = sum(
         int(r["Request Count"]) for r in rows if r["Type"] == "POST" and r["Name"] != "sign in"
     )
 
-    print(f"\n{users} users, {duration}: per endpoint (ms)")
-    print(f"  {'endpoint':<30} {'requests':>9} {'failures':>9} {'median':>7} {'p95':>7}")
+    print(f"\n{users} users, {duration}. Requests and failures: the whole run;")
+    print(f"median and p95 (ms): the steady state, the last {span:.0f} s")
+    print(f"  {'endpoint':<32} {'requests':>9} {'failures':>9} {'median':>7} {'p95':>7}")
     for row in sorted(rows, key=lambda r: -int(r["Request Count"])):
         label = f"{row['Type']} {row['Name']}"
+        ms = times.get(label, [])
+        median = f"{percentile(ms, 0.5):.0f}" if ms else "-"
+        p95 = f"{percentile(ms, 0.95):.0f}" if ms else "-"
         print(
-            f"  {label:<30} {row['Request Count']:>9} {row['Failure Count']:>9} "
-            f"{row['50%']:>7} {row['95%']:>7}"
+            f"  {label:<32} {row['Request Count']:>9} {row['Failure Count']:>9} "
+            f"{median:>7} {p95:>7}"
         )
+    median, p95 = percentile(every, 0.5), percentile(every, 0.95)
     print(
-        f"  {'overall':<30} {total['Request Count']:>9} {total['Failure Count']:>9} "
-        f"{total['50%']:>7} {total['95%']:>7}"
+        f"  {'overall':<32} {total['Request Count']:>9} {total['Failure Count']:>9} "
+        f"{median:>7.0f} {p95:>7.0f}"
     )
     print(
-        f"  requests/s: {sustained:.1f} sustained (the last {span} s, all users signed in), "
-        f"{float(total['Requests/s']):.1f} over the whole run; "
+        f"  requests/s: {sustained:.1f} sustained (the last {span:.0f} s, all users signed in), "
+        f"{float(total['Requests/s']):.1f} over the whole run with the sign-ins; "
         f"writes {writes} ({100 * writes / max(int(total['Request Count']), 1):.1f}%)"
     )
-    failures = read_rows(f"{prefix}_failures.csv")
-    for failure in failures:
+    for failure in read_rows(f"{prefix}_failures.csv"):
         what = f"{failure['Method']} {failure['Name']}"
         print(f"  FAILED {failure['Occurrences']}x {what}: {failure['Error']}")
     return {
@@ -247,19 +319,19 @@ def summary(prefix, users, duration):
         "requests": int(total["Request Count"]),
         "failures": int(total["Failure Count"]),
         "sustained": sustained,
-        "median": total["50%"],
-        "p95": total["95%"],
+        "median": median,
+        "p95": p95,
     }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", default="20", help="simulated users; a list runs each")
+    parser.add_argument("--users", default="60", help="simulated users; a list runs each")
     parser.add_argument(
         "--spawn-rate",
         type=float,
-        default=0,
-        help="users started a second (default: all within 10 s)",
+        default=3,
+        help="users started a second; each sign-in costs about 0.45 s of CPU (PBKDF2)",
     )
     parser.add_argument("--duration", default="60s", help="each run's length (locust -t)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
@@ -275,22 +347,38 @@ def main():
     if not args.skip_prepare:
         prepare(env)
     url = f"http://127.0.0.1:{port}"
-    # Locust and gunicorn share this machine's cores: anything else running skews the figures.
-    print(f"== load average before the runs: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     print(f"== gunicorn, {args.workers} workers, DEBUG off, on {url}", flush=True)
     results = []
     for users in counts:
         seed(env)
         server = start_server(env, port, args.workers)
         try:
-            spawn_rate = args.spawn_rate or max(1.0, users / 10)
+            spawn_rate = args.spawn_rate
+            # Locust and gunicorn share the cores: anything else running skews the figures.
             print(
-                f"== locust: {users} users ({spawn_rate:g} a second), {args.duration}", flush=True
+                f"== locust: {users} users ({spawn_rate:g} a second), {args.duration}; "
+                f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+                flush=True,
             )
+            meter = CpuMeter(server.pid, urlparse(env["DATABASE_URL"]).path.lstrip("/"))
+            meter.start()
+            started, before = time.monotonic(), children_cpu()
             prefix, code = run_locust(url, users, spawn_rate, args.duration, env)
+            wall = time.monotonic() - started
+            locust_cpu = children_cpu() - before  # counted once locust has exited
+            used = meter.stop()
         finally:
             stop_server(server)
-        results.append(summary(prefix, users, args.duration))
+        result = summary(prefix, users, args.duration)
+        results.append(result)
+        ours = used["gunicorn"] + used["postgres"] + locust_cpu
+        print(
+            f"  CPU over {wall:.0f} s on {os.cpu_count()} cores: "
+            f"gunicorn {used['gunicorn']:.0f} s, PostgreSQL {used['postgres']:.0f} s, "
+            f"locust {locust_cpu:.0f} s: "
+            f"{1000 * ours / max(result['requests'], 1):.0f} ms a request with the sign-ins; "
+            f"anything else running had the rest"
+        )
         if code not in (0, 1):  # 1 means some requests failed; anything else broke
             raise SystemExit(f"locust exited {code}; see {OUT}/locust-u{users}.log")
 
@@ -299,7 +387,7 @@ def main():
         for r in results:
             print(
                 f"{r['users']:>5} {r['requests']:>9} {r['failures']:>9} {r['sustained']:>16.1f} "
-                f"{r['median']:>10} {r['p95']:>7}"
+                f"{r['median']:>10.0f} {r['p95']:>7.0f}"
             )
     failed = sum(r["failures"] for r in results)
     print(f"\n{'FAILED' if failed else 'OK'}: {failed} failed requests; CSVs and logs in {OUT}")
