@@ -276,7 +276,11 @@ class CfpbMapper:
         self.target_clock = clocks.ClockSpec(amount, unit)
         self.team_zone = settings.TIME_ZONE
         self.acknowledgment_hours = timedelta(hours=settings.ACKNOWLEDGMENT_HOURS)
-        self.today = timezone.localdate()
+        self.new_day()
+
+    def new_day(self):
+        """Read today's date again: an import may run past midnight."""
+        self.today = timezone.localdate(timezone=self.tz)
 
     def moment(self, day):
         """Noon on the day, local time: CFPB dates carry no time of day."""
@@ -459,7 +463,7 @@ def _read_batches(reader, mapper):
         if read == BATCH_SIZE:
             yield Batch(read, rejects, list(rows.values()))
             rows, rejects, read = {}, [], 0
-            mapper.today = timezone.localdate()
+            mapper.new_day()
     if read:
         yield Batch(read, rejects, list(rows.values()))
 
