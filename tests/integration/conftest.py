@@ -49,6 +49,25 @@ def wait_until(condition, *, timeout=20, interval=0.1, describe=lambda: ""):
         time.sleep(interval)
 
 
+def waiting_on(table):
+    """Backends waiting for a lock on the table: [(pid, query)]."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.pid, a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE NOT l.granted AND l.relation = %s::regclass
+            """,
+            [table],
+        )
+        return cursor.fetchall()
+
+
+def backend_alive(pid):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone() is not None
+
+
 # SMTP -------------------------------------------------------------------------------------
 
 

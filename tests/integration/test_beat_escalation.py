@@ -20,7 +20,6 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-import psycopg
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -34,6 +33,7 @@ from complaints.models import (
     OutboundMessage,
 )
 from tests import factories
+from tests.integration.conftest import backend_alive, waiting_on
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -125,14 +125,14 @@ class Celery:
         self.processes.append(process)
         return process
 
-    def start_worker(self, name):
+    def start_worker(self, name, *, pool="solo", concurrency=1):
         return self._start(
             name,
             "worker",
             "--pool",
-            "solo",
+            pool,
             "--concurrency",
-            "1",
+            str(concurrency),
             "-Q",
             self.queue,
             "--hostname",
@@ -196,42 +196,6 @@ def celery(transactional_db, tmp_path):
     redis_cli("flushdb")
 
 
-@pytest.fixture
-def outbox_locked():
-    """A second connection that can hold the outbox table, released at the latest in teardown
-    (the flush between transactional tests would wait for it forever)."""
-    database = connection.settings_dict
-    lock = psycopg.connect(
-        dbname=database["NAME"],
-        user=database["USER"],
-        password=database["PASSWORD"] or None,
-        host=database["HOST"] or "127.0.0.1",
-        port=database["PORT"] or 5432,
-        connect_timeout=5,
-    )
-    yield lock
-    lock.close()
-
-
-def waiting_on(table):
-    """Backends waiting for a lock on the table: [(pid, query)]."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT a.pid, a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE NOT l.granted AND l.relation = %s::regclass
-            """,
-            [table],
-        )
-        return cursor.fetchall()
-
-
-def backend_alive(pid):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
-        return cursor.fetchone() is not None
-
-
 def breach_messages(manager):
     return OutboundMessage.objects.filter(
         kind=MessageKind.STAFF_NOTIFICATION,
@@ -241,7 +205,7 @@ def breach_messages(manager):
 
 
 def test_beat_escalates_a_missed_acknowledgment_once_despite_a_killed_worker(
-    celery, outbox_locked, csr, manager
+    celery, direct_connection, csr, manager
 ):
     started = time.monotonic()
     manager.email = "manager@staff.example.com"
@@ -259,7 +223,7 @@ def test_beat_escalates_a_missed_acknowledgment_once_despite_a_killed_worker(
         received_at=received_at,
     )
     table = OutboundMessage._meta.db_table
-    outbox_locked.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+    direct_connection.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
 
     try:
         beat = celery.start_beat()
@@ -275,7 +239,7 @@ def test_beat_escalates_a_missed_acknowledgment_once_despite_a_killed_worker(
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         assert first.returncode == -signal.SIGKILL
-        outbox_locked.rollback()
+        direct_connection.rollback()
         # The dead worker's backend finds its client gone and rolls the sweep back.
         wait_for(lambda: not backend_alive(pid), 15, "the killed worker's backend to end")
         complaint.refresh_from_db()

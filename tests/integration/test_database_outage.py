@@ -42,7 +42,7 @@ from complaints.models import (
 )
 from config.middleware import DatabaseUnavailableMiddleware, database_unreachable
 from tests import factories
-from tests.integration.conftest import free_port, wait_until
+from tests.integration.conftest import backend_alive, free_port, wait_until, waiting_on
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -274,24 +274,6 @@ def rows_written():
 def assert_nothing_written():
     written = rows_written()
     assert set(written.values()) == {0}, written
-
-
-def waiting_on(table):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT a.pid, a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE NOT l.granted AND l.relation = %s::regclass
-            """,
-            [table],
-        )
-        return cursor.fetchall()
-
-
-def backend_alive(pid):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
-        return cursor.fetchone() is not None
 
 
 # The test that counts ---------------------------------------------------------------------

@@ -22,12 +22,12 @@ from complaints import services
 from complaints.models import Complaint, JobRun, MessageStatus, OutboundMessage
 from tests import factories
 from tests.conftest import make_user
+from tests.integration.conftest import waiting_on
 from tests.integration.test_beat_escalation import (
     BREACHED_REASON,
     JOB,
     Celery,
     wait_for,
-    waiting_on,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -55,26 +55,6 @@ class Beats(Celery):
             str(self.tmp_path / f"{schedule or name}-schedule"),
             "--pidfile",
             str(self.tmp_path / f"{name}.pid"),
-            "--loglevel",
-            "INFO",
-        )
-
-    def start_pool_worker(self, name, concurrency):
-        """A worker with several processes, as in production, so sweeps run side by side."""
-        return self._start(
-            name,
-            "worker",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            str(concurrency),
-            "-Q",
-            self.queue,
-            "--hostname",
-            f"{name}-{self.queue}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
             "--loglevel",
             "INFO",
         )
@@ -187,7 +167,7 @@ def test_two_beats_at_once_escalate_and_warn_each_complaint_exactly_once(
         processes = [
             beats.start_named_beat("beat-a"),
             beats.start_named_beat("beat-b"),
-            beats.start_pool_worker("worker", concurrency=4),
+            beats.start_worker("worker", pool="prefork", concurrency=4),
         ]
         # One sweep has claimed the overdue complaints, the other (finding them locked) the
         # ones due a warning; both now wait to write their notifications.
