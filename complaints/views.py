@@ -432,6 +432,8 @@ def complaint_edit(request, pk):
 def _run(request, complaint, action_name, form, call, success):
     """Validate the form, run the service, and answer with a message or the form's errors."""
     if form is not None and not form.is_valid():
+        # The page again, read as complaint_detail reads it: its relations prefetched once.
+        complaint = selectors.complaint_detail_queryset().get(pk=complaint.pk)
         context = _detail_context(request, complaint, bound={action_name: form})
         messages.error(request, "Please correct the errors below.")
         return render(request, "complaints/detail.html", context, status=400)
