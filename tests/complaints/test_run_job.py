@@ -125,3 +125,31 @@ def test_a_resolver_cannot_see_the_jobs_page(client, resolver):
     client.force_login(resolver)
 
     assert client.get(reverse("complaints:jobs")).status_code == 403
+
+
+def test_log_late_complaint_is_escalated_by_the_next_sweep_once(settings, manager_with_email):
+    settings.DEBUG = True
+    factories.category()
+    factories.product()
+    out = StringIO()
+
+    call_command("log_late_complaint", "--hours-ago", "25", stdout=out)
+
+    [complaint] = Complaint.objects.all()
+    assert out.getvalue().startswith(f"{complaint.reference}: received 25 h ago")
+    assert complaint.stage == "received"
+    assert complaint.assignee is None
+    assert complaint.customer_email == ""
+    assert timezone.now() - complaint.received_at >= timedelta(hours=25)
+    assert jobs.enforce_acknowledgment_deadline()["breached"] == 1
+    assert jobs.enforce_acknowledgment_deadline()["breached"] == 0
+    complaint.refresh_from_db()
+    assert complaint.escalation_level == "manager"
+    assert complaint.acknowledgment_breached_at is not None
+
+
+def test_log_late_complaint_refuses_outside_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only with DEBUG=1"):
+        call_command("log_late_complaint", stdout=StringIO())
+    assert not Complaint.objects.exists()
