@@ -26,6 +26,7 @@ import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -106,6 +107,16 @@ UPDATABLE = (
     "category_id",
     "product_id",
     "channel",
+)
+# What a later file changes when it shows closed a complaint an earlier one left in progress.
+CLOSING = (
+    "stage",
+    "assignee",
+    "next_deadline_at",
+    "resolved_at",
+    "reviewed_at",
+    "closed_at",
+    "resolution_overdue_at",
 )
 
 
@@ -595,50 +606,78 @@ def _insert_history(references, user, now):
         return dict(cursor.fetchall())
 
 
+class Held(NamedTuple):
+    id: int
+    stage: str
+    assignee_id: int | None
+    updatable: tuple
+
+
 def _existing(references):
-    """external reference -> (id, *UPDATABLE) of the complaints already held."""
+    """external reference -> Held, for the complaints already held."""
     quote = connection.ops.quote_name
     where, params = _among("external_reference", references)
     names = ", ".join(
         quote(Complaint._meta.get_field(name).column)
-        for name in ("external_reference", "id", *UPDATABLE)
+        for name in ("external_reference", "id", "stage", "assignee_id", *UPDATABLE)
     )
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {names} FROM {quote(Complaint._meta.db_table)} WHERE {where}",  # noqa: S608  (names from the model)  # nosec B608
             params,
         )
-        return {values[0]: values[1:] for values in cursor.fetchall()}
+        return {
+            reference: Held(pk, stage, assignee_id, tuple(rest))
+            for reference, pk, stage, assignee_id, *rest in cursor.fetchall()
+        }
 
 
 class CfpbWriter:
     """Writes batches of checked rows: new complaints with their history, stage changes,
-    resolution and feedback; changed descriptive fields of complaints already held."""
+    resolution and feedback; changed descriptive fields of complaints already held, and the
+    closing of those a later file shows closed."""
 
-    def __init__(self, report, user):
+    def __init__(self, report, user, owner_id):
         self.report = report
         self.user = user
+        self.owner_id = owner_id
         self.products, self.categories = Taxonomy(Product), Taxonomy(Category)
 
     def write(self, rows):
         self.products.add_new(row.product for row in rows)
         self.categories.add_new(row.issue for row in rows)
         existing = _existing([row.external_reference for row in rows])
-        created, changed = [], {}
+        created, changed, closing = [], {}, {}
         for row in rows:
             row.category_id = self.categories.pair_id(*row.issue)
             row.product_id = self.products.pair_id(*row.product)
             held = existing.get(row.external_reference)
             if held is None:
                 created.append(row)
-            elif held[1:] != row.updatable():
-                changed[held[0]] = row.updatable()
+            elif self.closes(held, row):
+                closing[held.id] = row
+            elif held.updatable != row.updatable():
+                changed[held.id] = row
             else:
                 self.report.unchanged += 1
         if created:
             self.create(created)
         if changed:
-            self.update(changed)
+            self.update(changed, (), "Updated by a CSV import")
+        if closing:
+            self.update(closing, CLOSING, "Closed by a later CSV import")
+            self.add_closing_records(closing)
+
+    def closes(self, held, row):
+        """An earlier file left it in progress and no one here has taken it on since (it is
+        still the import's), and this file shows the company's closing response: it ends as
+        a first import of this file would have left it. Once a person owns it, its stage is
+        theirs to move."""
+        return (
+            held.stage == Stage.INVESTIGATING
+            and held.assignee_id == self.owner_id
+            and row.complaint["stage"] == Stage.REVIEWED
+        )
 
     def create(self, rows):
         now = timezone.now()
@@ -674,21 +713,54 @@ class CfpbWriter:
         _insert(Feedback, feedback)
         self.report.created += len(complaints)
 
-    def update(self, changed):
-        """Descriptive fields of complaints already held, through the history like any edit."""
-        complaints = list(Complaint.objects.filter(pk__in=list(changed)).order_by())
+    def update(self, rows_by_id, also, reason):
+        """Fields of complaints already held, through the history like any edit."""
+        complaints = list(Complaint.objects.filter(pk__in=list(rows_by_id)).order_by())
         for complaint in complaints:
-            for name, value in zip(UPDATABLE, changed[complaint.pk], strict=True):
+            row = rows_by_id[complaint.pk]
+            for name, value in zip(UPDATABLE, row.updatable(), strict=True):
                 setattr(complaint, name, value)
+            for name in also:
+                attname = Complaint._meta.get_field(name).attname
+                setattr(complaint, attname, row.complaint[attname])
         bulk_update_with_history(
             complaints,
             Complaint,
-            list(UPDATABLE),
+            [*UPDATABLE, *also],
             batch_size=BATCH_SIZE,
             default_user=self.user,
-            default_change_reason="Updated by a CSV import",
+            default_change_reason=reason,
         )
         self.report.updated += len(complaints)
+
+    def add_closing_records(self, rows_by_id):
+        """The closing stage change, dated as the file dates it, and the resolution and
+        feedback the file gives where the complaint has none yet."""
+        ids = list(rows_by_id)
+        resolved = set(
+            Resolution.objects.filter(complaint_id__in=ids).values_list("complaint_id", flat=True)
+        )
+        answered = set(
+            Feedback.objects.filter(complaint_id__in=ids).values_list("complaint_id", flat=True)
+        )
+        changes, resolutions, feedback = [], [], []
+        for complaint_id, row in rows_by_id.items():
+            closing = row.stage_changes[-1]
+            changes.append(
+                {
+                    **closing,
+                    "complaint_id": complaint_id,
+                    "from_stage": Stage.INVESTIGATING,
+                    "note": f"{closing['note']} (in a later file)",
+                }
+            )
+            if row.resolution and complaint_id not in resolved:
+                resolutions.append({**row.resolution, "complaint_id": complaint_id})
+            if row.feedback and complaint_id not in answered:
+                feedback.append({**row.feedback, "complaint_id": complaint_id})
+        _insert(StageChange, changes)
+        _insert(Resolution, resolutions)
+        _insert(Feedback, feedback)
 
 
 def import_user():
@@ -734,7 +806,7 @@ def _import(source, report, user, progress):
     mapper = CfpbMapper(
         holidays=services.holidays(), importer_id=user.pk, owner_id=import_user().pk
     )
-    writer = CfpbWriter(report, user)
+    writer = CfpbWriter(report, user, mapper.owner_id)
     with _read_ahead(_read_batches(reader, mapper)) as batches:
         for batch in batches:
             report.read += batch.read

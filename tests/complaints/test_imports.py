@@ -39,7 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from complaints import imports, jobs
+from complaints import imports, jobs, services
 from complaints.imports import CFPB_COLUMNS, ImportFailed, import_cfpb
 from complaints.models import (
     Category,
@@ -457,23 +457,111 @@ def test_a_repeated_complaint_id_is_refused_in_its_batch_and_unchanged_in_a_late
     assert Complaint.objects.count() == 6
 
 
-@pytest.mark.django_db
-def test_a_changed_company_response_leaves_the_stage_as_it_was(tmp_path):
-    """Documented: a re-import changes descriptive fields only. Moving a complaint that
-    may have been worked on here since (In progress -> Closed) is a workflow decision that
-    the import does not take."""
-    import_cfpb(str(MESSY))
-    rows = list(csv.reader(MESSY.open(encoding="utf-8", newline="")))
-    target = next(r for r in rows if r[-1] == "7356011")
-    assert target[14] == "In progress"
-    target[14] = "Closed with explanation"
+IN_PROGRESS_ID = "7356011"  # messy.csv: "In progress", no consumer dispute recorded
+CLOSING_FIELDS = (
+    "stage",
+    "assignee_id",
+    "next_deadline_at",
+    "resolved_at",
+    "reviewed_at",
+    "closed_at",
+    "resolution_overdue_at",
+    "acknowledged_at",
+    "escalation_level",
+)
 
-    report = import_cfpb(str(rewrite(tmp_path / "closed.csv", rows)))
+
+def closed_later(tmp_path, response="Closed with monetary relief", disputed="No"):
+    """messy.csv as a later export shows it: the in-progress complaint closed."""
+    rows = list(csv.reader(MESSY.open(encoding="utf-8", newline="")))
+    target = next(r for r in rows if r[-1] == IN_PROGRESS_ID)
+    assert target[14] == "In progress"
+    target[14], target[16] = response, disputed
+    return rewrite(tmp_path / "closed.csv", rows)
+
+
+def closing_state(complaint_id):
+    complaint = cfpb(complaint_id)
+    return (
+        {name: getattr(complaint, name) for name in CLOSING_FIELDS},
+        [(r.type, r.status, r.implemented_at) for r in complaint.resolutions.all()],
+        [(f.resolved, f.submitted_at) for f in complaint.feedback.all()],
+        [(c.from_stage, c.to_stage, c.at) for c in complaint.stage_changes.order_by("at", "id")],
+    )
+
+
+@pytest.mark.django_db
+def test_a_later_file_closes_an_in_progress_complaint_as_a_first_import_of_it_would(tmp_path):
+    later = closed_later(tmp_path)
+    with transaction.atomic():
+        import_cfpb(str(later))
+        fields, resolutions, feedback, _ = closing_state(IN_PROGRESS_ID)
+        transaction.set_rollback(True)
+    import_cfpb(str(MESSY))
+    before = counts()
+    assert cfpb(IN_PROGRESS_ID).stage == Stage.INVESTIGATING
+
+    report = import_cfpb(str(later))
+
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 20)
+    closed_fields, closed_resolutions, closed_feedback, changes = closing_state(IN_PROGRESS_ID)
+    assert closed_fields == fields
+    assert fields["stage"] == Stage.REVIEWED and fields["assignee_id"] is None
+    assert fields["next_deadline_at"] is None
+    assert (
+        closed_resolutions
+        == resolutions
+        == [(ResolutionType.COMPENSATION, ResolutionStatus.IMPLEMENTED, fields["resolved_at"])]
+    )
+    assert closed_feedback == feedback == [(True, fields["resolved_at"])]
+    # Its history as first imported, then the closing, dated as the file dates it.
+    assert changes[-1] == (Stage.INVESTIGATING, Stage.REVIEWED, fields["closed_at"])
+    assert [c[1] for c in changes] == [
+        Stage.RECEIVED,
+        Stage.ACKNOWLEDGED,
+        Stage.INVESTIGATING,
+        Stage.REVIEWED,
+    ]
+    complaint = cfpb(IN_PROGRESS_ID)
+    assert complaint.history.first().history_change_reason == "Closed by a later CSV import"
+    assert counts() == {
+        **before,
+        "history": before["history"] + 1,
+        "stage_changes": before["stage_changes"] + 1,
+        "resolutions": before["resolutions"] + 1,
+        "feedback": before["feedback"] + 1,
+    }
+    # The later file again: nothing more to do.
+    assert import_cfpb(str(later)).updated == 0
+    assert counts()["stage_changes"] == before["stage_changes"] + 1
+
+
+@pytest.mark.django_db
+def test_a_later_file_leaves_the_stage_of_a_complaint_someone_here_took_on(tmp_path, csr, manager):
+    """Once a person owns it, moving it is a workflow decision the import does not take."""
+    import_cfpb(str(MESSY))
+    services.complaint_assign(cfpb(IN_PROGRESS_ID), actor=manager, assignee=csr)
+    before = counts()
+
+    report = import_cfpb(str(closed_later(tmp_path)))
 
     assert (report.created, report.updated) == (0, 0)
-    complaint = cfpb("7356011")
-    assert complaint.stage == Stage.INVESTIGATING
+    complaint = cfpb(IN_PROGRESS_ID)
+    assert (complaint.stage, complaint.assignee) == (Stage.INVESTIGATING, csr)
     assert not complaint.resolutions.exists()
+    assert counts() == before
+
+
+@pytest.mark.django_db
+def test_a_later_file_still_in_progress_changes_nothing(tmp_path):
+    import_cfpb(str(MESSY))
+    before = counts()
+
+    report = import_cfpb(str(closed_later(tmp_path, response="Untimely response", disputed="")))
+
+    assert report.updated == 0
+    assert cfpb(IN_PROGRESS_ID).stage == Stage.INVESTIGATING
+    assert counts() == before
 
 
 # --- Bad files -----------------------------------------------------------------------------
