@@ -50,6 +50,7 @@ from complaints.models import (
     new_customer_token,
     next_deadline,
 )
+from complaints.sql import among
 from complaints.workflow import Stage
 
 BATCH_SIZE = 2000
@@ -530,14 +531,6 @@ def _read_ahead(items):
         thread.join()
 
 
-def _among(column, values):
-    """SQL and parameters for `column IN values`: a single array parameter on PostgreSQL, so a
-    batch of thousands costs the driver one value to send, not thousands of placeholders."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(values)]
-    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
-
-
 def _insert(model, rows):
     """Insert new rows given as dicts of column values, all with the same keys: binary COPY on
     PostgreSQL, executemany elsewhere. Columns the rows leave out take the field's default."""
@@ -595,13 +588,13 @@ def _insert_history(references, user, now):
     columns = ", ".join(quote(f.column) for f in fields)
     values = ", ".join(quote(f.column) if f.attname in copied else "%s" for f in fields)
     params = [f.get_db_prep_save(own[f.attname], connection) for f in fields if f.attname in own]
-    where, among = _among("external_reference", references)
+    where, among_references = among("external_reference", references)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(history._meta.db_table)} ({columns}) "  # noqa: S608  (names from the models)  # nosec B608
             f"SELECT {values} FROM {quote(Complaint._meta.db_table)} WHERE {where} "
             "RETURNING external_reference, id",
-            params + among,
+            params + among_references,
         )
         return dict(cursor.fetchall())
 
@@ -616,7 +609,7 @@ class Held(NamedTuple):
 def _existing(references):
     """external reference -> Held, for the complaints already held."""
     quote = connection.ops.quote_name
-    where, params = _among("external_reference", references)
+    where, params = among("external_reference", references)
     names = ", ".join(
         quote(Complaint._meta.get_field(name).column)
         for name in ("external_reference", "id", "stage", "assignee_id", *UPDATABLE)

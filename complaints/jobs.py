@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from complaints import emails, outbox, selectors, services
 from complaints.models import Complaint, EscalationLevel, JobRun
+from complaints.sql import among
 from complaints.workflow import Refused, Stage
 
 log = logging.getLogger(__name__)
@@ -111,13 +112,14 @@ def _history_snapshot(ids, reason, when):
         for f in historical._meta.concrete_fields
         if not f.name.startswith("history_")
     )
+    where, among_ids = among("id", ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(historical._meta.db_table)} "  # noqa: S608  (names from models)  # nosec B608
             f"({columns}, history_date, history_change_reason, history_type, history_user_id) "
             f"SELECT {columns}, %s, %s, '~', NULL FROM {quote(Complaint._meta.db_table)} "
-            f"WHERE id = ANY(%s)",
-            [when, reason, list(ids)],
+            f"WHERE {where}",
+            [when, reason, *among_ids],
         )
 
 
