@@ -22,8 +22,14 @@ JOBS = (
 )
 
 
-@pytest.fixture
-def manage(tmp_path):
+@pytest.fixture(scope="module")
+def var(tmp_path_factory):
+    return tmp_path_factory.mktemp("embedded")
+
+
+@pytest.fixture(scope="module")
+def manage(var):
+    tmp_path = var
     environment = {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")},
         "DEBUG": "1",
@@ -45,6 +51,8 @@ def manage(tmp_path):
         assert done.returncode == 0, done.stderr[-3000:]
         return done.stdout
 
+    run("migrate", "--no-input")
+    run("seed_demo", "--cfpb", str(CFPB_SAMPLE))
     return run
 
 
@@ -55,9 +63,7 @@ def job(manage, name):
 
 
 @pytest.mark.integration
-def test_the_demo_clock_escalates_a_late_complaint_once_on_sqlite(manage, tmp_path):
-    manage("migrate", "--no-input")
-    manage("seed_demo", "--cfpb", str(CFPB_SAMPLE))
+def test_the_demo_clock_escalates_a_late_complaint_once_on_sqlite(manage, var):
     reference = manage("log_late_complaint", "--hours-ago", "25").split(":")[0]
     assert reference.startswith("CMP-")
 
@@ -71,5 +77,44 @@ def test_the_demo_clock_escalates_a_late_complaint_once_on_sqlite(manage, tmp_pa
     assert "read 20, created 0, updated 0, rejected 0" in manage(
         "import_complaints", str(CFPB_SAMPLE)
     )
-    sent = list((tmp_path / "var" / "mail").glob("*.log"))
+    sent = list((var / "var" / "mail").glob("*.log"))
     assert any(reference in path.read_text() for path in sent)
+
+
+# Each demo user's pages, signed in, through the test client in a process on the SQLite file.
+CRAWL = """
+import json
+from django.contrib.auth import get_user_model
+from django.test import Client
+from complaints.models import Complaint
+from reports.models import TrendReport
+
+complaint = Complaint.objects.order_by("id").first()
+report = TrendReport.objects.order_by("id").first()
+paths = [
+    "/", "/complaints/", "/complaints/?stage=all&sort=customer", "/complaints/?overdue=1",
+    "/complaints/?q=refund", "/complaints/?q=priya.shah@example.com",
+    "/complaints/?q=%2B44+7700+900123", f"/complaints/?q={complaint.reference}",
+    "/complaints/export.csv?stage=all", f"/complaints/{complaint.pk}/",
+    f"/complaints/{complaint.pk}/edit/", "/complaints/new/", "/complaints/jobs/",
+    "/complaints/import/", "/reports/", f"/reports/{report.pk}/", "/reports/reviews/",
+]
+statuses = {}
+for username in ("csr", "csr2", "resolver", "manager"):
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username=username))
+    statuses[username] = {path: client.get(path).status_code for path in paths}
+print(json.dumps(statuses))
+"""
+
+
+@pytest.mark.integration
+def test_every_demo_users_pages_answer_on_sqlite(manage):
+    statuses = json.loads(manage("shell", "-c", CRAWL).strip().splitlines()[-1])
+
+    assert set(statuses) == {"csr", "csr2", "resolver", "manager"}
+    for username, by_path in statuses.items():
+        errors = {path: status for path, status in by_path.items() if status >= 500}
+        assert not errors, (username, errors)
+        assert by_path["/"] == by_path["/complaints/?q=refund"] == 200
+    assert set(statuses["manager"].values()) == {200}
