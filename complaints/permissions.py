@@ -9,7 +9,7 @@ from django.http import Http404
 
 from accounts.roles import Capability, can, capabilities
 from complaints.models import Complaint, EscalationLevel
-from complaints.workflow import Refused, Stage
+from complaints.workflow import OPEN_STAGE_VALUES, Refused, Stage
 
 
 def visible_complaints(user, queryset=None):
@@ -19,7 +19,12 @@ def visible_complaints(user, queryset=None):
         return queryset
     rule = Q(pk__in=[])
     if Capability.WORK_INTAKE_QUEUE in caps:
-        rule |= Q(assignee__isnull=True) | Q(assignee=user) | Q(logged_by=user)
+        # The intake queue is open work; a closed case nobody owns is not the CSRs' to read.
+        rule |= (
+            Q(assignee__isnull=True, stage__in=OPEN_STAGE_VALUES)
+            | Q(assignee=user)
+            | Q(logged_by=user)
+        )
     if Capability.WORK_ESCALATED_TO_TEAM in caps:
         rule |= Q(escalation_level=EscalationLevel.TEAM) | Q(assignee=user)
     return queryset.filter(rule)
@@ -31,7 +36,9 @@ def can_see(user, complaint):
         return True
     mine = complaint.assignee_id == user.pk
     if Capability.WORK_INTAKE_QUEUE in caps and (
-        complaint.assignee_id is None or mine or complaint.logged_by_id == user.pk
+        (complaint.assignee_id is None and complaint.stage in OPEN_STAGE_VALUES)
+        or mine
+        or complaint.logged_by_id == user.pk
     ):
         return True
     return Capability.WORK_ESCALATED_TO_TEAM in caps and (

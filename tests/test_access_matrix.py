@@ -41,7 +41,7 @@ from rest_framework.authtoken.models import Token
 
 from complaints import emails, services
 from complaints.models import Complaint, Holiday
-from complaints.permissions import can_see
+from complaints.permissions import can_see, visible_complaints
 from reports.models import ImprovementAction, ProcedureReview
 from reports.services import report_build
 from tests import factories
@@ -689,3 +689,30 @@ def test_object_probes(world, hidden):
     assert snapshot(hidden) == before, "a probe changed a complaint it could not see"
     print(f"\nobject probes: {probes} probes, {len(failures)} failures")
     assert not failures, f"{len(failures)} object probe failures:\n" + "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_a_closed_complaint_nobody_owns_is_not_in_the_csrs_intake(
+    csr, csr2, resolver, manager, client
+):
+    """The intake queue is open work: a closed, unassigned case (an imported history, say) is
+    neither listed, exported, searched nor opened by a CSR who did not log it."""
+    closed = factories.complaint_at_stage("reviewed", csr=csr2, resolver=resolver, manager=manager)
+    Complaint.objects.filter(pk=closed.pk).update(assignee=None)
+    closed.refresh_from_db()
+    fresh = factories.complaint(csr2)
+    Complaint.objects.filter(pk=fresh.pk).update(assignee=None)
+
+    visible = set(visible_complaints(csr).values_list("pk", flat=True))
+
+    assert fresh.pk in visible and closed.pk not in visible
+    assert not can_see(csr, closed) and can_see(csr2, closed)
+    client.force_login(csr)
+    assert client.get(reverse("complaints:detail", args=[closed.pk])).status_code == 404
+    export = b"".join(
+        client.get(reverse("complaints:export") + "?stage=all").streaming_content
+    ).decode()
+    assert closed.reference not in export and fresh.reference in export
+    listed = client.get(reverse("complaints:list") + f"?stage=all&q={closed.reference}")
+    # The query is echoed in the search box; the row would link to the complaint.
+    assert reverse("complaints:detail", args=[closed.pk]) not in listed.content.decode()
