@@ -283,8 +283,8 @@ def send_follow_ups(now=None):
             complaint.feedback_requested_at = now
             if complaint.customer_email and not _has_feedback_this_round(complaint):
                 emails.queue_feedback_request(complaint)
-        _save_marks(batch, ["feedback_requested_at"], "Feedback requested")
-        summary["requests"] = len(batch)
+                summary["requests"] += 1
+        _save_marks(batch, ["feedback_requested_at"], "Feedback request point passed")
         _kick_relay()
     with transaction.atomic():
         batch = _lock_batch(
@@ -327,8 +327,12 @@ def _close_follow_up(pk, now):
             # A savepoint: if the record is incomplete, nothing of this attempt remains.
             with transaction.atomic():
                 if not _has_feedback_this_round(complaint):
+                    # Say what happened: a customer with no email was never asked by us.
                     complaint.feedback_waived_reason = (
                         "No answer to the feedback request and its reminder"
+                        if complaint.customer_email
+                        else "No email address to ask for feedback, and none was recorded "
+                        "in the follow-up time"
                     )
                     complaint._change_reason = "Follow-up closed without feedback"
                     complaint.save(update_fields=["feedback_waived_reason", "updated_at"])

@@ -482,7 +482,7 @@ def test_a_customer_who_answered_before_the_request_is_not_asked(team):
     summary = jobs.send_follow_ups(now=complaint.follow_up_started_at + 3 * DAY)
 
     assert not customer_messages(complaint, MessageKind.FEEDBACK_REQUEST).exists()
-    assert summary["requests"] == 1  # the point has passed: marked, nothing sent
+    assert summary["requests"] == 0  # the point has passed: marked, nothing sent
     assert reload(complaint).feedback_requested_at is not None
 
 
@@ -525,7 +525,7 @@ def test_follow_up_summary_counts_several_complaints_at_once(team):
     start = max(c.follow_up_started_at for c in (first, second, no_email))
 
     # The request point passes for all three; only two have an address to write to.
-    assert jobs.send_follow_ups(now=start + 3 * DAY)["requests"] == 3
+    assert jobs.send_follow_ups(now=start + 3 * DAY)["requests"] == 2
     assert OutboundMessage.objects.filter(kind=MessageKind.FEEDBACK_REQUEST).count() == 2
     summary = jobs.send_follow_ups(now=start + 8 * DAY)
     assert summary == {**NOTHING_FOLLOW_UP, "reminders": 2}
@@ -649,3 +649,21 @@ def test_two_sweeps_at_once_breach_each_complaint_exactly_once(team, monkeypatch
     }
     # Each sweep told each manager once per batch it committed, and nothing else.
     assert sum(s["notifications"] for s in summaries) == staff_messages().count()
+
+
+def test_follow_up_of_a_customer_without_email_ends_with_a_true_note(team):
+    complaint = in_follow_up(team)
+    Complaint.objects.filter(pk=complaint.pk).update(customer_email="")
+    start = complaint.follow_up_started_at
+
+    assert jobs.send_follow_ups(now=start + 3 * DAY)["requests"] == 0
+    assert jobs.send_follow_ups(now=start + 8 * DAY)["reminders"] == 0
+    assert jobs.send_follow_ups(now=start + 15 * DAY)["closed"] == 1
+
+    complaint = reload(complaint)
+    assert complaint.stage == Stage.DOCUMENTED
+    assert complaint.feedback_waived_reason.startswith("No email address to ask for feedback")
+    assert not OutboundMessage.objects.filter(
+        complaint=complaint,
+        kind__in=[MessageKind.FEEDBACK_REQUEST, MessageKind.FEEDBACK_REMINDER],
+    ).exists()
