@@ -112,7 +112,7 @@ UPDATABLE = (
 # What a later file changes when it shows closed a complaint an earlier one left in progress.
 CLOSING = (
     "stage",
-    "assignee",
+    "assignee_id",
     "next_deadline_at",
     "resolved_at",
     "reviewed_at",
@@ -714,8 +714,7 @@ class CfpbWriter:
             for name, value in zip(UPDATABLE, row.updatable(), strict=True):
                 setattr(complaint, name, value)
             for name in also:
-                attname = Complaint._meta.get_field(name).attname
-                setattr(complaint, attname, row.complaint[attname])
+                setattr(complaint, name, row.complaint[name])
         bulk_update_with_history(
             complaints,
             Complaint,

@@ -36,7 +36,7 @@ def can_see(user, complaint):
         return True
     mine = complaint.assignee_id == user.pk
     if Capability.WORK_INTAKE_QUEUE in caps and (
-        (complaint.assignee_id is None and complaint.stage in OPEN_STAGE_VALUES)
+        (complaint.assignee_id is None and complaint.is_open)
         or mine
         or complaint.logged_by_id == user.pk
     ):

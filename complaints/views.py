@@ -129,7 +129,7 @@ def _rows(complaints, now):
 QUEUE_LENGTH = 25
 
 
-def _queue(title, queryset, now, *, more=None, take=False, why=False):
+def _queue(title, queryset, now, *, more=None, take=False, why=False, empty_text=""):
     queryset = (
         queryset.select_related("category", "assignee")
         .only(*ROW_FIELDS)
@@ -143,6 +143,7 @@ def _queue(title, queryset, now, *, more=None, take=False, why=False):
         "more": more,
         "take": take,
         "why": why,
+        "empty_text": empty_text,
     }
 
 
@@ -160,6 +161,7 @@ def home(request):
                 now,
                 more="?escalated=manager",
                 why=True,
+                empty_text="Nothing overdue, escalated or waiting for approval.",
             )
         )
         context["workload"] = selectors.team_workload(user, now)

@@ -29,14 +29,13 @@ def var(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def manage(var):
-    tmp_path = var
     environment = {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")},
         "DEBUG": "1",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'redress.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{var / 'redress.sqlite3'}",
         "CELERY_BROKER_URL": "memory://",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "VAR_DIR": str(tmp_path / "var"),
+        "VAR_DIR": str(var / "var"),
     }
 
     def run(*arguments):
