@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -30,6 +31,7 @@ from tests.conftest import make_user
 pytestmark = pytest.mark.django_db
 
 H = timedelta(hours=1)
+MIN = timedelta(minutes=1)
 DAY = timedelta(days=1)
 WARNED_REASON = "Acknowledgment due soon: warned"
 BREACHED_REASON = "Acknowledgment deadline missed: escalated to managers"
@@ -274,6 +276,62 @@ def test_a_complaint_acknowledged_late_keeps_its_breach_on_record(team):
     assert complaint.escalation_level == "manager"
     assert complaint.acknowledged_late_by == timedelta(hours=3, minutes=30)
     assert jobs.enforce_acknowledgment_deadline(now=t0 + 29 * H) == NOTHING_ACK
+
+
+def page_of(client, user, complaint):
+    client.force_login(user)
+    response = client.get(reverse("complaints:detail", args=[complaint.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def shown(moment):
+    """A moment as the complaint page writes it ("D j M, H:i")."""
+    local = timezone.localtime(moment)
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+
+
+def test_the_complaint_page_says_how_late_the_acknowledgment_was_and_what_the_breach_did(
+    team, client
+):
+    complaint = assigned_complaint(team["csr"])
+    t0 = complaint.received_at
+    jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H + 5 * MIN)
+    services.complaint_acknowledge(
+        complaint, actor=team["csr"], method="phone", at=t0 + 27 * H + 30 * MIN
+    )
+
+    html = page_of(client, team["manager"], complaint)
+
+    assert "Acknowledged 3 h 30 min late</span>" in html
+    assert (
+        f"(acknowledged {shown(t0 + 27 * H + 30 * MIN)}; deadline {shown(t0 + 24 * H)} missed, "
+        f"escalated to managers {shown(t0 + 24 * H + 5 * MIN)})"
+    ) in html
+
+
+def test_the_complaint_page_shows_a_late_acknowledgment_no_sweep_saw_without_an_escalation(
+    team, client
+):
+    complaint = assigned_complaint(team["csr"])
+    t0 = complaint.received_at
+    # Acknowledged before any sweep passed the deadline: late, but nobody escalated it.
+    services.complaint_acknowledge(complaint, actor=team["csr"], method="phone", at=t0 + 25 * H)
+
+    html = page_of(client, team["csr"], complaint)
+
+    assert "Acknowledged 1 h 0 min late</span>" in html
+    assert f"deadline {shown(t0 + 24 * H)} missed)" in html
+    assert "escalated to managers" not in html
+
+
+def test_the_complaint_page_says_nothing_of_lateness_for_a_timely_acknowledgment(team, client):
+    complaint = assigned_complaint(team["csr"])
+    services.complaint_acknowledge(
+        complaint, actor=team["csr"], method="phone", at=complaint.received_at + 20 * H
+    )
+
+    assert " late</span>" not in page_of(client, team["csr"], complaint)
 
 
 def test_a_complaint_first_swept_after_its_deadline_is_breached_not_warned(team):
