@@ -84,6 +84,20 @@ def resolution_target(received_at, complexity):
     )
 
 
+def _retarget(complaint, target_date, fields, *, today):
+    """Give the complaint a new resolution target. The overdue mark belongs to the target it
+    was set for: a new target not yet past lifts it, so the clock job enforces the new one
+    once (a new target date is a new delay notice, never the same one twice); a target still
+    past keeps it, so nothing is escalated or sent again."""
+    if target_date == complaint.resolution_target_date:
+        return
+    complaint.resolution_target_date = target_date
+    fields.append("resolution_target_date")
+    if complaint.resolution_overdue_at is not None and target_date >= today:
+        complaint.resolution_overdue_at = None
+        fields.append("resolution_overdue_at")
+
+
 # Helpers --------------------------------------------------------------------------------
 
 
@@ -168,6 +182,12 @@ def _move(complaint, target, *, actor, note="", at=None, role=None, reopen=False
     if reopen or (target == Stage.INVESTIGATING and source == Stage.FOLLOW_UP):
         complaint.reopen_count += 1
         fields.append("reopen_count")
+        # A target that has passed would have the clock job send a delay notice and escalate
+        # the moment the customer reopens the case: it gets a fresh one, counted from the
+        # reopening as from a new complaint. A target still ahead stands: it was promised.
+        today = timezone.localdate(at)
+        if complaint.resolution_target_date < today:
+            _retarget(complaint, resolution_target(at, complaint.complexity), fields, today=today)
     if target == Stage.INVESTIGATING and source == Stage.RESOLVED:
         # A proposal still on the table is void once the case goes back to investigation.
         for resolution in complaint.resolutions.filter(status__in=LIVE_RESOLUTION):
@@ -440,10 +460,12 @@ def complaint_update(complaint, *, actor, changes, expected_version=None):
     for name in changed:
         setattr(complaint, name, changes[name])
     if "complexity" in changed:
-        complaint.resolution_target_date = resolution_target(
-            complaint.received_at, complaint.complexity
+        _retarget(
+            complaint,
+            resolution_target(complaint.received_at, complaint.complexity),
+            changed,
+            today=timezone.localdate(),
         )
-        changed.append("resolution_target_date")
     complaint.full_clean(exclude=["reference", "category", "product", "root_cause"])
     _attribute(complaint, actor, "Record updated")
     complaint.save(update_fields=[*changed, "updated_at"])

@@ -411,6 +411,147 @@ def test_a_missed_target_without_customer_email_escalates_without_a_notice(team)
     assert not OutboundMessage.objects.filter(kind=MessageKind.DELAY_NOTICE).exists()
 
 
+def target_passed(complaint, days_ago=5):
+    """As if the complaint had been received long ago: its target passed `days_ago` days ago."""
+    Complaint.objects.filter(pk=complaint.pk).update(
+        resolution_target_date=timezone.localdate() - days_ago * DAY
+    )
+    return reload(complaint)
+
+
+def delay_notices():
+    return OutboundMessage.objects.filter(kind=MessageKind.DELAY_NOTICE).order_by("pk")
+
+
+def in_words(day):
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def reopened_at(complaint):
+    return (
+        StageChange.objects.filter(complaint=complaint, to_stage=Stage.INVESTIGATING)
+        .latest("at")
+        .at
+    )
+
+
+def test_a_case_reopened_after_its_target_gets_a_new_one_and_no_delay_notice_at_once(team):
+    # Resolved in time; the customer says it is not resolved after the target has passed.
+    complaint = target_passed(in_follow_up(team))
+    services.feedback_record(complaint, actor=None, score=1, resolved=False)
+
+    complaint = reload(complaint)
+    assert complaint.stage == Stage.INVESTIGATING
+    assert complaint.reopen_count == 1
+    assert complaint.resolution_target_date == services.resolution_target(
+        reopened_at(complaint), complaint.complexity
+    )
+    assert complaint.resolution_target_date > timezone.localdate()
+    assert jobs.enforce_resolution_targets() == NOTHING_TARGET
+    assert not delay_notices().exists()
+    assert reload(complaint).escalation_level == ""
+
+    # The new target is kept like the first: missed, the case is escalated and the customer
+    # told once.
+    now = the_day_after(complaint.resolution_target_date)
+    assert jobs.enforce_resolution_targets(now=now) == {
+        "overdue": 1,
+        "delay_notices": 1,
+        "notifications": 2,
+    }
+    [notice] = delay_notices()
+    assert in_words(complaint.resolution_target_date) in notice.body_text
+    assert jobs.enforce_resolution_targets(now=now + DAY) == NOTHING_TARGET
+
+
+def test_an_overdue_case_reopened_is_never_told_of_the_same_delay_twice(team):
+    manager = team["manager"]
+    complaint = target_passed(
+        factories.complaint_at_stage(
+            "investigating", csr=team["csr"], resolver=team["resolver"], manager=manager
+        )
+    )
+    first_target = complaint.resolution_target_date
+    assert jobs.enforce_resolution_targets()["delay_notices"] == 1
+    services.resolution_propose(complaint, actor=manager, type="apology", description="Sorry.")
+    # The customer turns the resolution down: the case is reopened.
+    services.resolution_record_customer_response(
+        complaint, actor=None, accepted=False, comment="Not good enough."
+    )
+
+    complaint = reload(complaint)
+    assert complaint.stage == Stage.INVESTIGATING
+    assert complaint.resolution_target_date > timezone.localdate()
+    assert complaint.resolution_overdue_at is None
+    # Who escalated it, why and when stay on record.
+    assert complaint.escalation_level == "manager"
+    assert complaint.escalation_reason == "resolution target missed"
+    assert jobs.enforce_resolution_targets() == NOTHING_TARGET
+    assert delay_notices().count() == 1
+
+    now = the_day_after(complaint.resolution_target_date)
+    assert jobs.enforce_resolution_targets(now=now)["delay_notices"] == 1
+    assert jobs.enforce_resolution_targets(now=now + DAY) == NOTHING_TARGET
+    first, second = delay_notices()
+    assert in_words(first_target) in first.body_text
+    assert in_words(complaint.resolution_target_date) in second.body_text
+
+
+def test_a_case_reopened_before_its_target_keeps_the_target_it_was_promised(team):
+    complaint = in_follow_up(team)
+    promised = complaint.resolution_target_date
+
+    services.feedback_record(complaint, actor=None, score=2, resolved=False)
+
+    assert reload(complaint).resolution_target_date == promised
+
+
+def test_a_complexity_change_that_moves_the_target_ahead_lifts_the_overdue_mark(team):
+    # Standard: 10 business days, long past; complex: 30 calendar days, still ahead.
+    complaint = received_ago(team["csr"], 20 * 24)
+    now = timezone.now()
+    assert jobs.enforce_resolution_targets(now=now)["overdue"] == 1
+
+    services.complaint_update(complaint, actor=team["manager"], changes={"complexity": "complex"})
+
+    complaint = reload(complaint)
+    assert complaint.resolution_target_date == services.resolution_target(
+        complaint.received_at, "complex"
+    )
+    assert complaint.resolution_target_date > timezone.localdate()
+    assert complaint.resolution_overdue_at is None
+    assert jobs.enforce_resolution_targets(now=now + H) == NOTHING_TARGET
+
+    # The new target is enforced once when it passes, with a notice of its own date.
+    later = the_day_after(complaint.resolution_target_date)
+    assert jobs.enforce_resolution_targets(now=later) == {
+        "overdue": 1,
+        "delay_notices": 1,
+        "notifications": 2,
+    }
+    assert jobs.enforce_resolution_targets(now=later + DAY) == NOTHING_TARGET
+    assert delay_notices().count() == 2
+    assert in_words(complaint.resolution_target_date) in delay_notices().last().body_text
+
+
+def test_a_complexity_change_that_leaves_the_target_past_keeps_the_overdue_mark(team):
+    complaint = received_ago(team["csr"], 60 * 24)
+    now = timezone.now()
+    assert jobs.enforce_resolution_targets(now=now)["overdue"] == 1
+    marked = reload(complaint).resolution_overdue_at
+
+    services.complaint_update(complaint, actor=team["manager"], changes={"complexity": "complex"})
+
+    complaint = reload(complaint)
+    assert complaint.resolution_target_date == services.resolution_target(
+        complaint.received_at, "complex"
+    )
+    assert complaint.resolution_target_date < timezone.localdate()
+    assert complaint.resolution_overdue_at == marked
+    assert jobs.enforce_resolution_targets(now=now + H) == NOTHING_TARGET
+    assert delay_notices().count() == 1
+
+
 # Follow-up ------------------------------------------------------------------------------
 
 
