@@ -302,14 +302,30 @@ def send_follow_ups(now=None):
                 summary["reminders"] += 1
         _save_marks(batch, ["feedback_reminded_at"], "Follow-up reminder point passed")
         _kick_relay()
-    due_to_close = in_follow_up.filter(feedback_reminded_at__lte=now - close_after).values_list(
-        "pk", flat=True
-    )[:BATCH]
-    for pk in due_to_close:
-        if _close_follow_up(pk, now):
-            summary["closed"] += 1
-        else:
-            summary["left_open"] += 1
+    # Walked in deadline order, a page at a time past the last one tried: a complaint whose
+    # record is incomplete stays due on every run, and a page that began at the start again
+    # would fill with those and never reach the complaints behind them.
+    due_to_close = in_follow_up.filter(feedback_reminded_at__lte=now - close_after)
+    last = None
+    while True:
+        page = due_to_close
+        if last is not None:
+            page = page.filter(
+                Q(feedback_reminded_at__gt=last[0])
+                | Q(feedback_reminded_at=last[0], pk__gt=last[1])
+            )
+        page = list(
+            page.order_by("feedback_reminded_at", "pk").values_list("feedback_reminded_at", "pk")[
+                :BATCH
+            ]
+        )
+        if not page:
+            break
+        for _reminded_at, pk in page:
+            closed = _close_follow_up(pk, now)
+            if closed is not None:
+                summary["closed" if closed else "left_open"] += 1
+        last = page[-1]
     return summary
 
 
@@ -318,11 +334,13 @@ def _has_feedback_this_round(complaint):
 
 
 def _close_follow_up(pk, now):
-    """After a request and a reminder with no answer, follow-up ends by itself."""
+    """After a request and a reminder with no answer, follow-up ends by itself. True when
+    closed, False when the record is incomplete, None when another run or a person holds it
+    or moved it on (neither closed nor left open by this run)."""
     with transaction.atomic():
         complaint = Complaint.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
         if complaint is None or complaint.stage != Stage.FOLLOW_UP:
-            return False
+            return None
         try:
             # A savepoint: if the record is incomplete, nothing of this attempt remains.
             with transaction.atomic():

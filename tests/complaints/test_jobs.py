@@ -674,6 +674,24 @@ def test_a_complaint_left_open_gets_no_new_history_on_every_run(team):
     assert complaint.history.count() == rows
 
 
+def test_complaints_that_cannot_close_do_not_hold_back_those_behind_them(team, monkeypatch):
+    monkeypatch.setattr(jobs, "BATCH", 2)
+    incomplete = [in_follow_up(team, root_cause=False) for _ in range(3)]
+    complete = [in_follow_up(team) for _ in range(2)]
+    # Both past the close point, the incomplete ones reminded first: they fill a whole batch.
+    now = timezone.now()
+    for complaints, reminded in ((incomplete, now - 20 * DAY), (complete, now - 10 * DAY)):
+        Complaint.objects.filter(pk__in=[c.pk for c in complaints]).update(
+            feedback_requested_at=reminded - 5 * DAY, feedback_reminded_at=reminded
+        )
+
+    assert jobs.send_follow_ups(now=now) == {**NOTHING_FOLLOW_UP, "closed": 2, "left_open": 3}
+
+    assert {reload(c).stage for c in complete} == {Stage.DOCUMENTED}
+    assert {reload(c).stage for c in incomplete} == {Stage.FOLLOW_UP}
+    assert jobs.send_follow_ups(now=now + H) == {**NOTHING_FOLLOW_UP, "left_open": 3}
+
+
 def test_a_customer_who_answered_before_the_request_is_not_asked(team):
     complaint = in_follow_up(team)
     services.feedback_record(complaint, actor=team["csr"], score=5, resolved=True)
