@@ -773,6 +773,11 @@ class JobRun(models.Model):
     def __str__(self):
         return f"{self.name} at {self.started_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def summary_items(self):
+        """What the run did, in words for the operators' page: ('delay notices', 3)."""
+        return [(str(key).replace("_", " "), value) for key, value in self.summary.items()]
+
 
 class ApiIdempotencyKey(models.Model):
     """A complaint the API created for this caller under this `Idempotency-Key` header.

@@ -804,6 +804,32 @@ def test_run_forgets_records_older_than_a_month():
     assert JobRun.objects.filter(name="relay_outbox").count() == 2
 
 
+def test_the_jobs_page_says_what_each_job_did_in_words(client, manager):
+    started = timezone.now() - 5 * MIN
+    JobRun.objects.create(
+        name="enforce_resolution_targets",
+        started_at=started,
+        finished_at=started,
+        duration_ms=3,
+        summary={"overdue": 2, "delay_notices": 1, "notifications": 4},
+    )
+    JobRun.objects.create(
+        name="relay_outbox",
+        started_at=started,
+        finished_at=started,
+        duration_ms=1,
+        summary={"sent": 5, "still_pending": 0},
+    )
+    client.force_login(manager)
+
+    html = client.get(reverse("complaints:jobs")).content.decode()
+
+    assert "overdue: 2, delay notices: 1, notifications: 4" in html
+    assert "sent: 5, still pending: 0" in html
+    assert "delaynotices" not in html
+    assert "stillpending" not in html
+
+
 # Two sweeps at once ---------------------------------------------------------------------
 
 SWEEP_TIMEOUT = 60
