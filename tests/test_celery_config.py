@@ -1,7 +1,9 @@
 """The Celery app's reliability settings, and a web request never hangs on a dead broker."""
 
+import importlib
 import time
 
+from complaints import jobs
 from config.celery import app
 
 
@@ -22,6 +24,21 @@ def test_beat_schedule_holds_the_clock_jobs():
     assert schedule["enforce_resolution_targets"]["schedule"] == 900
     assert schedule["send_follow_ups"]["schedule"] == 3600
     assert schedule["relay_outbox"]["schedule"] == 60
+
+
+def test_every_job_the_operators_can_run_is_on_the_beat_schedule(monkeypatch):
+    """Each name `run_job` and the jobs page know is scheduled, and its task runs that job."""
+    schedule = app.conf.beat_schedule
+    assert schedule["build_trend_reports"]["task"] == "reports.tasks.build_trend_reports"
+    assert schedule["build_trend_reports"]["schedule"] == 3600
+    ran = []
+    monkeypatch.setattr(jobs, "run", ran.append)
+    for name in jobs.JOBS:
+        assert name in schedule, f"{name} is not on the beat schedule"
+        task_name = schedule[name]["task"]
+        importlib.import_module(task_name.rpartition(".")[0])
+        app.tasks[task_name].run()
+    assert ran == list(jobs.JOBS)
 
 
 def test_publishing_to_a_dead_broker_fails_fast():
