@@ -14,7 +14,7 @@ from complaints.models import (
     ResolutionType,
     RootCause,
 )
-from complaints.selectors import LIST_SORTS, ListFilters, team_members
+from complaints.selectors import ACKNOWLEDGMENT_FILTERS, LIST_SORTS, ListFilters, team_members
 from complaints.workflow import STAGE_CHOICES
 
 
@@ -327,6 +327,13 @@ class ComplaintFilterForm(forms.Form):
         required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     sort = forms.CharField(required=False)
+    # Set by the links from the home page's queue and figures, kept through "Apply".
+    queue = forms.ChoiceField(required=False, choices=[("", ""), ("escalations", "")])
+    acknowledgment = forms.ChoiceField(
+        required=False, choices=[("", ""), *((key, "") for key in ACKNOWLEDGMENT_FILTERS)]
+    )
+    resolved_from = forms.DateField(required=False)
+    feedback_from = forms.DateField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -351,6 +358,10 @@ class ComplaintFilterForm(forms.Form):
             received_from=data.get("received_from"),
             received_to=data.get("received_to"),
             sort=data.get("sort") if data.get("sort") in LIST_SORTS else "deadline",
+            queue=data.get("queue") or "",
+            acknowledgment=data.get("acknowledgment") or "",
+            resolved_from=data.get("resolved_from"),
+            feedback_from=data.get("feedback_from"),
         )
 
 

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Value
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from complaints.models import (
     Complaint,
     Consultation,
     EscalationLevel,
+    Feedback,
     OutboundMessage,
     Product,
     Resolution,
@@ -38,6 +39,9 @@ LIST_SORTS = {
 }
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 PHONE_CHARACTERS = "0123456789 +()-./"
+MIN_PHONE_DIGITS = 6
+# Must match the expression of the index in migrations/0009_phone_suffix_index.py exactly.
+PHONE_SUFFIX_SQL = "reverse(complaints_complaint.customer_phone_digits)"
 REFERENCE_PATTERN = re.compile(r"^CMP-\d{4}-\d{6}$", re.IGNORECASE)
 # Must match the expression of the index in migrations/0002_search_index.py exactly.
 DOCUMENT_SQL = (
@@ -55,9 +59,15 @@ def complaints_search(queryset, text):
         return queryset.filter(reference=text.upper())
     if "@" in text:
         return queryset.filter(customer_email__iexact=text)
-    digits = phone_digits(text)
-    if len(digits) >= 6 and not text.strip(PHONE_CHARACTERS):
-        return queryset.filter(customer_phone_digits=digits)
+    # A national trunk prefix or an international "00" is not part of the number as stored
+    # with its country code: the number's end is what both forms share.
+    number_end = phone_digits(text).lstrip("0")
+    if len(number_end) >= MIN_PHONE_DIGITS and not text.strip(PHONE_CHARACTERS):
+        if connection.vendor == "postgresql":
+            return queryset.extra(  # noqa: S610  (the index's expression, parameterised)  # nosec B610
+                where=[f"{PHONE_SUFFIX_SQL} LIKE %s"], params=[number_end[::-1] + "%"]
+            )
+        return queryset.filter(customer_phone_digits__endswith=number_end)
     if connection.vendor == "postgresql":
         return queryset.extra(  # noqa: S610  (a parameterised clause the ORM cannot express)  # nosec B610
             where=[f"{DOCUMENT_SQL} @@ websearch_to_tsquery('simple', %s)"], params=[text]
@@ -77,15 +87,51 @@ class ListFilters:
     received_from: date | None = None
     received_to: date | None = None
     sort: str = "deadline"
+    # The lists behind the home page's queue and dashboard figures.
+    queue: str = ""
+    acknowledgment: str = ""
+    resolved_from: date | None = None
+    feedback_from: date | None = None
+
+
+# The acknowledgment filter, matching the dashboard's figures for complaints received in its
+# window: "due" counts those acknowledged or past their deadline, "on_time" those acknowledged
+# by it, "late" the rest of "due".
+ACKNOWLEDGMENT_FILTERS = {
+    "due": lambda now: Q(acknowledged_at__isnull=False) | Q(acknowledgment_due_at__lt=now),
+    "on_time": lambda now: Q(acknowledged_at__lte=F("acknowledgment_due_at")),
+    "late": lambda now: (
+        Q(acknowledged_at__gt=F("acknowledgment_due_at"))
+        | Q(acknowledged_at__isnull=True, acknowledgment_due_at__lt=now)
+    ),
+    "done": lambda now: Q(acknowledged_at__isnull=False),
+}
 
 
 def complaints_filtered(user, filters, now=None):
     now = now or timezone.now()
     queryset = visible_complaints(user)
-    if filters.stage == "open":
+    if REFERENCE_PATTERN.match(filters.query.strip()):
+        # A reference names one complaint: found whatever its stage or the other filters.
+        return complaints_search(queryset, filters.query)
+    if filters.queue == "escalations":
+        queryset = _in_escalation_queue(queryset)
+    elif filters.stage == "open":
         queryset = queryset.filter(stage__in=OPEN_STAGE_VALUES)
     elif filters.stage in Stage._value2member_map_:
         queryset = queryset.filter(stage=filters.stage)
+    if filters.acknowledgment in ACKNOWLEDGMENT_FILTERS:
+        queryset = queryset.filter(ACKNOWLEDGMENT_FILTERS[filters.acknowledgment](now))
+    if filters.resolved_from:
+        queryset = queryset.filter(resolved_at__gte=_start_of(filters.resolved_from))
+    if filters.feedback_from:
+        queryset = queryset.filter(
+            Exists(
+                Feedback.objects.filter(
+                    complaint=OuterRef("pk"), submitted_at__gte=_start_of(filters.feedback_from)
+                )
+            )
+        )
     if filters.category:
         # An issue includes its sub-issues.
         queryset = queryset.filter(
@@ -134,10 +180,17 @@ def complaints_assigned_to(user):
 
 
 def complaints_escalated_to_team(user):
-    return open_complaints(user).filter(escalation_level=EscalationLevel.TEAM)
+    """Escalated cases the team has yet to pick up; the user's own are in "My complaints"."""
+    return (
+        open_complaints(user).filter(escalation_level=EscalationLevel.TEAM).exclude(assignee=user)
+    )
 
 
 def complaints_escalation_queue(user):
+    return _in_escalation_queue(visible_complaints(user))
+
+
+def _in_escalation_queue(queryset):
     """What managers must look at: missed deadlines, escalations, approvals waiting.
 
     A missed resolution target shows here through its escalation to managers, which the
@@ -147,7 +200,7 @@ def complaints_escalation_queue(user):
         complaint=OuterRef("pk"), status=ResolutionStatus.AWAITING_APPROVAL
     )
     return (
-        open_complaints(user)
+        queryset.filter(stage__in=OPEN_STAGE_VALUES)
         .filter(
             Q(escalation_level=EscalationLevel.MANAGER)
             | Q(acknowledgment_breached_at__isnull=False, stage=Stage.RECEIVED)

@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import capability_required
@@ -19,14 +20,16 @@ from complaints.imports import ImportFailed, import_cfpb
 from complaints.models import (
     Attachment,
     Category,
+    Channel,
     Consultation,
+    EscalationLevel,
     JobRun,
     MessageKind,
     ResolutionStatus,
 )
 from complaints.permissions import Action, can_act, can_see, complaint_for
 from complaints.uploads import UploadRejected
-from complaints.workflow import Refused, Stage, transitions_from
+from complaints.workflow import STAGE_LABELS, Refused, Stage, transitions_from
 from reports.selectors import dashboard_cached
 
 PAGE_SIZE = 25
@@ -70,6 +73,7 @@ class Row:
     reference: str
     url: str
     take_url: str
+    assign_url: str
     due_text: str
     overdue: bool
     deadline: str
@@ -84,10 +88,15 @@ class Row:
     acknowledgment_missed: bool
     target_missed: bool
     escalation_reason: str | None
+    escalated_to: str
+
+
+ESCALATED_TO = {EscalationLevel.TEAM: "to team", EscalationLevel.MANAGER: "to managers"}
 
 
 def _rows(complaints, now):
     detail_url, take_url = _url_maker("complaints:detail"), _url_maker("complaints:action", "take")
+    assign_url = _url_maker("complaints:action", "assign")
     rows = []
     for complaint in complaints:
         stage_label = complaint.stage_label
@@ -105,6 +114,7 @@ def _rows(complaints, now):
                 reference=complaint.reference,
                 url=detail_url(complaint.pk),
                 take_url=take_url(complaint.pk),
+                assign_url=assign_url(complaint.pk),
                 due_text=due_text,
                 overdue=overdue,
                 deadline=deadline,
@@ -121,6 +131,7 @@ def _rows(complaints, now):
                 escalation_reason=(
                     complaint.escalation_reason if complaint.escalation_level else None
                 ),
+                escalated_to=ESCALATED_TO.get(complaint.escalation_level, ""),
             )
         )
     return rows
@@ -129,7 +140,7 @@ def _rows(complaints, now):
 QUEUE_LENGTH = 25
 
 
-def _queue(title, queryset, now, *, more=None, take=False, why=False, empty_text=""):
+def _queue(title, queryset, now, *, more=None, take=False, assign=False, why=False, empty_text=""):
     queryset = (
         queryset.select_related("category", "assignee")
         .only(*ROW_FIELDS)
@@ -142,6 +153,7 @@ def _queue(title, queryset, now, *, more=None, take=False, why=False, empty_text
         "truncated": len(rows) > QUEUE_LENGTH,
         "more": more,
         "take": take,
+        "assign": assign,
         "why": why,
         "empty_text": empty_text,
     }
@@ -159,7 +171,8 @@ def home(request):
                 "Escalation queue",
                 selectors.complaints_escalation_queue(user),
                 now,
-                more="?escalated=manager",
+                more="?queue=escalations",
+                assign=True,
                 why=True,
                 empty_text="Nothing overdue, escalated or waiting for approval.",
             )
@@ -175,6 +188,7 @@ def home(request):
                     now,
                     more="?assignee=none",
                     take=True,
+                    assign=True,
                 )
             )
         if can(user, Capability.WORK_ESCALATED_TO_TEAM):
@@ -190,6 +204,8 @@ def home(request):
     queues.append(
         _queue("My complaints", selectors.complaints_assigned_to(user), now, more="?assignee=me")
     )
+    if any(queue["assign"] and queue["rows"] for queue in queues):
+        context["assignees"] = list(selectors.team_members())
     return render(request, "complaints/home.html", context)
 
 
@@ -219,6 +235,8 @@ def complaint_list(request):
         {
             "form": form,
             "filters": filters,
+            "scope": _scope(filters),
+            "why": filters.queue == "escalations",
             "rows": _rows(complaints[:PAGE_SIZE], timezone.now()),
             "page_number": page_number,
             "has_next": len(complaints) > PAGE_SIZE,
@@ -228,6 +246,49 @@ def complaint_list(request):
             "categories": Category.objects.filter(parent=None).values_list("pk", "name"),
         },
     )
+
+
+ACKNOWLEDGMENT_SCOPES = {
+    "due": "acknowledgment due (acknowledged, or past the deadline)",
+    "on_time": "acknowledged on time",
+    "late": "acknowledged late or not at all by the deadline",
+    "done": "acknowledged",
+}
+
+
+def _scope(filters):
+    """The filters a link from the home page set that the form has no control for, in words
+    and as the hidden inputs that keep them when the form is applied again."""
+    scope = []
+    if filters.queue == "escalations":
+        scope.append(
+            (
+                "queue",
+                "escalations",
+                "the escalation queue: missed deadlines, escalations "
+                "to managers and resolutions waiting for approval",
+            )
+        )
+    if filters.acknowledgment in ACKNOWLEDGMENT_SCOPES:
+        words = ACKNOWLEDGMENT_SCOPES[filters.acknowledgment]
+        scope.append(("acknowledgment", filters.acknowledgment, words))
+    if filters.resolved_from:
+        scope.append(
+            (
+                "resolved_from",
+                filters.resolved_from.isoformat(),
+                f"resolved since {filters.resolved_from:%-d %b %Y}",
+            )
+        )
+    if filters.feedback_from:
+        scope.append(
+            (
+                "feedback_from",
+                filters.feedback_from.isoformat(),
+                f"feedback given since {filters.feedback_from:%-d %b %Y}",
+            )
+        )
+    return scope
 
 
 def _page_number(request):
@@ -248,12 +309,21 @@ CSV_COLUMNS = [
     ("Category", "category__name"),
     ("Product", "product__name"),
     ("Assignee", "assignee__username"),
-    ("Escalation", "escalation_level"),
+    ("Escalated to", "escalation_level"),
     ("Acknowledgment due", "acknowledgment_due_at"),
     ("Acknowledged", "acknowledged_at"),
+    ("Acknowledged late by (hours)", None),
     ("Resolution target", "resolution_target_date"),
     ("Description", "description"),
 ]
+# Spreadsheets show what people read on the pages, not the stored codes.
+CSV_LABELS = {
+    "stage": {stage.value: label for stage, label in STAGE_LABELS.items()},
+    "channel": dict(Channel.choices),
+    "escalation_level": dict(EscalationLevel.choices),
+}
+# Excel takes a UTF-8 file without it for the local code page and garbles names.
+UTF8_BOM = "\ufeff"
 
 
 class _Echo:
@@ -265,12 +335,28 @@ class _Echo:
 def complaint_export(request):
     _, _, queryset = _filtered(request)
     writer = csv.writer(_Echo())
-    fields = [field for _, field in CSV_COLUMNS]
+    fields = [field for _, field in CSV_COLUMNS if field]
+    late_at = [field for _, field in CSV_COLUMNS].index(None)
+
+    def cells(record):
+        values = [
+            CSV_LABELS[field].get(value, value) if field in CSV_LABELS else value
+            for field, value in zip(fields, record, strict=True)
+        ]
+        acknowledgment_due, acknowledged = (
+            record[fields.index("acknowledgment_due_at")],
+            record[fields.index("acknowledged_at")],
+        )
+        late = ""
+        if acknowledged and acknowledgment_due and acknowledged > acknowledgment_due:
+            late = f"{(acknowledged - acknowledgment_due).total_seconds() / 3600:.1f}"
+        values.insert(late_at, late)
+        return [spreadsheet_safe(value) for value in values]
 
     def rows():
-        yield writer.writerow([label for label, _ in CSV_COLUMNS])
-        for values in queryset.values_list(*fields).iterator(chunk_size=2000):
-            yield writer.writerow([spreadsheet_safe(value) for value in values])
+        yield UTF8_BOM + writer.writerow([label for label, _ in CSV_COLUMNS])
+        for record in queryset.values_list(*fields).iterator(chunk_size=2000):
+            yield writer.writerow(cells(record))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -439,16 +525,22 @@ def _run(request, complaint, action_name, form, call, success):
         context = _detail_context(request, complaint, bound={action_name: form})
         messages.error(request, "Please correct the errors below.")
         return render(request, "complaints/detail.html", context, status=400)
+    back_to = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back_to = ""
     try:
         with transaction.atomic():
             call(form.cleaned_data if form is not None else {})
     except Refused as error:
-        messages.error(request, error.message)
+        messages.error(request, f"{complaint.reference}: {error}" if back_to else str(error))
     except UploadRejected as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, success)
-    return redirect("complaints:detail", pk=complaint.pk)
+        # From a queue the user goes on with the queue, told which row changed.
+        messages.success(request, f"{complaint.reference}: {success}" if back_to else success)
+    return redirect(back_to or reverse("complaints:detail", args=[complaint.pk]))
 
 
 ACTIONS = {

@@ -84,7 +84,9 @@ def _start_of(day):
 
 def dashboard(now=None):
     now = now or timezone.now()
-    month_ago = now - timedelta(days=30)
+    # From a local midnight, so each figure's list (filtered by date) holds exactly its rows.
+    window_start = timezone.localdate(now) - timedelta(days=30)
+    month_ago = _start_of(window_start)
     open_complaints = Complaint.objects.filter(stage__in=OPEN_STAGE_VALUES)
     by_stage = dict(
         open_complaints.values_list("stage").annotate(n=Count("*")).values_list("stage", "n")
@@ -111,6 +113,7 @@ def dashboard(now=None):
         "open_total": sum(by_stage.values()),
         "acknowledged_due": acknowledgment["due"],
         "acknowledged_on_time": acknowledgment["on_time"],
+        "acknowledged_late": acknowledgment["due"] - acknowledgment["on_time"],
         "acknowledged_on_time_rate": (
             acknowledgment["on_time"] / acknowledgment["due"] if acknowledgment["due"] else None
         ),
@@ -120,7 +123,7 @@ def dashboard(now=None):
         "weekly_volume": acknowledgment["weekly_volume"],
         "by_category": by_category,
         "satisfaction": satisfaction,
-        "window_start": timezone.localdate(month_ago),
+        "window_start": window_start,
         "actions_overdue": list(
             ImprovementAction.objects.filter(
                 status=ActionStatus.OPEN, due_date__lt=timezone.localdate(now)
@@ -138,10 +141,10 @@ def dashboard_cached(now=None):
     if not seconds:
         return dashboard(now)
     try:
-        figures = cache.get("dashboard:v1")
+        figures = cache.get("dashboard:v2")
         if figures is None:
             figures = dashboard(now)
-            cache.set("dashboard:v1", figures, seconds)
+            cache.set("dashboard:v2", figures, seconds)
         return figures
     except Exception:  # noqa: BLE001  (a cache outage must not take the home page down)
         return dashboard(now)

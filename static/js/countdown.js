@@ -14,7 +14,16 @@
     document.querySelectorAll("[data-deadline]").forEach(function (cell) {
       const seconds = Math.round((Date.parse(cell.dataset.deadline) - now) / 1000);
       const overdue = seconds < 0;
-      cell.textContent = cell.dataset.what + " " + (overdue ? "overdue by " : "due in ") + duration(Math.abs(seconds));
+      const text = cell.dataset.what + " " + (overdue ? "overdue by " : "due in ") + duration(Math.abs(seconds));
+      // Red alone tells nothing to a screen reader: overdue cells also say so in words.
+      if (overdue) {
+        const label = document.createElement("span");
+        label.className = "visually-hidden";
+        label.textContent = "Overdue: ";
+        cell.replaceChildren(label, text);
+      } else {
+        cell.replaceChildren(text);
+      }
       cell.classList.toggle("countdown-overdue", overdue);
     });
   }

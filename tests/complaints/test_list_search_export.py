@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints import services
+from complaints.models import Complaint
 from complaints.views import CSV_COLUMNS
 from tests import factories
 
@@ -55,7 +56,9 @@ def exported(client, **params):
     response = client.get(EXPORT, params)
     assert response.status_code == 200, params
     body = b"".join(response.streaming_content).decode("utf-8")
-    return response, list(csv.reader(io.StringIO(body, newline="")))
+    # A byte-order mark first, so Excel reads the file as UTF-8.
+    assert body.startswith("\ufeff")
+    return response, list(csv.reader(io.StringIO(body[1:], newline="")))
 
 
 # Search -------------------------------------------------------------------------------------
@@ -93,12 +96,28 @@ def test_search_by_reference_is_exact_and_ignores_case(manager, people):
     assert jonathan.reference not in listed(client, q=jonathan.reference[:-1])
 
 
-def test_search_by_reference_finds_closed_complaints_with_stage_all(csr, resolver, manager):
+def test_search_by_reference_finds_the_complaint_whatever_its_stage_and_other_filters(
+    csr, resolver, manager
+):
     closed = factories.complaint_at_stage("reviewed", csr=csr, resolver=resolver, manager=manager)
     client = client_for(manager)
 
-    assert listed(client, q=closed.reference) == []  # the default is open complaints
+    # The list's default is open complaints; a reference names one complaint regardless.
+    assert listed(client, q=closed.reference) == refs(closed)
     assert listed(client, q=closed.reference.lower(), stage="all") == refs(closed)
+    assert listed(client, q=f" {closed.reference} ", channel="phone", overdue="on") == refs(closed)
+
+
+def test_reference_search_still_honours_visibility(csr, csr2, resolver, manager):
+    closed = factories.complaint_at_stage("reviewed", csr=csr2, resolver=resolver, manager=manager)
+
+    assert listed(client_for(csr), q=closed.reference) == []
+
+
+def test_a_word_search_of_open_complaints_offers_all_stages(manager, people):
+    response = client_for(manager).get(LIST, {"q": "Okafor"})
+
+    assert "Search all stages, closed complaints too" in response.content.decode()
 
 
 def test_search_by_customer_name_word(manager, people):
@@ -130,6 +149,20 @@ def test_search_by_phone_digits(manager, people):
     assert listed(client, q="+44 7700 900123") == refs(jonathan)
     assert listed(client, q="44 7700 900 123") == refs(jonathan)
     assert listed(client, q="02079460000") == refs(mei)
+
+
+def test_search_by_phone_in_national_format_or_by_its_last_digits(manager, people):
+    _, jonathan, mei = people
+    client = client_for(manager)
+
+    # Stored with the country code, asked for as the customer says it.
+    assert listed(client, q="07700 900123") == refs(jonathan)
+    assert listed(client, q="0044 7700 900123") == refs(jonathan)
+    assert listed(client, q="900123") == refs(jonathan)
+    assert listed(client, q="946 0000") == refs(mei)
+    assert listed(client, q="7700 900124") == []
+    # Fewer than six digits is not a phone number; nobody is found by it.
+    assert listed(client, q="0123") == []
 
 
 def test_search_by_phone_with_brackets_and_dashes(manager, people):
@@ -431,7 +464,7 @@ def test_export_of_a_filtered_list(csr, manager):
     assert re.search(r'filename="complaints-\d{8}-\d{4}\.csv"', disposition)
     assert rows[0] == [label for label, _ in CSV_COLUMNS]
     assert sorted(row[0] for row in rows[1:]) == sorted(refs(*emailed))
-    assert all(row[CSV_COLUMNS.index(("Channel", "channel"))] == "email" for row in rows[1:])
+    assert all(row[CSV_COLUMNS.index(("Channel", "channel"))] == "Email" for row in rows[1:])
     assert all(len(row) == len(CSV_COLUMNS) for row in rows)
 
 
@@ -451,7 +484,9 @@ def test_export_writes_the_columns_of_each_complaint(csr, manager):
     row = dict(zip(rows[0], rows[1], strict=True))
 
     assert row["Reference"] == complaint.reference
-    assert row["Stage"] == "received"
+    assert row["Stage"] == "Received"
+    assert row["Escalated to"] == "Not escalated"
+    assert row["Acknowledged late by (hours)"] == ""
     assert row["Customer"] == "Jonathan Okafor"
     assert row["Email"] == "jon@example.com"
     assert row["Phone"] == "020 7946 0000"
@@ -461,6 +496,23 @@ def test_export_writes_the_columns_of_each_complaint(csr, manager):
     assert row["Acknowledged"] == ""
     assert row["Received"] == timezone.localtime(complaint.received_at).strftime("%Y-%m-%d %H:%M")
     assert row["Resolution target"] == complaint.resolution_target_date.isoformat()
+
+
+def test_export_says_how_late_an_acknowledgment_was_and_uses_labels(csr, manager):
+    complaint = services.complaint_escalate(
+        factories.complaint(csr, channel="phone"), actor=csr, level="manager", reason="Ombudsman"
+    )
+    Complaint.objects.filter(pk=complaint.pk).update(
+        acknowledged_at=complaint.acknowledgment_due_at + timedelta(hours=3, minutes=30),
+        acknowledgment_method="phone",
+    )
+
+    _, rows = exported(client_for(manager))
+    row = dict(zip(rows[0], rows[1], strict=True))
+
+    assert row["Acknowledged late by (hours)"] == "3.5"
+    assert row["Escalated to"] == "Managers"
+    assert row["Channel"] == "Phone"
 
 
 def test_export_neutralises_formulas(csr, manager):

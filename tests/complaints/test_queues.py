@@ -157,8 +157,9 @@ def test_resolver_home_shows_team_escalations_and_own_but_not_csr_work(
     shown = queues(html)
 
     assert list(shown) == ["Escalated to the resolution team", "My complaints"]
+    # The resolver's own escalated case is listed once, under their complaints.
     assert sorted(shown["Escalated to the resolution team"]) == sorted(
-        [to_team.reference, to_team_assigned_to_csr.reference, resolvers_own.reference]
+        [to_team.reference, to_team_assigned_to_csr.reference]
     )
     assert shown["My complaints"] == [resolvers_own.reference]
     for hidden in (unescalated_unassigned, unescalated_csr_work, to_managers):
@@ -292,7 +293,64 @@ def test_take_button_only_on_rows_not_already_mine(csr, resolver):
     team_queue = sections(html)["Escalated to the resolution team"]
 
     assert "Take<span" in row_of(team_queue, to_team.reference)
-    assert "Take<span" not in row_of(team_queue, own.reference)
+    assert own.reference not in team_queue
+    assert "Take<span" not in row_of(sections(html)["My complaints"], own.reference)
+
+
+def test_csr_assigns_from_the_intake_queue_in_one_submit_and_stays_on_the_queue(csr, csr2):
+    waiting = received_ago(csr)
+    client = Client()
+    client.force_login(csr)
+    intake = sections(client.get(HOME).content.decode())["Intake queue"]
+    row = row_of(intake, waiting.reference)
+    assert f'action="/complaints/{waiting.pk}/assign/"' in row
+    assert f'<option value="{csr2.pk}">' in row
+
+    response = client.post(
+        f"/complaints/{waiting.pk}/assign/", {"assignee": csr2.pk, "next": HOME}, follow=True
+    )
+
+    assert response.redirect_chain == [(HOME, 302)]
+    assert f"{waiting.reference}: Assignment saved." in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.assignee == csr2
+
+
+def test_assign_from_a_queue_never_redirects_off_site(csr, csr2):
+    waiting = received_ago(csr)
+    client = Client()
+    client.force_login(csr)
+
+    response = client.post(
+        f"/complaints/{waiting.pk}/assign/", {"assignee": csr2.pk, "next": "https://evil.example/"}
+    )
+
+    assert response.url == f"/complaints/{waiting.pk}/"
+
+
+def test_a_refused_assignment_from_a_queue_says_which_complaint(csr, csr2):
+    # A colleague took it meanwhile: a CSR may hand round only unassigned complaints.
+    waiting = taken(received_ago(csr), csr2)
+    client = Client()
+    client.force_login(csr)
+
+    response = client.post(
+        f"/complaints/{waiting.pk}/assign/", {"assignee": csr.pk, "next": HOME}, follow=True
+    )
+
+    assert f"{waiting.reference}: You are not allowed" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.assignee == csr2
+
+
+def test_manager_assigns_from_the_escalation_queue(csr, resolver, manager):
+    escalated = services.complaint_escalate(
+        received_ago(csr), actor=csr, level="manager", reason="Ombudsman threatened"
+    )
+    queue = sections(home_html(manager))["Escalation queue"]
+
+    assert "escalated to managers" in row_of(queue, escalated.reference)
+    assert f'<option value="{resolver.pk}">' in row_of(queue, escalated.reference)
 
 
 def test_empty_queues_say_nice_work(csr):
@@ -354,12 +412,63 @@ def test_dashboard_on_manager_home_links_to_the_list(manager, team_state):
     assert 'href="/complaints/?stage=investigating">Investigating 0</a>' in board
     # Acknowledged on time: two acknowledged at once, one 25 h old never acknowledged.
     assert "67%" in board
-    assert "2 of 3 due" in text(board)
+    assert "2 on time of 3 due · 1 late" in text(board)
     links = re.findall(r'<a [^>]*href="([^"]*)"', board)
     assert len(links) >= 8
     # Every figure links to the list behind it (the review reminder links to the reviews).
     figures = [link for link in links if not link.startswith("/reports/")]
     assert all("/complaints/?" in link for link in figures), links
+
+
+def test_each_count_on_the_dashboard_opens_a_list_of_that_many_complaints(manager, team_state):
+    client = Client()
+    client.force_login(manager)
+    html = home_html(manager)
+    board = re.search(r'aria-labelledby="dashboard-title">(.*?)</section>', html, re.S)
+    anchors = re.findall(r'<a [^>]*href="(/complaints/\?[^"]*)"[^>]*>(.*?)</a>', board.group(1))
+    checked = 0
+    for href, label in anchors:
+        count = re.fullmatch(r"(?:[A-Z][a-z-]+ )?(\d+)(?: on time| late| resolved)?", text(label))
+        if count is None:
+            continue
+        listed = ROW_REFERENCE.findall(client.get(href.replace("&amp;", "&")).content.decode())
+        assert len(listed) == int(count.group(1)), (label, href)
+        checked += 1
+    # Open total, five stages, on time, late and resolved.
+    assert checked == 9
+    due = next(href for href, label in anchors if label == "67%").replace("&amp;", "&")
+    assert len(ROW_REFERENCE.findall(client.get(due).content.decode())) == 3
+
+
+def test_the_escalation_queue_opens_as_a_list_of_the_same_complaints(csr, resolver, manager):
+    breached = received_ago(csr, hours_ago=25)
+    jobs.enforce_acknowledgment_deadline()
+    to_managers = services.complaint_escalate(
+        received_ago(csr), actor=csr, level="manager", reason="Ombudsman threatened"
+    )
+    awaiting = factories.complaint_at_stage(
+        "investigating", csr=csr, resolver=resolver, manager=manager
+    )
+    services.resolution_propose(
+        awaiting, actor=csr, type="refund", amount=Decimal("600.00"), description="Refund"
+    )
+    services.complaint_escalate(received_ago(csr), actor=csr, level="team", reason="Specialist")
+    html = home_html(manager)
+    queue = sections(html)["Escalation queue"]
+    link = re.search(r'href="(/complaints/\?queue=escalations)"', html)
+    assert link, "the queue has no link to its list"
+
+    client = Client()
+    client.force_login(manager)
+    page = client.get(link.group(1)).content.decode()
+
+    assert ROW_REFERENCE.findall(page) == ROW_REFERENCE.findall(queue)
+    assert sorted(ROW_REFERENCE.findall(page)) == sorted(
+        [breached.reference, to_managers.reference, awaiting.reference]
+    )
+    assert "awaiting approval" in page and "ack missed" in page
+    assert "the escalation queue" in page
+    assert 'type="hidden" name="queue" value="escalations"' in page
 
 
 def test_csr_and_resolver_have_no_dashboard_or_workload(csr, resolver, team_state):
