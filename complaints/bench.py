@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -194,6 +195,7 @@ class Context:
     surname_matches: int
     reference: str
     detail_pk: int
+    phone_national: str = ""
     clients: dict = field(default_factory=dict)
     notes: dict = field(default_factory=dict)
 
@@ -813,6 +815,14 @@ def context(size, due, *, detail_pk=None, load_seconds=None):
         .first()
     )
     matches = selectors.complaints_search(Complaint.objects.all(), BENCH_SURNAME).count()
+    # As a customer reads it out: "07700 9..." for the stored "+44 7700 9...".
+    phone = (
+        Complaint.objects.filter(id__gte=size // 2)
+        .exclude(customer_phone="")
+        .order_by("id")
+        .values_list("customer_phone", flat=True)
+        .first()
+    ) or "+44 7700 900000"
     ctx = Context(
         size=size,
         due=due,
@@ -821,6 +831,7 @@ def context(size, due, *, detail_pk=None, load_seconds=None):
         surname_matches=matches,
         reference=reference,
         detail_pk=detail_pk,
+        phone_national=quote_plus("0" + phone.removeprefix("+44 ")),
     )
     if load_seconds is not None:
         ctx.notes["load_seconds"] = round(load_seconds, 1)
@@ -973,6 +984,11 @@ MEASUREMENTS = [
     ("dashboard", 150, lambda ctx: dashboard()),
     ("search: surname", 50, page("/complaints/?q={surname}&stage=all", "manager")),
     ("search: reference", 50, page("/complaints/?q={reference}&stage=all", "manager")),
+    (
+        "search: phone, national format",
+        50,
+        page("/complaints/?q={phone_national}&stage=all", "manager"),
+    ),
     ("complaint page", 30, page("/complaints/{detail_pk}/", "manager")),
     ("monthly trend report", 5000, monthly_report),
     # Last: it adds 98,706 complaints to what the rows above measured.

@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -205,7 +206,11 @@ def home(request):
         _queue("My complaints", selectors.complaints_assigned_to(user), now, more="?assignee=me")
     )
     if any(queue["assign"] and queue["rows"] for queue in queues):
-        context["assignees"] = list(selectors.team_members())
+        # Rendered once, not once per row: a select of the whole team in each of 25 rows
+        # would cost more than the rest of the page.
+        context["assign_options"] = format_html_join(
+            "", '<option value="{}">{}</option>', ((p.pk, str(p)) for p in selectors.team_members())
+        )
     return render(request, "complaints/home.html", context)
 
 
@@ -681,6 +686,7 @@ def import_upload(request):
                 upload.file, dry_run=form.cleaned_data["dry_run"], user=request.user
             )
         except ImportFailed as failure:
+            # A bad file, or another import running: said on the form, nothing imported.
             form.add_error("file", str(failure))
         else:
             messages.success(
@@ -689,7 +695,13 @@ def import_upload(request):
                 + report.summary()
                 + ".",
             )
-    return render(request, "complaints/import.html", {"form": form, "report": report})
+    # The page lists the first 200 rejected rows and counts the rest.
+    errors, more_rejected = report.listed(200) if report else ((), 0)
+    return render(
+        request,
+        "complaints/import.html",
+        {"form": form, "report": report, "errors": errors, "more_rejected": more_rejected},
+    )
 
 
 @capability_required(Capability.VIEW_REPORTS)
