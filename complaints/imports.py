@@ -4,7 +4,8 @@ The file is streamed (plain or gzip) and written in batches, all in one transact
 that turns out to be broken half-way (truncated, wrong header) imports nothing. Rows that
 are merely bad are collected with their line number and reason while the good rows go in.
 Importing the same file again updates what changed and duplicates nothing: complaints are
-keyed by their external reference.
+keyed by their external reference. A complaint someone here has worked on since it was
+imported keeps what they wrote: a later file does not overwrite it. One import runs at a time.
 
 Files run to hundreds of thousands of rows, so the hot path is plain: a row is checked and
 mapped with string operations and caches on the values that repeat (dates, target dates,
@@ -23,14 +24,15 @@ import operator
 import queue
 import threading
 import zlib
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, models, transaction
+from django.db import OperationalError, connection, models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -119,6 +121,17 @@ CLOSING = (
     "closed_at",
     "resolution_overdue_at",
 )
+# The history the import writes. Any other change by a person (an edit, an assignment, a
+# stage moved) means someone here has worked on the complaint: a later file leaves what
+# they wrote alone.
+CREATED_REASON = "Imported from CSV"
+UPDATED_REASON = "Updated by a CSV import"
+CLOSED_REASON = "Closed by a later CSV import"
+IMPORT_REASONS = (CREATED_REASON, UPDATED_REASON, CLOSED_REASON)
+# Imports take this PostgreSQL advisory lock for their transaction, so that two never write
+# the same new complaints at once (the second would fail on the unique external reference).
+IMPORT_LOCK = 0x52454452_43535601  # "REDRCSV" and a version, any fixed number would do
+ANOTHER_IMPORT = "Another import is running; try again when it has finished. Nothing was imported."
 
 
 class ImportFailed(Exception):
@@ -135,7 +148,11 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Complaints someone here has worked on since they were imported, whose row in the file
+    # differs from them: left as they are.
+    kept: int = 0
     rejected: int = 0
+    # The first MAX_REPORTED_ERRORS rejected rows, (line, reason); `rejected` counts them all.
     errors: list = field(default_factory=list)
     dry_run: bool = False
 
@@ -143,6 +160,19 @@ class ImportReport:
         self.rejected += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append((line, reason))
+
+    def listed(self, limit):
+        """The first `limit` rejected rows, and how many more were rejected beyond them."""
+        errors = self.errors[:limit]
+        return errors, self.rejected - len(errors)
+
+    def kept_text(self):
+        if not self.kept:
+            return ""
+        return (
+            f"{self.kept} complaint{'s' if self.kept != 1 else ''} worked on here since "
+            "imported kept what staff wrote; the file's version was not applied."
+        )
 
     def summary(self):
         return (
@@ -205,6 +235,21 @@ class Taxonomy:
             self.remember(self.model.objects.filter(name__in={name for _, name in new}))
 
 
+class Lines:
+    """The lines of a text stream, as csv.reader reads them, noting whether the last one
+    ended with a line break: a file that stops in the middle of a row does not."""
+
+    def __init__(self, text):
+        self.text = text
+        self.complete = True
+
+    def __iter__(self):
+        line = ""
+        for line in self.text:
+            yield line
+        self.complete = not line or line[-1] in "\r\n"
+
+
 def open_text(path_or_file):
     """A text stream over a plain or gzip file, read as it goes."""
     raw = open(path_or_file, "rb") if isinstance(path_or_file, str) else path_or_file  # noqa: SIM115
@@ -258,6 +303,14 @@ class Row:
     category_id: int | None = None
     product_id: int | None = None
 
+    def value(self, name):
+        """The value the file gives for a field of UPDATABLE or CLOSING."""
+        if name == "category_id":
+            return self.category_id
+        if name == "product_id":
+            return self.product_id
+        return self.complaint[name]
+
     def updatable(self):
         """The values of UPDATABLE, in that order."""
         complaint = self.complaint
@@ -292,11 +345,15 @@ class CfpbMapper:
 
     def new_day(self):
         """Read today's date again: an import may run past midnight."""
-        self.today = timezone.localdate(timezone=self.tz)
+        self.now = timezone.now()
+        self.today = timezone.localdate(self.now, timezone=self.tz)
 
     def moment(self, day):
-        """Noon on the day, local time: CFPB dates carry no time of day."""
-        return _noon(day, self.tz)
+        """Noon on the day, local time: CFPB dates carry no time of day. Today's noon may
+        not have come yet; nothing is received or answered in the future, so it is now."""
+        if day < self.today:
+            return _noon(day, self.tz)
+        return min(_noon(day, self.tz), self.now)
 
     def row(self, values):
         if len(values) != len(CFPB_COLUMNS):
@@ -453,31 +510,68 @@ class Batch:
     rows: list  # checked rows, each Complaint ID once
 
 
-def _read_batches(reader, mapper):
-    """The file's rows, checked and mapped, a batch per BATCH_SIZE rows read."""
+def _read_batches(reader, lines, mapper):
+    """The file's rows, checked and mapped, a batch per BATCH_SIZE rows read.
+
+    A file whose last row is short and not ended by a line break was cut off in the middle
+    of that row: ImportFailed, raised before that row's batch is handed on, so the caller's
+    transaction takes back the batches already written.
+    """
     rows, rejects, read = {}, [], 0
-    for values in reader:
-        if not values:
-            continue  # a blank line is not a row
-        read += 1
-        line = reader.line_num
-        try:
-            row = mapper.row(values)
-        except RowError as error:
-            rejects.append((line, str(error)))
-        else:
-            # A repeat within a batch is refused here; one in a later batch finds the first
-            # in the database and counts as unchanged, so memory stays bounded by the batch.
-            if row.external_reference in rows:
-                rejects.append((line, f"Complaint ID {row.complaint_id} appears twice"))
+    last = ()
+    try:
+        for values in reader:
+            if not values:
+                continue  # a blank line is not a row
+            last = values
+            read += 1
+            line = reader.line_num
+            try:
+                row = mapper.row(values)
+            except RowError as error:
+                rejects.append((line, str(error)))
             else:
-                rows[row.external_reference] = row
-        if read == BATCH_SIZE:
-            yield Batch(read, rejects, list(rows.values()))
-            rows, rejects, read = {}, [], 0
-            mapper.new_day()
+                # A repeat within a batch is refused here; one in a later batch finds the
+                # first in the database and counts as unchanged, so memory stays bounded by
+                # the batch.
+                if row.external_reference in rows:
+                    rejects.append((line, f"Complaint ID {row.complaint_id} appears twice"))
+                else:
+                    rows[row.external_reference] = row
+            if read == BATCH_SIZE:
+                yield Batch(read, rejects, list(rows.values()))
+                rows, rejects, read = {}, [], 0
+                mapper.new_day()
+    except UnicodeDecodeError as error:
+        raise _not_utf8(error, reader.line_num) from error
+    if not lines.complete and len(last) < len(CFPB_COLUMNS):
+        raise ImportFailed(
+            f"The file ends in the middle of a row (line {reader.line_num} has "
+            f"{len(last)} of {len(CFPB_COLUMNS)} columns and no line break): it looks "
+            "truncated. Nothing was imported; export or copy the whole file and try again."
+        )
     if read:
         yield Batch(read, rejects, list(rows.values()))
+
+
+def _not_utf8(error, lines_read):
+    """ImportFailed for a file that is not UTF-8, naming the line of the first bad byte.
+
+    The text stream decodes a chunk at a time, once the reader has taken every whole line
+    before it: the bad byte is on the next line, or as many later as there are line breaks
+    in the chunk before it.
+    """
+    if error.reason == "unexpected end of data" and error.end == len(error.object):
+        return ImportFailed(
+            "The file ends in the middle of a character: it looks truncated. "
+            "Nothing was imported; export or copy the whole file and try again."
+        )
+    line = lines_read + 1 + error.object[: error.start].count(b"\n")
+    return ImportFailed(
+        f"The file is not UTF-8 text (line {line} has a byte UTF-8 does not allow, "
+        "perhaps an accented letter saved as Latin-1 or Windows-1252). "
+        'Save it as "CSV UTF-8" and import it again. Nothing was imported.'
+    )
 
 
 _END = object()
@@ -580,7 +674,7 @@ def _insert_history(references, user, now):
         "history_date": now,
         "history_type": "+",
         "history_user_id": user.pk,
-        "history_change_reason": "Imported from CSV",
+        "history_change_reason": CREATED_REASON,
     }
     copied = {f.attname for f in Complaint._meta.concrete_fields}
     fields = [f for f in history._meta.concrete_fields if not isinstance(f, models.AutoField)]
@@ -604,43 +698,124 @@ class Held(NamedTuple):
     stage: str
     assignee_id: int | None
     updatable: tuple
+    # Someone here has worked on it since it was imported (see _existing).
+    worked_on: bool
 
 
-def _existing(references):
-    """external reference -> Held, for the complaints already held."""
+def _existing(references, owner_id):
+    """external reference -> Held, for the complaints already held.
+
+    A complaint was worked on here when a person is in its history for anything but an
+    import (an edit, an assignment, a stage moved: every service records who and why), or it
+    has an assignee other than the import. The history is asked for the whole batch in the
+    same statement, an index probe per complaint on the history's complaint id.
+    """
     quote = connection.ops.quote_name
-    where, params = among("external_reference", references)
+    history = Complaint.history.model
+    where, params = among("complaint.external_reference", references)
     names = ", ".join(
-        quote(Complaint._meta.get_field(name).column)
+        f"complaint.{quote(Complaint._meta.get_field(name).column)}"
         for name in ("external_reference", "id", "stage", "assignee_id", *UPDATABLE)
     )
+    reasons, reason_params = among("history.history_change_reason", IMPORT_REASONS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {names} FROM {quote(Complaint._meta.db_table)} WHERE {where}",  # noqa: S608  (names from the model)  # nosec B608
-            params,
+            f"SELECT {names}, EXISTS ("  # noqa: S608  (names from the models)  # nosec B608
+            f"SELECT 1 FROM {quote(history._meta.db_table)} history "
+            "WHERE history.id = complaint.id AND history.history_user_id IS NOT NULL "
+            f"AND NOT (history.history_change_reason IS NOT NULL AND {reasons})"
+            f") FROM {quote(Complaint._meta.db_table)} complaint WHERE {where}",
+            reason_params + params,
         )
         return {
-            reference: Held(pk, stage, assignee_id, tuple(rest))
-            for reference, pk, stage, assignee_id, *rest in cursor.fetchall()
+            reference: Held(
+                pk,
+                stage,
+                assignee_id,
+                tuple(rest),
+                bool(worked_on) or assignee_id not in (None, owner_id),
+            )
+            for reference, pk, stage, assignee_id, *rest, worked_on in cursor.fetchall()
         }
+
+
+def _references_here(year, count):
+    """References taken in the import's own transaction. The counter's row stays locked until
+    the import ends, so only where nothing else can be helped: a caller's transaction already
+    open (it may hold that lock itself) or the embedded SQLite (one writer at a time)."""
+    return services.references_reserve(year, count)
+
+
+@contextmanager
+def _references_apart():
+    """References taken each in a short transaction of their own, committed at once on a
+    connection of their own (a thread keeps one), so a CSR logging a complaint of the same
+    year waits for a moment, not for the whole import. An import that fails afterwards
+    leaves those numbers unused: a gap in the year's sequence, never a repeat."""
+    used = False
+
+    def reserve_committed(year, count):
+        with transaction.atomic():
+            return list(services.references_reserve(year, count))
+
+    def reserve(year, count):
+        nonlocal used
+        used = True
+        return iter(pool.submit(reserve_committed, year, count).result())
+
+    def close():
+        connection.close()  # the pool thread's own, looked up there
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfpb-import-references") as pool:
+        try:
+            yield reserve
+        finally:
+            if used:
+                pool.submit(close).result()
+
+
+def _references_for_a_dry_run():
+    """Stand-ins unique to this import and rolled back with it: a dry run takes no numbers
+    from the year's sequence, nor its lock."""
+    last = {}
+
+    def reserve(year, count):
+        first = last.get(year, 0) + 1
+        last[year] = first + count - 1
+        return (f"DRY-{year}-{number:06d}" for number in range(first, first + count))
+
+    return reserve
+
+
+def _lock_imports():
+    """Wait for no other import: say at once that one is running. Two at once would both
+    insert the complaints new to them, and the second fail on a unique reference."""
+    if connection.vendor != "postgresql":
+        return  # the embedded SQLite begins every transaction holding its only write lock
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [IMPORT_LOCK])
+        if not cursor.fetchone()[0]:
+            raise ImportFailed(ANOTHER_IMPORT)
 
 
 class CfpbWriter:
     """Writes batches of checked rows: new complaints with their history, stage changes,
     resolution and feedback; changed descriptive fields of complaints already held, and the
-    closing of those a later file shows closed."""
+    closing of those a later file shows closed. What someone here has worked on keeps its
+    descriptive fields as they left them."""
 
-    def __init__(self, report, user, owner_id):
+    def __init__(self, report, user, owner_id, references_reserve):
         self.report = report
         self.user = user
         self.owner_id = owner_id
+        self.references_reserve = references_reserve
         self.products, self.categories = Taxonomy(Product), Taxonomy(Category)
 
     def write(self, rows):
         self.products.add_new(row.product for row in rows)
         self.categories.add_new(row.issue for row in rows)
-        existing = _existing([row.external_reference for row in rows])
-        created, changed, closing = [], {}, {}
+        existing = _existing([row.external_reference for row in rows], self.owner_id)
+        created, changed, closing, closing_kept = [], {}, {}, {}
         for row in rows:
             row.category_id = self.categories.pair_id(*row.issue)
             row.product_id = self.products.pair_id(*row.product)
@@ -648,18 +823,25 @@ class CfpbWriter:
             if held is None:
                 created.append(row)
             elif self.closes(held, row):
-                closing[held.id] = row
-            elif held.updatable != row.updatable():
-                changed[held.id] = row
-            else:
+                (closing_kept if held.worked_on else closing)[held.id] = row
+            elif held.updatable == row.updatable():
                 self.report.unchanged += 1
+            elif held.worked_on:
+                self.report.kept += 1
+            else:
+                changed[held.id] = row
         if created:
             self.create(created)
         if changed:
-            self.update(changed, (), "Updated by a CSV import")
+            self.update(changed, UPDATABLE, UPDATED_REASON)
         if closing:
-            self.update(closing, CLOSING, "Closed by a later CSV import")
-            self.add_closing_records(closing)
+            self.update(closing, UPDATABLE + CLOSING, CLOSED_REASON)
+        if closing_kept:
+            # Edited here but still the import's and in progress: the company's closing
+            # applies, the description and the rest stay as staff wrote them.
+            self.update(closing_kept, CLOSING, CLOSED_REASON)
+        if closing or closing_kept:
+            self.add_closing_records({**closing, **closing_kept})
 
     def closes(self, held, row):
         """An earlier file left it in progress and no one here has taken it on since (it is
@@ -678,7 +860,7 @@ class CfpbWriter:
         for row in rows:
             year = row.complaint["date_of_complaint"].year
             years[year] = years.get(year, 0) + 1
-        references = {year: services.references_reserve(year, n) for year, n in years.items()}
+        references = {year: self.references_reserve(year, n) for year, n in years.items()}
         complaints = []
         for row in rows:
             complaint = row.complaint
@@ -706,19 +888,17 @@ class CfpbWriter:
         _insert(Feedback, feedback)
         self.report.created += len(complaints)
 
-    def update(self, rows_by_id, also, reason):
+    def update(self, rows_by_id, fields, reason):
         """Fields of complaints already held, through the history like any edit."""
         complaints = list(Complaint.objects.filter(pk__in=list(rows_by_id)).order_by())
         for complaint in complaints:
             row = rows_by_id[complaint.pk]
-            for name, value in zip(UPDATABLE, row.updatable(), strict=True):
-                setattr(complaint, name, value)
-            for name in also:
-                setattr(complaint, name, row.complaint[name])
+            for name in fields:
+                setattr(complaint, name, row.value(name))
         bulk_update_with_history(
             complaints,
             Complaint,
-            [*UPDATABLE, *also],
+            list(fields),
             batch_size=BATCH_SIZE,
             default_user=self.user,
             default_change_reason=reason,
@@ -764,27 +944,47 @@ def import_user():
 
 
 def import_cfpb(source, *, dry_run=False, user=None, progress=None):
-    """Import a CFPB CSV (path or binary file object). Raises ImportFailed for a bad file."""
+    """Import a CFPB CSV (path or binary file object). Raises ImportFailed for a bad file, or
+    while another import runs."""
     report = ImportReport(dry_run=dry_run)
     user = user or import_user()
     try:
-        with transaction.atomic():
-            _import(source, report, user, progress)
+        with ExitStack() as stack:
             if dry_run:
-                transaction.set_rollback(True)
+                reserve = _references_for_a_dry_run()
+            elif connection.in_atomic_block or connection.vendor != "postgresql":
+                reserve = _references_here
+            else:
+                reserve = stack.enter_context(_references_apart())
+            with transaction.atomic():
+                _lock_imports()
+                _import(source, report, user, progress, reserve)
+                if dry_run:
+                    transaction.set_rollback(True)
     except (EOFError, zlib.error, gzip.BadGzipFile, csv.Error, UnicodeDecodeError) as error:
         raise ImportFailed(
             f"The file could not be read to the end ({type(error).__name__}: {error}). "
             "It may be truncated or damaged; nothing was imported."
         ) from error
+    except OperationalError as error:
+        # SQLite waited its timeout for another writer, most likely another import.
+        if connection.vendor == "sqlite" and "locked" in str(error):
+            raise ImportFailed(
+                "The database is busy with another import or change; try again when it has "
+                "finished. Nothing was imported."
+            ) from error
+        raise
     return report
 
 
-def _import(source, report, user, progress):
-    text = open_text(source)
+def _import(source, report, user, progress, references_reserve):
+    lines = Lines(open_text(source))
     # strict: a file cut inside a quoted narrative is an error, not a short last row.
-    reader = csv.reader(text, strict=True)
-    header = next(reader, None)
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = next(reader, None)
+    except UnicodeDecodeError as error:
+        raise _not_utf8(error, reader.line_num) from error
     if header is None:
         raise ImportFailed("The file is empty; nothing was imported.")
     header = [name.strip() for name in header]
@@ -798,8 +998,8 @@ def _import(source, report, user, progress):
     mapper = CfpbMapper(
         holidays=services.holidays(), importer_id=user.pk, owner_id=import_user().pk
     )
-    writer = CfpbWriter(report, user, mapper.owner_id)
-    with _read_ahead(_read_batches(reader, mapper)) as batches:
+    writer = CfpbWriter(report, user, mapper.owner_id, references_reserve)
+    with _read_ahead(_read_batches(reader, lines, mapper)) as batches:
         for batch in batches:
             report.read += batch.read
             for line, reason in batch.rejects:

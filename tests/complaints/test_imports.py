@@ -13,6 +13,10 @@ The files under tests/data/cfpb/ are real rows cut with the csv module from the 
 - truncated.csv.gz: narratives.csv gzipped, cut to 60% of its bytes.
 - wrong_header.csv: three rows under a header whose "Sub-issue" reads "Subissue".
 - truncated_quote.csv: three rows, then a fourth cut off inside its quoted narrative.
+- truncated_row.csv: narratives.csv cut inside its last row's ZIP code, with no line break.
+- windows_1252.csv: narratives.csv and two real rows with characters beyond ASCII (a
+  company "S.à r.l.", a narrative with a curly apostrophe), saved as Windows-1252 the way
+  Excel saves plain "CSV".
 
 The last class imports the whole shared file (about half a minute); it is marked integration.
 """
@@ -23,10 +27,12 @@ import io
 import threading
 import time
 from collections import Counter
-from datetime import date, datetime
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from io import StringIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -55,6 +61,7 @@ from complaints.models import (
     StageChange,
 )
 from complaints.workflow import Stage
+from tests import factories
 from tests.conftest import make_user
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cfpb"
@@ -64,6 +71,8 @@ UNKNOWN_PRODUCT = DATA / "unknown_product.csv"
 TRUNCATED_GZ = DATA / "truncated.csv.gz"
 WRONG_HEADER = DATA / "wrong_header.csv"
 TRUNCATED_QUOTE = DATA / "truncated_quote.csv"
+TRUNCATED_ROW = DATA / "truncated_row.csv"
+WINDOWS_1252 = DATA / "windows_1252.csv"
 SHARED = Path("/work/shared/data/cfpb/complaints.csv.gz")
 
 # Rows of messy.csv with a blank Issue, by (line, Complaint ID): both real, both rejected.
@@ -305,6 +314,29 @@ def test_company_responses_map_to_stage_resolution_and_overdue_mark():
         complaint = cfpb(complaint_id)
         assert complaint.stage == Stage.REVIEWED
         assert complaint.closed_at == complaint.acknowledged_at
+
+
+def a_zone_where_it_is_morning():
+    """A fixed-offset zone where it is now about 6 in the morning: today's noon is ahead."""
+    offset = (6 - timezone.now().hour + 12) % 24 - 12  # hours east of UTC, -12 to 11
+    return ZoneInfo(f"Etc/GMT{-offset:+d}")  # the Etc zones count hours west
+
+
+@pytest.mark.django_db
+def test_a_row_received_today_is_not_dated_in_the_future(tmp_path):
+    header, *rows = list(csv.reader(NARRATIVES.open(encoding="utf-8", newline="")))
+    with timezone.override(a_zone_where_it_is_morning()):
+        today = timezone.localdate()
+        rows[0][0] = rows[0][13] = today.isoformat()  # received and sent to the company
+        before = timezone.now()
+
+        import_cfpb(str(rewrite(tmp_path / "today.csv", [header, rows[0]])))
+
+    complaint = cfpb(rows[0][-1])
+    assert before <= complaint.received_at <= timezone.now()
+    assert complaint.acknowledged_at == complaint.received_at
+    assert complaint.closed_at <= timezone.now()
+    assert [change.at for change in complaint.stage_changes.all()] == [complaint.received_at] * 3
 
 
 @pytest.mark.django_db
@@ -552,6 +584,111 @@ def test_a_later_file_leaves_the_stage_of_a_complaint_someone_here_took_on(tmp_p
     assert counts() == before
 
 
+def republished(tmp_path, complaint_id, **changes):
+    """messy.csv as a later export gives it, the row of `complaint_id` changed by column."""
+    rows = list(csv.reader(MESSY.open(encoding="utf-8", newline="")))
+    target = next(r for r in rows if r[-1] == complaint_id)
+    for column, value in changes.items():
+        target[CFPB_COLUMNS.index(column)] = value
+    return rewrite(tmp_path / "republished.csv", rows)
+
+
+STAFF_WROTE = "Customer phoned: the escrow shortfall was our error. Refund agreed on the call."
+
+
+@pytest.mark.django_db
+def test_a_later_file_keeps_what_staff_wrote_on_a_complaint_edited_here(tmp_path, manager):
+    import_cfpb(str(MESSY))
+    services.complaint_update(
+        cfpb(IN_PROGRESS_ID), actor=manager, changes={"description": STAFF_WROTE}
+    )
+    edited = cfpb(IN_PROGRESS_ID)
+    history = Complaint.history.count()
+    later = republished(
+        tmp_path,
+        IN_PROGRESS_ID,
+        **{"Consumer complaint narrative": "A narrative published later.", "State": "ZZ"},
+    )
+
+    report = import_cfpb(str(later))
+
+    assert (report.created, report.updated, report.unchanged, report.kept) == (0, 0, 20, 1)
+    assert report.summary() == "read 23, created 0, updated 0, rejected 2"
+    complaint = cfpb(IN_PROGRESS_ID)
+    assert complaint.description == STAFF_WROTE
+    assert complaint.customer_region == edited.customer_region != "ZZ"
+    assert complaint.updated_at == edited.updated_at
+    assert Complaint.history.count() == history
+
+
+@pytest.mark.django_db
+def test_a_later_file_keeps_the_fields_of_a_complaint_someone_here_took_on(tmp_path, csr, manager):
+    import_cfpb(str(MESSY))
+    services.complaint_assign(cfpb(IN_PROGRESS_ID), actor=manager, assignee=csr)
+    description = cfpb(IN_PROGRESS_ID).description
+
+    report = import_cfpb(
+        str(republished(tmp_path, IN_PROGRESS_ID, **{"Company": "A company renamed later"}))
+    )
+
+    assert (report.updated, report.kept) == (0, 1)
+    complaint = cfpb(IN_PROGRESS_ID)
+    assert complaint.business_unit != "A company renamed later"
+    assert complaint.description == description
+
+
+@pytest.mark.django_db
+def test_a_later_file_closes_a_complaint_edited_here_but_keeps_what_staff_wrote(tmp_path, manager):
+    """Edited but not taken on: still the import's, so the company's closing applies."""
+    import_cfpb(str(MESSY))
+    services.complaint_update(
+        cfpb(IN_PROGRESS_ID), actor=manager, changes={"description": STAFF_WROTE}
+    )
+    rows = list(csv.reader(closed_later(tmp_path).open(encoding="utf-8", newline="")))
+    next(r for r in rows if r[-1] == IN_PROGRESS_ID)[5] = "A narrative published later."
+
+    report = import_cfpb(str(rewrite(tmp_path / "closed_edited.csv", rows)))
+
+    assert (report.updated, report.kept) == (1, 0)
+    complaint = cfpb(IN_PROGRESS_ID)
+    assert (complaint.stage, complaint.description) == (Stage.REVIEWED, STAFF_WROTE)
+    assert complaint.history.first().history_change_reason == "Closed by a later CSV import"
+
+
+@pytest.mark.django_db
+def test_an_import_run_by_a_manager_is_not_mistaken_for_an_edit(tmp_path, manager):
+    """The upload page records the manager in the history of what it imports and updates."""
+    import_cfpb(str(MESSY), user=manager)
+    later = republished(tmp_path, IN_PROGRESS_ID, **{"Company": "Renamed once"})
+    assert import_cfpb(str(later), user=manager).updated == 1
+
+    report = import_cfpb(
+        str(republished(tmp_path, IN_PROGRESS_ID, **{"Company": "Renamed twice"})), user=manager
+    )
+
+    assert (report.updated, report.kept) == (1, 0)
+    assert cfpb(IN_PROGRESS_ID).business_unit == "Renamed twice"
+
+
+@pytest.mark.django_db
+def test_command_says_how_many_complaints_kept_what_staff_wrote(tmp_path, manager):
+    import_cfpb(str(MESSY))
+    services.complaint_update(
+        cfpb(IN_PROGRESS_ID), actor=manager, changes={"description": STAFF_WROTE}
+    )
+    later = republished(tmp_path, IN_PROGRESS_ID, **{"Consumer complaint narrative": "Later."})
+    out = StringIO()
+
+    call_command("import_complaints", str(later), stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "read 23, created 0, updated 0, rejected 2"
+    assert (
+        "1 complaint worked on here since imported kept what staff wrote; "
+        "the file's version was not applied."
+    ) in lines
+
+
 @pytest.mark.django_db
 def test_a_later_file_still_in_progress_changes_nothing(tmp_path):
     import_cfpb(str(MESSY))
@@ -661,6 +798,66 @@ def test_a_file_cut_inside_a_quoted_narrative_imports_nothing():
 
 
 @pytest.mark.django_db
+def test_a_plain_file_cut_in_the_middle_of_a_row_imports_nothing(monkeypatch):
+    # Small batches, so several are written before the cut is reached.
+    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    written = []
+
+    with pytest.raises(ImportFailed) as failure:
+        import_cfpb(str(TRUNCATED_ROW), progress=lambda report: written.append(report.created))
+
+    assert written and written[-1] > 0
+    message = str(failure.value)
+    assert "ends in the middle of a row (line 54 has 10 of 18 columns" in message
+    assert "truncated" in message and "Nothing was imported" in message
+    assert counts() == NOTHING
+
+
+@pytest.mark.django_db
+def test_a_last_row_complete_but_without_a_line_break_is_imported(tmp_path):
+    unended = tmp_path / "unended.csv"
+    unended.write_bytes(NARRATIVES.read_bytes().rstrip(b"\n"))
+
+    report = import_cfpb(str(unended))
+
+    assert (report.read, report.created, report.rejected) == (10, 10, 0)
+
+
+@pytest.mark.django_db
+def test_a_file_cut_in_the_middle_of_a_character_is_called_truncated(tmp_path):
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes(NARRATIVES.read_bytes() + "Caf\u00e9".encode()[:-1])
+
+    with pytest.raises(ImportFailed, match="middle of a character: it looks truncated"):
+        import_cfpb(str(cut))
+
+    assert counts() == NOTHING
+
+
+@pytest.mark.django_db
+def test_a_windows_1252_file_is_refused_as_not_utf8_naming_the_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    # The first byte UTF-8 does not allow, "à", is in the row after narratives.csv's 54 lines,
+    # past the first chunk the text stream decodes.
+    assert WINDOWS_1252.read_bytes().index("à".encode("cp1252")) > 8192
+
+    with pytest.raises(ImportFailed) as failure:
+        import_cfpb(str(WINDOWS_1252))
+
+    message = str(failure.value)
+    assert message.startswith("The file is not UTF-8 text (line 55 ")
+    assert 'Save it as "CSV UTF-8"' in message and "Nothing was imported" in message
+    assert counts() == NOTHING
+
+    # The same row first, so the header's read decodes it: line 2.
+    header, *rows = WINDOWS_1252.read_bytes().split(b"\n")
+    short = tmp_path / "short.csv"
+    short.write_bytes(b"\n".join([header, rows[-3], b""]))
+    with pytest.raises(ImportFailed, match=r"^The file is not UTF-8 text \(line 2 "):
+        import_cfpb(str(short))
+
+
+@pytest.mark.django_db
 def test_a_trailing_blank_line_is_not_a_rejected_row(tmp_path):
     padded = tmp_path / "padded.csv"
     padded.write_bytes(NARRATIVES.read_bytes() + b"\n")
@@ -734,6 +931,32 @@ def test_command_prints_the_rejected_rows_and_ends_with_the_summary():
     assert Complaint.objects.count() == 21
 
 
+def many_rejected(tmp_path, count):
+    """A file of `count` rows, each with a company response Redress does not know."""
+    header, row, *_ = list(csv.reader(NARRATIVES.open(encoding="utf-8", newline="")))
+    row[14] = "Closed with a gift card"
+    rows = [[*row[:-1], str(900000000 + n)] for n in range(count)]
+    return rewrite(tmp_path / "rejected.csv", [header, *rows])
+
+
+@pytest.mark.django_db
+def test_rejected_rows_beyond_those_listed_are_counted_not_dropped(tmp_path):
+    out = StringIO()
+
+    call_command(
+        "import_complaints", str(many_rejected(tmp_path, 1005)), "--errors", "2000", stdout=out
+    )
+
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "read 1005, created 0, updated 0, rejected 1005"
+    assert sum(line.startswith("line ") for line in lines) == imports.MAX_REPORTED_ERRORS
+    assert "... and 5 more rejected rows (lines are kept for the first 1,000 only)" in lines
+
+    out = StringIO()
+    call_command("import_complaints", str(many_rejected(tmp_path, 1005)), stdout=out)
+    assert "... and 985 more rejected rows" in out.getvalue().splitlines()
+
+
 @pytest.mark.django_db
 def test_command_dry_run_saves_nothing():
     out = StringIO()
@@ -800,6 +1023,20 @@ def test_upload_of_a_bad_file_shows_the_reason_on_the_form(client, manager):
 
 
 @pytest.mark.django_db
+def test_upload_report_counts_the_rejected_rows_it_does_not_list(client, manager, tmp_path):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("complaints:import"), {"file": upload(many_rejected(tmp_path, 1005))}
+    )
+
+    page = response.content.decode()
+    assert "rejected 1005." in page
+    assert page.count("Closed with a gift card") == 200
+    assert "… and 805 more rejected rows not listed here." in page
+
+
+@pytest.mark.django_db
 def test_csr_may_not_import(client, csr):
     client.force_login(csr)
 
@@ -823,6 +1060,154 @@ def test_dry_run_checkbox_saves_nothing(client, manager):
     assert "Read 10, created 10, updated 0, unchanged 0, rejected 0." in page
     assert "Checked, nothing saved: read 10, created 10" in page
     assert counts() == NOTHING
+
+
+# --- Alongside other work: intake, another import ---------------------------------------------
+# Real connections, one per thread, so these tests commit (transaction=True) and clean up after.
+
+TIMEOUT = 20
+
+
+@contextmanager
+def import_held_open(path, **options):
+    """An import of `path` in a thread of its own, held open (its transaction too) after its
+    first batch until the block ends. Yields a dict that gets its report or error."""
+    inside, release, outcome = threading.Event(), threading.Event(), {}
+
+    def hold(report):
+        inside.set()
+        release.wait(TIMEOUT)
+
+    def run():
+        try:
+            outcome["report"] = import_cfpb(str(path), progress=hold, **options)
+        except BaseException as error:  # checked by the test, in its own thread
+            outcome["error"] = error
+        finally:
+            inside.set()
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        assert inside.wait(TIMEOUT)
+        assert "error" not in outcome, outcome
+        yield outcome
+    finally:
+        release.set()
+        thread.join(TIMEOUT)
+        assert not thread.is_alive(), "the import is stuck"
+
+
+def dated_this_year(tmp_path):
+    """narratives.csv received and answered this year, so it takes this year's references."""
+    header, *rows = list(csv.reader(NARRATIVES.open(encoding="utf-8", newline="")))
+    day = (timezone.localdate() - timedelta(days=1)).isoformat()
+    for row in rows:
+        row[0] = row[13] = day
+    return rewrite(tmp_path / "this_year.csv", [header, *rows])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_csr_logs_a_complaint_while_an_import_of_the_same_year_runs(tmp_path, csr):
+    data = factories.complaint_data()  # categories made here, before the threads start
+    year = timezone.localdate().year
+    logged = {}
+
+    def log():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '3s'")
+            logged["complaint"] = services.complaint_create(actor=csr, data=dict(data))
+        except BaseException as error:
+            logged["error"] = error
+        finally:
+            connection.close()
+
+    with import_held_open(dated_this_year(tmp_path)) as outcome:
+        intake = threading.Thread(target=log, daemon=True)
+        intake.start()
+        intake.join(TIMEOUT)
+
+    assert "error" not in logged, logged["error"]
+    assert outcome["report"].created == 10
+    references = list(Complaint.objects.values_list("reference", flat=True))
+    assert len(set(references)) == 11
+    assert all(reference.startswith(f"CMP-{year}-") for reference in references)
+    # The import took its numbers first, in a transaction of their own.
+    assert logged["complaint"].reference == f"CMP-{year}-000011"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_that_fails_leaves_a_gap_in_the_references_not_a_repeat(
+    tmp_path, csr, monkeypatch
+):
+    monkeypatch.setattr(imports, "BATCH_SIZE", 4)
+    broken = dated_this_year(tmp_path)
+    broken.write_bytes(broken.read_bytes() + b"2020-01-01,Mortgage")  # cut in its third batch
+    with pytest.raises(ImportFailed, match="middle of a row"):
+        import_cfpb(str(broken))
+
+    complaint = factories.complaint(csr)
+
+    assert Complaint.objects.count() == 1
+    assert complaint.reference == f"CMP-{timezone.localdate().year}-000009"
+
+
+@pytest.fixture
+def new_complaints_of_known_products(tmp_path):
+    """messy.csv imported, and a copy of it under new Complaint IDs: importing the copy
+    creates complaints and nothing in the taxonomy, so two imports of it at once meet first
+    on the complaints themselves (the references, the unique external reference)."""
+    import_cfpb(str(MESSY))
+    header, *rows = list(csv.reader(MESSY.open(encoding="utf-8", newline="")))
+    return rewrite(tmp_path / "renumbered.csv", [header, *([*r[:-1], "9" + r[-1]] for r in rows)])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_import_while_one_runs_is_refused_and_nothing_is_duplicated(
+    new_complaints_of_known_products,
+):
+    new = new_complaints_of_known_products
+    with import_held_open(new) as first:
+        with pytest.raises(ImportFailed) as failure:
+            import_cfpb(str(new))
+        assert str(failure.value) == (
+            "Another import is running; try again when it has finished. Nothing was imported."
+        )
+        with pytest.raises(ImportFailed, match="Another import is running"):
+            import_cfpb(str(new), dry_run=True)
+
+    assert first["report"].created == 21
+    assert Complaint.objects.count() == 42
+    again = import_cfpb(str(new))
+    assert (again.created, again.unchanged) == (0, 21)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upload_while_another_import_runs_says_so_on_the_form(
+    client, manager, new_complaints_of_known_products
+):
+    new = new_complaints_of_known_products
+    client.force_login(manager)
+
+    with import_held_open(new):
+        response = client.post(reverse("complaints:import"), {"file": upload(new)})
+
+    assert response.status_code == 200
+    assert "Another import is running; try again when it has finished." in (
+        response.content.decode()
+    )
+    assert Complaint.objects.count() == 42
+
+
+@pytest.mark.django_db(transaction=True)
+def test_command_while_another_import_runs_fails_clearly(new_complaints_of_known_products):
+    new = new_complaints_of_known_products
+    with import_held_open(new), pytest.raises(CommandError, match="Another import is running"):
+        call_command("import_complaints", str(new), stdout=StringIO())
+
+    assert Complaint.objects.count() == 42
 
 
 # --- The whole shared file (about half a minute) -------------------------------------------

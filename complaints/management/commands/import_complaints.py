@@ -33,10 +33,20 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {error.strerror}") from error
         if sys.stderr.isatty():
             self.stderr.write("")
-        for line, reason in report.errors[:errors]:
+        listed, more = report.listed(errors)
+        for line, reason in listed:
             self.stdout.write(f"line {line}: {reason}")
-        if report.rejected > errors:
-            self.stdout.write(f"... and {report.rejected - errors} more rejected rows")
+        if more:
+            self.stdout.write(
+                f"... and {more:,} more rejected row{'s' if more != 1 else ''}"
+                + (
+                    f" (lines are kept for the first {len(report.errors):,} only)"
+                    if len(report.errors) < errors
+                    else ""
+                )
+            )
+        if report.kept:
+            self.stdout.write(report.kept_text())
         seconds = time.perf_counter() - started
         self.stdout.write(
             f"{'Dry run, nothing saved: ' if dry_run else ''}{report.read:,} rows in "
