@@ -707,8 +707,9 @@ def _existing(references, owner_id):
 
     A complaint was worked on here when a person is in its history for anything but an
     import (an edit, an assignment, a stage moved: every service records who and why), or it
-    has an assignee other than the import. The history is asked for the whole batch in the
-    same statement, an index probe per complaint on the history's complaint id.
+    has an assignee other than the import. The history is asked in the same statement, an
+    index probe per complaint held: a scalar subquery with LIMIT, which PostgreSQL cannot
+    turn into a hash of the whole history table (as it does EXISTS here, every batch).
     """
     quote = connection.ops.quote_name
     history = Complaint.history.model
@@ -720,11 +721,11 @@ def _existing(references, owner_id):
     reasons, reason_params = among("history.history_change_reason", IMPORT_REASONS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {names}, EXISTS ("  # noqa: S608  (names from the models)  # nosec B608
+            f"SELECT {names}, ("  # noqa: S608  (names from the models)  # nosec B608
             f"SELECT 1 FROM {quote(history._meta.db_table)} history "
             "WHERE history.id = complaint.id AND history.history_user_id IS NOT NULL "
-            f"AND NOT (history.history_change_reason IS NOT NULL AND {reasons})"
-            f") FROM {quote(Complaint._meta.db_table)} complaint WHERE {where}",
+            f"AND NOT (history.history_change_reason IS NOT NULL AND {reasons}) LIMIT 1"
+            f") IS NOT NULL FROM {quote(Complaint._meta.db_table)} complaint WHERE {where}",
             reason_params + params,
         )
         return {
@@ -947,8 +948,8 @@ def import_cfpb(source, *, dry_run=False, user=None, progress=None):
     """Import a CFPB CSV (path or binary file object). Raises ImportFailed for a bad file, or
     while another import runs."""
     report = ImportReport(dry_run=dry_run)
-    user = user or import_user()
     try:
+        user = user or import_user()
         with ExitStack() as stack:
             if dry_run:
                 reserve = _references_for_a_dry_run()
@@ -967,7 +968,8 @@ def import_cfpb(source, *, dry_run=False, user=None, progress=None):
             "It may be truncated or damaged; nothing was imported."
         ) from error
     except OperationalError as error:
-        # SQLite waited its timeout for another writer, most likely another import.
+        # SQLite waited its timeout for another writer, most likely another import: a large
+        # one locks even readers out once it writes more than its cache holds.
         if connection.vendor == "sqlite" and "locked" in str(error):
             raise ImportFailed(
                 "The database is busy with another import or change; try again when it has "
