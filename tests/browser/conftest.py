@@ -93,8 +93,10 @@ def new_page(browser, live_server):
     """Pages in fresh contexts (own cookies), one per person in the journey."""
     contexts = []
 
-    def make(viewport=DESKTOP):
-        context = browser.new_context(viewport=viewport, base_url=live_server.url)
+    def make(viewport=DESKTOP, *, javascript=True):
+        context = browser.new_context(
+            viewport=viewport, base_url=live_server.url, java_script_enabled=javascript
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         return watch_scripts(context.new_page())

@@ -16,7 +16,7 @@ from complaints.models import Complaint, Resolution, ResolutionStatus
 from complaints.workflow import Stage
 from reports.services import report_build
 from tests import factories
-from tests.browser.conftest import MailCatcher, card, published_tasks, sign_in
+from tests.browser.conftest import PASSWORD, PHONE, MailCatcher, card, published_tasks, sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -316,3 +316,29 @@ def test_manager_approves_a_refund_and_works_the_escalation_queue(
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV").first.click()
     assert download.value.suggested_filename.startswith(f"daily-{report.start.isoformat()}")
+
+
+def test_on_a_phone_without_javascript_every_menu_link_and_sign_out_still_work(
+    new_page, journey, csr, manager
+):
+    shots = journey()
+    # No journey steps on this page: axe and full-page screenshots need the page's scripts.
+    page = new_page(PHONE, javascript=False)
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(manager.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
+
+    menu = page.get_by_role("navigation", name="Main")
+    for name in ("Complaints", "Log a complaint", "Reports", "Jobs", "Change password"):
+        expect(menu.get_by_role("link", name=name, exact=True)).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Username")).to_be_visible()
+
+    # With JavaScript the menu folds behind its button, as Bootstrap intends.
+    page = new_page(PHONE)
+    sign_in(page, shots, csr)
+    expect(page.locator("#nav")).to_be_hidden()
+    page.get_by_role("button", name="Toggle navigation").click()
+    expect(page.locator("#nav").get_by_role("link", name="Complaints")).to_be_visible()
