@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints import jobs, services
+from complaints.imports import import_user
 from complaints.models import Complaint
 from tests import factories
 
@@ -622,3 +623,13 @@ def test_detail_page_queries_do_not_grow_with_open_consultations(csr, resolver, 
         ask(complaint, actor=manager, department="Cards", question=f"Q{i}", consultee=resolver)
 
     assert _query_count(client, url) == one
+
+
+def test_workload_marks_complaints_held_by_the_import_account_to_reassign(csr, manager):
+    held = received_ago(csr, hours_ago=30)
+    Complaint.objects.filter(pk=held.pk).update(assignee=import_user())
+
+    table = sections(home_html(manager))["Team workload"]
+
+    assert "CSV import" in table
+    assert "imported still in progress at the source; account inactive: reassign" in text(table)
