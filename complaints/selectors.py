@@ -59,10 +59,12 @@ def complaints_search(queryset, text):
         return queryset.filter(reference=text.upper())
     if "@" in text:
         return queryset.filter(customer_email__iexact=text)
-    # A national trunk prefix or an international "00" is not part of the number as stored
-    # with its country code: the number's end is what both forms share.
-    number_end = phone_digits(text).lstrip("0")
-    if len(number_end) >= MIN_PHONE_DIGITS and not text.strip(PHONE_CHARACTERS):
+    digits = phone_digits(text)
+    if len(digits) >= MIN_PHONE_DIGITS and not text.strip(PHONE_CHARACTERS):
+        # A national trunk "0" or an international "00" is not in the number as stored with
+        # its country code. Dropping leading zeros keeps what is left a suffix of the number
+        # in every form, which is what they all share.
+        number_end = digits.lstrip("0") or digits
         if connection.vendor == "postgresql":
             return queryset.extra(  # noqa: S610  (the index's expression, parameterised)  # nosec B610
                 where=[f"{PHONE_SUFFIX_SQL} LIKE %s"], params=[number_end[::-1] + "%"]
@@ -143,6 +145,8 @@ def complaints_filtered(user, filters, now=None):
         queryset = queryset.filter(assignee__isnull=True)
     elif filters.assignee == "me":
         queryset = queryset.filter(assignee=user)
+    elif filters.assignee == "not_me":
+        queryset = queryset.exclude(assignee=user)
     elif filters.assignee.isascii() and filters.assignee.isdigit():
         queryset = queryset.filter(assignee_id=int(filters.assignee))
     if filters.escalated in ("team", "manager"):

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -198,7 +198,7 @@ def home(request):
                     "Escalated to the resolution team",
                     selectors.complaints_escalated_to_team(user),
                     now,
-                    more="?escalated=team",
+                    more="?escalated=team&assignee=not_me",
                     take=True,
                 )
             )
@@ -265,6 +265,8 @@ def _scope(filters):
     """The filters a link from the home page set that the form has no control for, in words
     and as the hidden inputs that keep them when the form is applied again."""
     scope = []
+    if selectors.REFERENCE_PATTERN.match(filters.query.strip()):
+        return scope  # a reference search ignores every other filter
     if filters.queue == "escalations":
         scope.append(
             (
@@ -531,7 +533,7 @@ def _run(request, complaint, action_name, form, call, success):
         messages.error(request, "Please correct the errors below.")
         return render(request, "complaints/detail.html", context, status=400)
     back_to = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    if not back_to.startswith("/") or not url_has_allowed_host_and_scheme(
         back_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back_to = ""
@@ -545,7 +547,8 @@ def _run(request, complaint, action_name, form, call, success):
     else:
         # From a queue the user goes on with the queue, told which row changed.
         messages.success(request, f"{complaint.reference}: {success}" if back_to else success)
-    return redirect(back_to or reverse("complaints:detail", args=[complaint.pk]))
+    # A path, never a URL name: redirect() would try to reverse "foo" and fail after the save.
+    return HttpResponseRedirect(back_to or reverse("complaints:detail", args=[complaint.pk]))
 
 
 ACTIONS = {

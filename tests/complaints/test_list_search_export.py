@@ -108,6 +108,15 @@ def test_search_by_reference_finds_the_complaint_whatever_its_stage_and_other_fi
     assert listed(client, q=f" {closed.reference} ", channel="phone", overdue="on") == refs(closed)
 
 
+def test_a_reference_search_does_not_claim_the_other_filters(manager, people):
+    _, jonathan, _ = people
+
+    page = client_for(manager).get(LIST, {"q": jonathan.reference, "queue": "escalations"})
+
+    assert ROW_REFERENCE.findall(page.content.decode()) == refs(jonathan)
+    assert "Showing only" not in page.content.decode()
+
+
 def test_reference_search_still_honours_visibility(csr, csr2, resolver, manager):
     closed = factories.complaint_at_stage("reviewed", csr=csr2, resolver=resolver, manager=manager)
 
@@ -160,9 +169,12 @@ def test_search_by_phone_in_national_format_or_by_its_last_digits(manager, peopl
     assert listed(client, q="0044 7700 900123") == refs(jonathan)
     assert listed(client, q="900123") == refs(jonathan)
     assert listed(client, q="946 0000") == refs(mei)
+    assert listed(client, q="0 900123") == refs(jonathan)  # last digits that begin with 0
+    assert listed(client, q="79460000") == refs(mei)
     assert listed(client, q="7700 900124") == []
     # Fewer than six digits is not a phone number; nobody is found by it.
     assert listed(client, q="0123") == []
+    assert listed(client, q="000000") == []
 
 
 def test_search_by_phone_with_brackets_and_dashes(manager, people):

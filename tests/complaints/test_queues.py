@@ -317,6 +317,41 @@ def test_csr_assigns_from_the_intake_queue_in_one_submit_and_stays_on_the_queue(
     assert waiting.assignee == csr2
 
 
+@pytest.mark.parametrize("back_to", ["foo", "?page=2", "", "javascript:alert(1)"])
+def test_assign_with_an_odd_next_saves_and_opens_the_complaint(csr, csr2, back_to):
+    waiting = received_ago(csr)
+    client = Client()
+    client.force_login(csr)
+
+    response = client.post(
+        f"/complaints/{waiting.pk}/assign/", {"assignee": csr2.pk, "next": back_to}
+    )
+
+    assert response.status_code == 302
+    assert response.url == f"/complaints/{waiting.pk}/"
+    waiting.refresh_from_db()
+    assert waiting.assignee == csr2
+
+
+def test_the_team_queue_opens_as_a_list_of_the_same_complaints(csr, resolver):
+    to_team = services.complaint_escalate(
+        received_ago(csr), actor=csr, level="team", reason="Specialist"
+    )
+    taken(
+        services.complaint_escalate(received_ago(csr), actor=csr, level="team", reason="Fraud"),
+        resolver,
+    )
+    html = home_html(resolver)
+    link = re.search(r'href="(/complaints/\?escalated=team[^"]*)"', html).group(1)
+    client = Client()
+    client.force_login(resolver)
+
+    listed = ROW_REFERENCE.findall(client.get(link.replace("&amp;", "&")).content.decode())
+
+    assert listed == ROW_REFERENCE.findall(sections(html)["Escalated to the resolution team"])
+    assert listed == [to_team.reference]
+
+
 def test_assign_from_a_queue_never_redirects_off_site(csr, csr2):
     waiting = received_ago(csr)
     client = Client()
