@@ -5,6 +5,7 @@ Every page of every journey is screenshotted (test-artifacts/screenshots/<journe
 checked with axe-core; a serious or critical finding fails the journey.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -342,3 +343,30 @@ def test_on_a_phone_without_javascript_every_menu_link_and_sign_out_still_work(
     expect(page.locator("#nav")).to_be_hidden()
     page.get_by_role("button", name="Toggle navigation").click()
     expect(page.locator("#nav").get_by_role("link", name="Complaints")).to_be_visible()
+
+
+def test_filters_and_pages_replace_the_results_in_place_and_keep_the_address(
+    page, journey, csr, manager
+):
+    for _ in range(26):
+        factories.complaint(csr, channel="phone")
+    emailed = factories.complaint(csr, channel="email")
+    shots = journey()
+    sign_in(page, shots, manager)
+    page.goto("/complaints/")
+    # A full page load would drop this; an in-place swap keeps it.
+    page.evaluate("window.stillTheSamePage = true")
+
+    page.get_by_label("Channel").select_option(label="Email")
+    expect(page).to_have_url(re.compile(r"channel=email"))
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    expect(page.locator("#results")).to_contain_text(emailed.reference)
+    expect(page.locator("#csv-link")).to_have_attribute("href", re.compile(r"channel=email"))
+
+    page.get_by_label("Channel").select_option(label="Phone")
+    expect(page.locator("#results tbody tr")).to_have_count(25)
+    page.get_by_role("link", name="Next").click()
+    expect(page).to_have_url(re.compile(r"page=2"))
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    shots.step(page, "second-page-in-place")
+    assert page.evaluate("window.stillTheSamePage") is True
