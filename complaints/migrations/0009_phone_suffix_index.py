@@ -3,16 +3,17 @@
 A customer gives "07700 900123" where the record holds "+44 7700 900123", or only the last
 digits: both are a prefix of the reversed digits. The expression must stay identical to
 complaints.selectors.PHONE_SUFFIX_SQL for the planner to use the index; text_pattern_ops
-lets LIKE 'prefix%' use it under any collation.
+lets LIKE 'prefix%' use it under any collation. Built CONCURRENTLY (outside a transaction),
+so intake keeps writing to a large table while it builds.
 """
 
 from django.db import migrations
 
 CREATE = (
-    "CREATE INDEX IF NOT EXISTS complaint_phone_suffix ON complaints_complaint "
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS complaint_phone_suffix ON complaints_complaint "
     "(reverse(customer_phone_digits) text_pattern_ops)"
 )
-DROP = "DROP INDEX IF EXISTS complaint_phone_suffix"
+DROP = "DROP INDEX CONCURRENTLY IF EXISTS complaint_phone_suffix"
 
 
 def create(apps, schema_editor):
@@ -26,5 +27,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    atomic = False
     dependencies = [("complaints", "0008_open_stage_index")]
     operations = [migrations.RunPython(create, drop)]
