@@ -740,13 +740,6 @@ def _existing(references, owner_id):
         }
 
 
-def _references_here(year, count):
-    """References taken in the import's own transaction. The counter's row stays locked until
-    the import ends, so only where nothing else can be helped: a caller's transaction already
-    open (it may hold that lock itself) or the embedded SQLite (one writer at a time)."""
-    return services.references_reserve(year, count)
-
-
 @contextmanager
 def _references_apart():
     """References taken each in a short transaction of their own, committed at once on a
@@ -954,7 +947,10 @@ def import_cfpb(source, *, dry_run=False, user=None, progress=None):
             if dry_run:
                 reserve = _references_for_a_dry_run()
             elif connection.in_atomic_block or connection.vendor != "postgresql":
-                reserve = _references_here
+                # In the import's own transaction, the counter's row locked until it ends:
+                # only where nothing else can be helped, a caller's transaction already open
+                # (it may hold that lock itself) or the embedded SQLite (one writer at a time).
+                reserve = services.references_reserve
             else:
                 reserve = stack.enter_context(_references_apart())
             with transaction.atomic():

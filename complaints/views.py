@@ -279,22 +279,9 @@ def _scope(filters):
     if filters.acknowledgment in ACKNOWLEDGMENT_SCOPES:
         words = ACKNOWLEDGMENT_SCOPES[filters.acknowledgment]
         scope.append(("acknowledgment", filters.acknowledgment, words))
-    if filters.resolved_from:
-        scope.append(
-            (
-                "resolved_from",
-                filters.resolved_from.isoformat(),
-                f"resolved since {filters.resolved_from:%-d %b %Y}",
-            )
-        )
-    if filters.feedback_from:
-        scope.append(
-            (
-                "feedback_from",
-                filters.feedback_from.isoformat(),
-                f"feedback given since {filters.feedback_from:%-d %b %Y}",
-            )
-        )
+    for name, words in (("resolved_from", "resolved"), ("feedback_from", "feedback given")):
+        if day := getattr(filters, name):
+            scope.append((name, day.isoformat(), f"{words} since {day:%-d %b %Y}"))
     return scope
 
 
@@ -344,16 +331,14 @@ def complaint_export(request):
     writer = csv.writer(_Echo())
     fields = [field for _, field in CSV_COLUMNS if field]
     late_at = [field for _, field in CSV_COLUMNS].index(None)
+    due_at, acknowledged_at = fields.index("acknowledgment_due_at"), fields.index("acknowledged_at")
 
     def cells(record):
         values = [
             CSV_LABELS[field].get(value, value) if field in CSV_LABELS else value
             for field, value in zip(fields, record, strict=True)
         ]
-        acknowledgment_due, acknowledged = (
-            record[fields.index("acknowledgment_due_at")],
-            record[fields.index("acknowledged_at")],
-        )
+        acknowledgment_due, acknowledged = record[due_at], record[acknowledged_at]
         late = ""
         if acknowledged and acknowledgment_due and acknowledged > acknowledgment_due:
             late = f"{(acknowledged - acknowledgment_due).total_seconds() / 3600:.1f}"

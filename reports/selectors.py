@@ -14,6 +14,7 @@ from django.db.models import Aggregate, Avg, Count, DurationField, F, FloatField
 from django.utils import timezone
 
 from complaints.models import Category, Complaint, Feedback
+from complaints.selectors import ACKNOWLEDGMENT_FILTERS
 from complaints.workflow import OPEN_STAGE_VALUES, STAGE_LABELS, Stage
 from reports.models import ActionStatus, ImprovementAction
 from reports.services import review_due_date
@@ -56,12 +57,10 @@ def _received_figures(now, month_ago, weeks=12):
         )
         for i in range(weeks)
     }
-    figures["due"] = Count(
-        "received_at",
-        filter=recent & (Q(acknowledged_at__isnull=False) | Q(acknowledgment_due_at__lt=now)),
-    )
+    # The list each figure links to filters with the same conditions.
+    figures["due"] = Count("received_at", filter=recent & ACKNOWLEDGMENT_FILTERS["due"](now))
     figures["on_time"] = Count(
-        "received_at", filter=recent & Q(acknowledged_at__lte=F("acknowledgment_due_at"))
+        "received_at", filter=recent & ACKNOWLEDGMENT_FILTERS["on_time"](now)
     )
     if connection.vendor == "postgresql":
         figures["median_to_acknowledge"] = Median(
