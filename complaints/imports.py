@@ -993,9 +993,7 @@ def _import(source, report, user, progress, references_reserve):
             + (f" (missing: {', '.join(missing)})" if missing else " (columns out of order)")
             + ". Nothing was imported."
         )
-    mapper = CfpbMapper(
-        holidays=services.holidays(), importer_id=user.pk, owner_id=import_user().pk
-    )
+    mapper = CfpbMapper(holidays=clocks.holidays(), importer_id=user.pk, owner_id=import_user().pk)
     writer = CfpbWriter(report, user, mapper.owner_id, references_reserve)
     with _read_ahead(_read_batches(reader, lines, mapper)) as batches:
         for batch in batches:

@@ -1,4 +1,4 @@
-"""Case data. Every write goes through complaints/services.py; these classes hold the shape
+"""Case data. Every write goes through complaints/services/; these classes hold the shape
 and the invariants the database can enforce on its own."""
 
 import secrets
@@ -402,6 +402,10 @@ class Complaint(models.Model):
     @property
     def stage_label(self):
         return Stage(self.stage).label
+
+    def has_feedback_this_round(self):
+        """Feedback given since this follow-up round began: a reopened case asks again."""
+        return self.feedback.filter(submitted_at__gte=self.follow_up_started_at).exists()
 
     @property
     def is_open(self):

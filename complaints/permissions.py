@@ -6,9 +6,10 @@ for SQL and once for Python; tests/complaints/test_permissions.py holds them to 
 
 from django.db.models import Q
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from accounts.roles import Capability, can, capabilities
-from complaints.models import Complaint, EscalationLevel
+from complaints.models import Attachment, Complaint, Consultation, EscalationLevel
 from complaints.workflow import OPEN_STAGE_VALUES, Refused, Stage
 
 
@@ -118,3 +119,19 @@ def can_act(user, complaint, action):
 def require(user, complaint, action):
     if not can_act(user, complaint, action):
         raise Refused("You are not allowed to do that on this complaint.")
+
+
+def consultation_for(user, pk):
+    """The consultation, or 404. A consultee may answer a question about a complaint they
+    cannot otherwise see."""
+    consultation = get_object_or_404(Consultation.objects.select_related("complaint"), pk=pk)
+    if consultation.consultee_id != user.pk:
+        complaint_for(user, consultation.complaint_id)
+    return consultation
+
+
+def attachment_for(user, pk):
+    """The attachment, or the same 404 as a missing one: never a hint whether it exists."""
+    attachment = get_object_or_404(Attachment.objects.select_related("complaint"), pk=pk)
+    complaint_for(user, attachment.complaint_id)
+    return attachment

@@ -3,7 +3,8 @@
 from celery import shared_task
 from django.db import DatabaseError
 
-from complaints import jobs, outbox
+from complaints import jobs, services
+from complaints.clocks import sweeps
 
 # A database blip retries the job later; jobs are idempotent, so a retry is always safe.
 RELIABLE = {
@@ -20,24 +21,24 @@ RELIABLE = {
 @shared_task(**RELIABLE)
 def send_message(message_id):
     # A failed send is rescheduled in its row and the relay retries it; no Celery retry.
-    outbox.deliver(message_id)
+    services.message_deliver(message_id)
 
 
 @shared_task(**RELIABLE)
 def relay_outbox():
-    return jobs.run("relay_outbox")
+    return jobs.run(services.outbox_relay)
 
 
 @shared_task(**RELIABLE)
 def enforce_acknowledgment_deadline():
-    return jobs.run("enforce_acknowledgment_deadline")
+    return jobs.run(sweeps.enforce_acknowledgment_deadline)
 
 
 @shared_task(**RELIABLE)
 def enforce_resolution_targets():
-    return jobs.run("enforce_resolution_targets")
+    return jobs.run(sweeps.enforce_resolution_targets)
 
 
 @shared_task(**RELIABLE)
 def send_follow_ups():
-    return jobs.run("send_follow_ups")
+    return jobs.run(sweeps.send_follow_ups)

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from complaints import customer_views
-from complaints.views import home
+from complaints.api.urls import urlpatterns as complaints_api
+from complaints.customer import views as customer_views
+from complaints.web.home import home
+from reports.api import urlpatterns as reports_api
 
 admin.site.site_header = "Redress administration"
 admin.site.site_title = "Redress"
@@ -10,7 +12,7 @@ admin.site.site_title = "Redress"
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("accounts.urls")),
-    path("complaints/", include("complaints.urls")),
+    path("complaints/", include("complaints.web.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     # Customers, who have no account.
@@ -20,9 +22,9 @@ urlpatterns = [
         customer_views.public_complaint_thanks,
         name="public-complaint-thanks",
     ),
-    path("c/", include("complaints.customer_urls")),
+    path("c/", include("complaints.customer.urls")),
     # The JSON API for other systems: token authentication, OpenAPI schema and docs.
-    path("api/v1/", include("complaints.api.urls")),
+    path("api/v1/", include((complaints_api + reports_api, "api"))),
 ]
 
 # Deny by default: LoginRequiredMiddleware guards every view. These URL names are the only

@@ -1,4 +1,5 @@
-"""Aggregates for the manager dashboard and, later, the trend reports.
+"""Every read of reports/: the manager dashboard's aggregates, stored trend reports and
+procedure reviews.
 
 Every query here reads a bounded window through an index (open complaints, the last 30 days,
 the last 12 weeks), so the cost follows recent volume, not the size of the whole table.
@@ -16,8 +17,7 @@ from django.utils import timezone
 from complaints.models import Category, Complaint, Feedback
 from complaints.selectors import ACKNOWLEDGMENT_FILTERS
 from complaints.workflow import OPEN_STAGE_VALUES, STAGE_LABELS, Stage
-from reports.models import ActionStatus, ImprovementAction
-from reports.services import review_due_date
+from reports.models import ActionStatus, ImprovementAction, ProcedureReview, TrendReport
 
 
 class Median(Aggregate):
@@ -147,3 +147,29 @@ def dashboard_cached(now=None):
         return figures
     except Exception:  # noqa: BLE001  (a cache outage must not take the home page down)
         return dashboard(now)
+
+
+def trend_reports(period=None):
+    """Stored reports, newest first, without their figures (a list shows the periods)."""
+    reports = TrendReport.objects.defer("metrics").order_by("-start", "period")
+    return reports.filter(period=period) if period else reports
+
+
+def trend_report(pk):
+    return TrendReport.objects.filter(pk=pk).first()
+
+
+def last_review_held_on():
+    return ProcedureReview.objects.order_by("-held_on").values_list("held_on", flat=True).first()
+
+
+def review_due_date(today=None):
+    """When the next procedure review is due, from the last one held."""
+    last = last_review_held_on()
+    if last is None:
+        return today or timezone.localdate()
+    return last + timedelta(days=settings.PROCEDURE_REVIEW_INTERVAL_DAYS)
+
+
+def procedure_reviews(limit=50):
+    return ProcedureReview.objects.prefetch_related("actions__owner", "reports")[:limit]

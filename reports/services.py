@@ -1,4 +1,5 @@
-"""Building, storing and sending trend reports; procedure reviews."""
+"""Every write of reports/: building, storing and sending trend reports; procedure reviews and
+their improvement actions."""
 
 import calendar
 import time
@@ -9,10 +10,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints import emails, outbox
+from complaints import outbox
+from complaints.outbox import messages
 from complaints.selectors import managers_to_notify
+from reports import selectors
 from reports.metrics import SCHEMA_VERSION, build_metrics, local_bounds
-from reports.models import Period, ProcedureReview, TrendReport
+from reports.models import ActionStatus, ImprovementAction, Period, TrendReport
 
 
 def period_containing(period, day):
@@ -70,7 +73,7 @@ def report_email_managers(report):
         "link": settings.SITE_URL + reverse("reports:detail", args=[report.pk]),
     }
     for manager in managers_to_notify():
-        message = emails.queue_staff_message(
+        message = messages.queue_staff_message(
             manager,
             key=f"report:{report.period}:{report.start.isoformat()}:{manager.pk}",
             template="trend_report",
@@ -95,25 +98,17 @@ def build_trend_reports(now=None):
     return {"built": built, "review_due": review_reminder(today)}
 
 
-def review_due_date(today=None):
-    """When the next procedure review is due, from the last one held."""
-    last = ProcedureReview.objects.order_by("-held_on").values_list("held_on", flat=True).first()
-    if last is None:
-        return today or timezone.localdate()
-    return last + timedelta(days=settings.PROCEDURE_REVIEW_INTERVAL_DAYS)
-
-
 def review_reminder(today):
     """Tell managers once when a procedure review falls due."""
-    due = review_due_date(today)
+    due = selectors.review_due_date(today)
     if due > today:
         return False
     # Keyed by the review it follows, so the reminder is sent once, not once a day.
-    last = ProcedureReview.objects.order_by("-held_on").values_list("held_on", flat=True).first()
+    last = selectors.last_review_held_on()
     since = last.isoformat() if last else "never"
     for manager in managers_to_notify():
         outbox.send_after_commit(
-            emails.queue_staff_message(
+            messages.queue_staff_message(
                 manager,
                 key=f"review-due:{since}:{manager.pk}",
                 template="review_due",
@@ -124,3 +119,23 @@ def review_reminder(today):
             )
         )
     return True
+
+
+@transaction.atomic
+def procedure_review_record(form, actions, *, actor):
+    """A periodic review of the procedure (seed section 7) with its improvement actions.
+    `form` is the bound, valid review form; `actions` the cleaned data of each action."""
+    review = form.save(commit=False)
+    review.recorded_by = actor
+    review.save()
+    form.save_m2m()
+    for action in actions:
+        ImprovementAction.objects.create(review=review, **action)
+    return review
+
+
+def improvement_action_status_set(action, status):
+    action.status = status
+    action.completed_at = timezone.now() if status == ActionStatus.DONE else None
+    action.save(update_fields=["status", "completed_at"])
+    return action

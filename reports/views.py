@@ -1,7 +1,6 @@
 import csv
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -9,9 +8,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import capability_required
 from accounts.roles import Capability
-from complaints.views import spreadsheet_safe
-from reports import forms, services
-from reports.models import ActionStatus, ImprovementAction, ProcedureReview, TrendReport
+from complaints.spreadsheets import spreadsheet_safe
+from reports import forms, selectors, services
+from reports.models import ImprovementAction, TrendReport
 
 # Each downloadable table: (title, column headings, how to read its rows from the metrics).
 TABLES = {
@@ -56,7 +55,7 @@ TABLES = {
 
 @capability_required(Capability.VIEW_REPORTS)
 def report_list(request):
-    reports = TrendReport.objects.defer("metrics").order_by("-start", "period")[:200]
+    reports = selectors.trend_reports()[:200]
     return render(
         request,
         "reports/list.html",
@@ -120,16 +119,12 @@ def review_list(request):
     if request.method == "POST" and form.is_valid():
         filled = [f for f in action_forms if f.has_changed()]
         if all(f.is_valid() for f in filled):
-            with transaction.atomic():
-                review = form.save(commit=False)
-                review.recorded_by = request.user
-                review.save()
-                form.save_m2m()
-                for action_form in filled:
-                    ImprovementAction.objects.create(review=review, **action_form.cleaned_data)
+            services.procedure_review_record(
+                form, [f.cleaned_data for f in filled], actor=request.user
+            )
             messages.success(request, "Review recorded.")
             return redirect("reports:reviews")
-    reviews = ProcedureReview.objects.prefetch_related("actions__owner", "reports")[:50]
+    reviews = selectors.procedure_reviews()
     return render(
         request,
         "reports/reviews.html",
@@ -137,7 +132,7 @@ def review_list(request):
             "form": form,
             "action_forms": action_forms,
             "reviews": reviews,
-            "due": services.review_due_date(),
+            "due": selectors.review_due_date(),
             "today": timezone.localdate(),
         },
     )
@@ -149,8 +144,6 @@ def action_status(request, pk):
     action = get_object_or_404(ImprovementAction, pk=pk)
     form = forms.ActionStatusForm(request.POST)
     if form.is_valid():
-        action.status = form.cleaned_data["status"]
-        action.completed_at = timezone.now() if action.status == ActionStatus.DONE else None
-        action.save(update_fields=["status", "completed_at"])
+        services.improvement_action_status_set(action, form.cleaned_data["status"])
         messages.success(request, "Action updated.")
     return redirect("reports:reviews")

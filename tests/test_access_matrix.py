@@ -39,7 +39,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from complaints import emails, services
+from complaints import links, services
 from complaints.models import Complaint, Holiday
 from complaints.permissions import can_see, visible_complaints
 from reports.models import ImprovementAction, ProcedureReview
@@ -425,7 +425,7 @@ class World:
         self.tokens = {
             role: Token.objects.get_or_create(user=user)[0].key for role, user in self.users.items()
         }
-        self.link_token = emails.customer_link(self.complaint).rstrip("/").rsplit("/", 1)[1]
+        self.link_token = links.customer_link(self.complaint).rstrip("/").rsplit("/", 1)[1]
         self.admin_objects = self._admin_objects(csr)
         self.sessions = {}
         for role, user in self.users.items():
@@ -661,7 +661,7 @@ def test_object_probes(world, hidden):
 
     token = world.link_token
     value = token.split(":", 1)[0]
-    salt = emails.CUSTOMER_LINK_SALT
+    salt = links.CUSTOMER_LINK_SALT
     tampered = {
         "signature altered": token[:-1] + ("A" if token[-1] != "A" else "B"),
         "token altered": ("A" if value[0] != "A" else "B") + token[1:],

@@ -26,7 +26,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from accounts.roles import Role
-from complaints import emails
+from complaints import links
 from complaints.models import Complaint, OutboundMessage
 from complaints.workflow import Stage
 from tests import factories
@@ -78,7 +78,7 @@ def _client(user=None, addr="198.51.100.7"):
 
 
 def _status_path(complaint):
-    link = emails.customer_link(complaint)
+    link = links.customer_link(complaint)
     return link[link.index("/", len("https://")) :]
 
 
@@ -633,7 +633,8 @@ def test_fuzz_list_filters_never_5xx(params, view, csr, manager):
 def test_null_characters_are_refused_by_the_forms_not_the_database():
     """Django's CharField rejects NUL (ProhibitNullCharactersValidator) before it reaches
     PostgreSQL, which cannot store it; every free-text field here is a CharField."""
-    from complaints import customer_forms, forms
+    from complaints.customer import forms as customer_forms
+    from complaints.web import forms
 
     checked = 0
     for form_class, field in itertools.chain(

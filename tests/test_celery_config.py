@@ -38,7 +38,7 @@ def test_every_job_the_operators_can_run_is_on_the_beat_schedule(monkeypatch):
         task_name = schedule[name]["task"]
         importlib.import_module(task_name.rpartition(".")[0])
         app.tasks[task_name].run()
-    assert ran == list(jobs.JOBS)
+    assert ran == list(jobs.JOBS.values())
 
 
 def test_publishing_to_a_dead_broker_fails_fast():

@@ -4,8 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from complaints.api import views
 
-app_name = "api"
-
+# Mounted under the `api` namespace with reports' endpoints by config/urls.py.
 urlpatterns = [
     path("complaints/", views.ComplaintListCreate.as_view(), name="complaints"),
     path("complaints/<int:pk>/", views.ComplaintRetrieve.as_view(), name="complaint"),
@@ -24,9 +23,6 @@ urlpatterns = [
     path("complaints/<int:pk>/assign/", views.ComplaintAssign.as_view(), name="assign"),
     path("complaints/<int:pk>/escalate/", views.ComplaintEscalate.as_view(), name="escalate"),
     path("complaints/<int:pk>/resolution/", views.ComplaintResolution.as_view(), name="resolution"),
-    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
-    path("reports/", views.TrendReportList.as_view(), name="reports"),
-    path("reports/<int:pk>/", views.TrendReportRetrieve.as_view(), name="report"),
     # The schema answers token callers (401 without one). The documentation pages are for
     # signed-in people: DRF exempts its views from LoginRequiredMiddleware, so login_required
     # sends a visitor to the sign-in page as everywhere else on the site. The split view

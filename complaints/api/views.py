@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -25,10 +25,7 @@ from accounts.roles import Capability, can
 from complaints import selectors, services
 from complaints.api import serializers as s
 from complaints.api.errors import Conflict
-from complaints.models import ApiIdempotencyKey
 from complaints.permissions import complaint_for
-from reports.models import Period, TrendReport
-from reports.selectors import dashboard
 
 # Printable ASCII without spaces: a UUID, a ULID or the caller's own request id all fit.
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -58,13 +55,6 @@ class TeamMember(BasePermission):
 
     def has_permission(self, request, view):
         return can(request.user, Capability.LOG_COMPLAINT)
-
-
-class ReportReader(BasePermission):
-    message = "Only managers may read the reports."
-
-    def has_permission(self, request, view):
-        return can(request.user, Capability.VIEW_REPORTS)
 
 
 class ApiView(GenericAPIView):
@@ -185,7 +175,7 @@ class ComplaintListCreate(ApiView):
                     context=self.get_serializer_context(),
                 ).data
                 if key:
-                    ApiIdempotencyKey.objects.create(
+                    services.api_idempotency_record(
                         user=request.user,
                         key=key,
                         request_hash=fingerprint,
@@ -201,7 +191,7 @@ class ComplaintListCreate(ApiView):
 
     def _replay(self, key, fingerprint):
         """The first answer again, if this caller already used this key for this body."""
-        record = ApiIdempotencyKey.objects.filter(user=self.request.user, key=key).first()
+        record = selectors.api_idempotency_record(self.request.user, key)
         if record is None:
             return None
         if record.request_hash != fingerprint:
@@ -393,54 +383,3 @@ class ComplaintAttachments(ApiView):
         upload = self.valid(s.AttachmentInput).validated_data["file"]
         attachment = services.attachment_add(complaint, actor=request.user, upload=upload)
         return Response(s.AttachmentOut(attachment).data, status=status.HTTP_201_CREATED)
-
-
-class DashboardView(ApiView):
-    permission_classes = [IsAuthenticated, ReportReader]
-
-    @extend_schema(
-        operation_id="dashboard",
-        summary="The managers' dashboard figures",
-        description="Open complaints by stage, acknowledgment on time, median times, weekly "
-        "volume, top categories and satisfaction over the last 30 days (managers only).",
-        responses=answers({200: s.Dashboard}),
-    )
-    def get(self, request):
-        return Response(s.Dashboard.from_figures(dashboard()).data)
-
-
-class TrendReportList(ApiView):
-    permission_classes = [IsAuthenticated, ReportReader]
-
-    @extend_schema(
-        operation_id="reports_list",
-        summary="Stored trend reports, newest first",
-        parameters=[
-            OpenApiParameter("period", str, enum=["daily", "weekly", "monthly"], required=False)
-        ],
-        responses=answers({200: s.TrendReportSummary(many=True)}, 400),
-    )
-    def get(self, request):
-        reports = TrendReport.objects.defer("metrics").order_by("-start", "period")
-        period = request.query_params.get("period")
-        if period is not None:
-            if period not in Period.values:
-                raise ValidationError({"period": "Choose daily, weekly or monthly."})
-            reports = reports.filter(period=period)
-        page = self.paginate_queryset(reports)
-        return self.get_paginated_response(s.TrendReportSummary(page, many=True).data)
-
-
-class TrendReportRetrieve(ApiView):
-    permission_classes = [IsAuthenticated, ReportReader]
-
-    @extend_schema(
-        operation_id="reports_retrieve",
-        summary="One trend report with all its figures",
-        responses=answers({200: s.TrendReportDetail}, 404),
-    )
-    def get(self, request, pk):
-        report = TrendReport.objects.filter(pk=pk).first()
-        if report is None:
-            raise NotFound("No such report.")
-        return Response(s.TrendReportDetail(report).data)

@@ -196,7 +196,7 @@ def _celery_broker(url):
 def _isolated(request, settings):
     """For tests that use the application: links in emails point at the live server, email
     goes to `mail`, tasks go to an in-memory broker nobody consumes (a test sends with
-    `outbox.relay()`, as beat would) and the cache is the test's own."""
+    `services.outbox_relay()`, as beat would) and the cache is the test's own."""
     if "new_page" not in request.fixturenames:
         yield
         return

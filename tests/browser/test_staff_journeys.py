@@ -12,7 +12,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from complaints import jobs, outbox, services
+from complaints import services
+from complaints.clocks import sweeps
 from complaints.models import Complaint, Resolution, ResolutionStatus
 from complaints.workflow import Stage
 from reports.services import report_build
@@ -154,7 +155,7 @@ def test_csr_logs_an_email_complaint_and_the_acknowledgment_reaches_a_real_mail_
     # The web request published the send task after its commit; no worker runs here, so the
     # relay (beat's job every minute) sends it, as it does when workers are down.
     assert published_tasks() == ["complaints.tasks.send_message"]
-    assert outbox.relay() == (1, 0)
+    assert services.outbox_relay() == {"sent": 1, "still_pending": 0}
     assert len(mail.messages) == 1, [m["Subject"] for m in mail.messages]
     [email] = mail.messages
     body = MailCatcher.text_of(email)
@@ -258,7 +259,7 @@ def test_manager_approves_a_refund_and_works_the_escalation_queue(
     )
     # Received 25 hours ago and never acknowledged: beat's deadline job escalates it.
     late = factories.complaint(csr, hours_ago=25, customer_name="Olu Bankole")
-    summary = jobs.enforce_acknowledgment_deadline()
+    summary = sweeps.enforce_acknowledgment_deadline()
     assert summary["breached"] == 1
     steps = journey("04-manager-approval-and-escalations")
     sign_in(page, steps, manager)

@@ -311,7 +311,7 @@ def test_intake_failing_after_the_files_were_written_leaves_no_file_behind(
     def broken_email(complaint):
         raise RuntimeError("template error while rendering the acknowledgment")
 
-    monkeypatch.setattr("complaints.emails.queue_acknowledgment", broken_email)
+    monkeypatch.setattr("complaints.outbox.messages.queue_acknowledgment", broken_email)
     data = factories.complaint_data(customer_email="priya@example.com")
 
     with pytest.raises(RuntimeError):

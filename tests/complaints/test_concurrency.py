@@ -1,7 +1,7 @@
 """Two people acting on the same thing at the same moment, on real PostgreSQL connections.
 
 Each thread has its own database connection (Django gives every thread one), so the row
-locks in complaints/services.py are what keeps the record consistent.
+locks in complaints/services/ are what keeps the record consistent.
 """
 
 import threading

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from complaints import emails, outbox, selectors, services
+from complaints import links, selectors, services
 from complaints.models import (
     Attachment,
     Feedback,
@@ -22,6 +22,7 @@ from complaints.models import (
     ResolutionStatus,
     StageChange,
 )
+from complaints.outbox import messages as emails
 from complaints.workflow import Stage
 from tests import factories
 
@@ -49,7 +50,7 @@ class SignedLongAgo(signing.TimestampSigner):
 
 def token_of(complaint):
     """The signed part of the customer's link, exactly as the email carries it."""
-    path = urlsplit(emails.customer_link(complaint)).path
+    path = urlsplit(links.customer_link(complaint)).path
     return path[len("/c/") : -1]
 
 
@@ -91,7 +92,7 @@ def test_status_page_shows_the_stage_in_customer_words_and_the_timeline_without_
     )
     acknowledgment = complaint.messages.get(kind=MessageKind.ACKNOWLEDGMENT)
     delay = emails.queue_delay_notice(complaint)
-    outbox.deliver(delay.pk)
+    services.message_deliver(delay.pk)
 
     response = client.get(url("status", token_of(complaint)))
 
@@ -124,14 +125,14 @@ def test_status_page_shows_the_stage_in_customer_words_and_the_timeline_without_
 
 def test_link_carries_neither_the_complaint_id_nor_the_reference(csr):
     complaint = factories.complaint(csr)
-    link = emails.customer_link(complaint)
+    link = links.customer_link(complaint)
 
     path = urlsplit(link).path
     assert path == url("status", token_of(complaint))
     assert complaint.reference not in link
     assert str(complaint.pk) not in path.strip("/").split("/")
     assert not any(part == str(complaint.pk) for part in token_of(complaint).split(":"))
-    assert signing.TimestampSigner(salt=emails.CUSTOMER_LINK_SALT).unsign(token_of(complaint)) == (
+    assert signing.TimestampSigner(salt=links.CUSTOMER_LINK_SALT).unsign(token_of(complaint)) == (
         complaint.customer_token
     )
 
@@ -151,11 +152,11 @@ def other_salt(complaint):
 
 
 def expired(complaint):
-    return SignedLongAgo(salt=emails.CUSTOMER_LINK_SALT).sign(complaint.customer_token)
+    return SignedLongAgo(salt=links.CUSTOMER_LINK_SALT).sign(complaint.customer_token)
 
 
 def unknown(complaint):
-    return signing.TimestampSigner(salt=emails.CUSTOMER_LINK_SALT).sign("no-such-token-" * 3)
+    return signing.TimestampSigner(salt=links.CUSTOMER_LINK_SALT).sign("no-such-token-" * 3)
 
 
 BAD_LINKS = [

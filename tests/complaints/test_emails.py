@@ -12,8 +12,9 @@ from django.core import mail, signing
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints import emails, outbox, services
+from complaints import links, services
 from complaints.models import MessageKind, MessageStatus, OutboundMessage
+from complaints.outbox import messages as emails
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def token_of(link):
     """The customer token a link carries, checked against the link's signature."""
     path = urlsplit(link).path
     assert path.startswith("/c/") and path.endswith("/"), link
-    return signing.TimestampSigner(salt=emails.CUSTOMER_LINK_SALT).unsign(path[3:-1])
+    return signing.TimestampSigner(salt=links.CUSTOMER_LINK_SALT).unsign(path[3:-1])
 
 
 def link_in(message):
@@ -331,7 +332,7 @@ def test_subjects_never_carry_a_line_break_even_when_the_data_does(csr, resolver
     assert staff.subject == f"[{complaint.reference}] Escalated: Bcc: victim@example.com"
 
     # Sent, the message goes to its one recipient and nobody else.
-    assert outbox.deliver(staff.pk) is True
+    assert services.message_deliver(staff.pk) is True
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     assert sent.recipients() == ["manager@example.com"]
@@ -371,13 +372,13 @@ def test_queueing_the_same_event_twice_returns_the_same_row(csr, resolver, manag
 
 def test_customer_link_carries_the_random_token_signed_never_the_id_or_reference(csr):
     complaint = factories.complaint(csr)
-    link = emails.customer_link(complaint)
+    link = links.customer_link(complaint)
 
     path = urlsplit(link).path
     assert path.startswith("/c/") and path.endswith("/")
     signed = path[len("/c/") : -1]
     assert (
-        signing.TimestampSigner(salt=emails.CUSTOMER_LINK_SALT).unsign(signed)
+        signing.TimestampSigner(salt=links.CUSTOMER_LINK_SALT).unsign(signed)
         == complaint.customer_token
     )
     assert complaint.reference not in link

@@ -45,7 +45,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from complaints import imports, jobs, services
+from complaints import imports, services
+from complaints.clocks import sweeps
 from complaints.imports import CFPB_COLUMNS, ImportFailed, import_cfpb
 from complaints.models import (
     Category,
@@ -900,8 +901,8 @@ def test_imported_complaints_are_not_escalated_by_todays_jobs(django_user_model)
     before = dict(Complaint.objects.values_list("pk", "escalation_level"))
     history = Complaint.history.count()
 
-    ack = jobs.enforce_acknowledgment_deadline()
-    targets = jobs.enforce_resolution_targets()
+    ack = sweeps.enforce_acknowledgment_deadline()
+    targets = sweeps.enforce_resolution_targets()
 
     assert ack == {"warned": 0, "breached": 0, "notifications": 0}
     assert targets == {"overdue": 0, "delay_notices": 0, "notifications": 0}

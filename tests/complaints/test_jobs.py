@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from complaints import jobs, services, tasks
-from complaints.emails import DIGEST_LISTED
+from complaints import clocks, jobs, outbox, services
+from complaints.clocks import sweeps
 from complaints.models import (
     Complaint,
     JobRun,
@@ -24,6 +24,7 @@ from complaints.models import (
     OutboundMessage,
     StageChange,
 )
+from complaints.outbox.messages import DIGEST_LISTED
 from complaints.workflow import Stage
 from tests import factories
 from tests.conftest import make_user
@@ -99,8 +100,8 @@ def test_nothing_happens_before_the_warning_point(team):
     complaint = assigned_complaint(team["csr"])
     t0 = complaint.received_at
 
-    assert jobs.enforce_acknowledgment_deadline(now=t0 + 17 * H) == NOTHING_ACK
-    assert jobs.enforce_acknowledgment_deadline(now=t0 + 18 * H - timedelta(seconds=1)) == (
+    assert sweeps.enforce_acknowledgment_deadline(now=t0 + 17 * H) == NOTHING_ACK
+    assert sweeps.enforce_acknowledgment_deadline(now=t0 + 18 * H - timedelta(seconds=1)) == (
         NOTHING_ACK
     )
 
@@ -115,7 +116,7 @@ def test_at_18_hours_the_assignee_is_warned_once(team):
     complaint = assigned_complaint(team["csr"])
     t0 = complaint.received_at
 
-    summary = jobs.enforce_acknowledgment_deadline(now=t0 + 18 * H)
+    summary = sweeps.enforce_acknowledgment_deadline(now=t0 + 18 * H)
 
     assert summary == {"warned": 1, "breached": 0, "notifications": 1}
     complaint = reload(complaint)
@@ -131,8 +132,8 @@ def test_at_18_hours_the_assignee_is_warned_once(team):
     assert complaint.history.filter(history_change_reason=WARNED_REASON).count() == 1
 
     # Again, at the same moment and later (still before the deadline): nobody is told twice.
-    assert jobs.enforce_acknowledgment_deadline(now=t0 + 18 * H) == NOTHING_ACK
-    assert jobs.enforce_acknowledgment_deadline(now=t0 + 23 * H) == NOTHING_ACK
+    assert sweeps.enforce_acknowledgment_deadline(now=t0 + 18 * H) == NOTHING_ACK
+    assert sweeps.enforce_acknowledgment_deadline(now=t0 + 23 * H) == NOTHING_ACK
     assert staff_messages().count() == 1
     assert reload(complaint).acknowledgment_warned_at == t0 + 18 * H
     assert complaint.history.filter(history_change_reason=WARNED_REASON).count() == 1
@@ -142,7 +143,7 @@ def test_an_unassigned_complaint_warns_every_active_csr_with_an_email(team):
     complaint = received_ago(team["csr"], 30)
     t0 = complaint.received_at
 
-    summary = jobs.enforce_acknowledgment_deadline(now=t0 + 19 * H)
+    summary = sweeps.enforce_acknowledgment_deadline(now=t0 + 19 * H)
 
     assert summary == {"warned": 1, "breached": 0, "notifications": 2}
     recipients = sorted(staff_messages().values_list("recipient", flat=True))
@@ -151,8 +152,8 @@ def test_an_unassigned_complaint_warns_every_active_csr_with_an_email(team):
     for message in staff_messages():
         assert complaint.reference in message.body_text
 
-    assert jobs.enforce_acknowledgment_deadline(now=t0 + 19 * H) == NOTHING_ACK
-    assert jobs.enforce_acknowledgment_deadline(now=t0 + 20 * H) == NOTHING_ACK
+    assert sweeps.enforce_acknowledgment_deadline(now=t0 + 19 * H) == NOTHING_ACK
+    assert sweeps.enforce_acknowledgment_deadline(now=t0 + 20 * H) == NOTHING_ACK
     assert staff_messages().count() == 2
 
 
@@ -161,7 +162,7 @@ def test_an_assignee_without_email_falls_back_to_the_csr_team(team, django_user_
     complaint = received_ago(mute, 30)
     services.complaint_assign(complaint, actor=mute, assignee=mute)
 
-    summary = jobs.enforce_acknowledgment_deadline(now=complaint.received_at + 18 * H)
+    summary = sweeps.enforce_acknowledgment_deadline(now=complaint.received_at + 18 * H)
 
     assert summary == {"warned": 1, "breached": 0, "notifications": 2}
     assert sorted(staff_messages().values_list("recipient", flat=True)) == [
@@ -173,13 +174,13 @@ def test_an_assignee_without_email_falls_back_to_the_csr_team(team, django_user_
 def test_at_24_hours_the_complaint_is_breached_escalated_and_managers_told_once(team):
     complaint = assigned_complaint(team["csr"])
     t0 = complaint.received_at
-    jobs.enforce_acknowledgment_deadline(now=t0 + 18 * H)  # the warning, as in real life
+    sweeps.enforce_acknowledgment_deadline(now=t0 + 18 * H)  # the warning, as in real life
     warned = staff_messages().count()
 
-    assert jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H - timedelta(seconds=1)) == (
+    assert sweeps.enforce_acknowledgment_deadline(now=t0 + 24 * H - timedelta(seconds=1)) == (
         NOTHING_ACK
     )
-    summary = jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H)
+    summary = sweeps.enforce_acknowledgment_deadline(now=t0 + 24 * H)
 
     # Two managers with an email: the manager and the superuser; not the one without.
     assert summary == {"warned": 0, "breached": 1, "notifications": 2}
@@ -203,8 +204,8 @@ def test_at_24_hours_the_complaint_is_breached_escalated_and_managers_told_once(
     assert staff_messages().count() == warned + 2
 
     # Again, at the same moment and much later: nothing more.
-    assert jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H) == NOTHING_ACK
-    assert jobs.enforce_acknowledgment_deadline(now=t0 + 29 * H) == NOTHING_ACK
+    assert sweeps.enforce_acknowledgment_deadline(now=t0 + 24 * H) == NOTHING_ACK
+    assert sweeps.enforce_acknowledgment_deadline(now=t0 + 29 * H) == NOTHING_ACK
     assert staff_messages().count() == warned + 2
     complaint = reload(complaint)
     assert complaint.acknowledgment_breached_at == t0 + 24 * H
@@ -218,7 +219,7 @@ def test_a_breach_keeps_an_earlier_escalation_to_managers_as_it_was(team):
         complaint, actor=team["manager"], level="manager", reason="VIP customer", at=t0 + H
     )
 
-    summary = jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H)
+    summary = sweeps.enforce_acknowledgment_deadline(now=t0 + 24 * H)
 
     assert summary["breached"] == 1
     complaint = reload(complaint)
@@ -232,7 +233,7 @@ def test_a_long_digest_lists_fifty_and_counts_the_rest(team):
     """A sweep over many complaints sends a readable email, not a thousand lines."""
     complaints = [received_ago(team["csr"], 30) for _ in range(DIGEST_LISTED + 7)]
 
-    jobs.enforce_acknowledgment_deadline()
+    sweeps.enforce_acknowledgment_deadline()
 
     message = staff_messages(recipient="manager@staff.example.com").get()
     listed = set(REFERENCE.findall(message.body_text))
@@ -246,11 +247,11 @@ def test_a_long_digest_lists_fifty_and_counts_the_rest(team):
 def test_a_complaint_acknowledged_in_time_is_never_breached(team):
     complaint = assigned_complaint(team["csr"])
     t0 = complaint.received_at
-    jobs.enforce_acknowledgment_deadline(now=t0 + 18 * H)
+    sweeps.enforce_acknowledgment_deadline(now=t0 + 18 * H)
     services.complaint_acknowledge(complaint, actor=team["csr"], method="phone", at=t0 + 20 * H)
 
-    assert jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H) == NOTHING_ACK
-    assert jobs.enforce_acknowledgment_deadline(now=t0 + 29 * H) == NOTHING_ACK
+    assert sweeps.enforce_acknowledgment_deadline(now=t0 + 24 * H) == NOTHING_ACK
+    assert sweeps.enforce_acknowledgment_deadline(now=t0 + 29 * H) == NOTHING_ACK
 
     complaint = reload(complaint)
     assert complaint.stage == Stage.ACKNOWLEDGED
@@ -263,8 +264,8 @@ def test_a_complaint_acknowledged_in_time_is_never_breached(team):
 def test_a_complaint_acknowledged_late_keeps_its_breach_on_record(team):
     complaint = assigned_complaint(team["csr"])
     t0 = complaint.received_at
-    jobs.enforce_acknowledgment_deadline(now=t0 + 18 * H)
-    jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H)
+    sweeps.enforce_acknowledgment_deadline(now=t0 + 18 * H)
+    sweeps.enforce_acknowledgment_deadline(now=t0 + 24 * H)
 
     services.complaint_acknowledge(
         complaint, actor=team["csr"], method="phone", at=t0 + 27 * H + timedelta(minutes=30)
@@ -275,7 +276,7 @@ def test_a_complaint_acknowledged_late_keeps_its_breach_on_record(team):
     assert complaint.acknowledgment_breached_at == t0 + 24 * H
     assert complaint.escalation_level == "manager"
     assert complaint.acknowledged_late_by == timedelta(hours=3, minutes=30)
-    assert jobs.enforce_acknowledgment_deadline(now=t0 + 29 * H) == NOTHING_ACK
+    assert sweeps.enforce_acknowledgment_deadline(now=t0 + 29 * H) == NOTHING_ACK
 
 
 def page_of(client, user, complaint):
@@ -296,7 +297,7 @@ def test_the_complaint_page_says_how_late_the_acknowledgment_was_and_what_the_br
 ):
     complaint = assigned_complaint(team["csr"])
     t0 = complaint.received_at
-    jobs.enforce_acknowledgment_deadline(now=t0 + 24 * H + 5 * MIN)
+    sweeps.enforce_acknowledgment_deadline(now=t0 + 24 * H + 5 * MIN)
     services.complaint_acknowledge(
         complaint, actor=team["csr"], method="phone", at=t0 + 27 * H + 30 * MIN
     )
@@ -337,7 +338,7 @@ def test_the_complaint_page_says_nothing_of_lateness_for_a_timely_acknowledgment
 def test_a_complaint_first_swept_after_its_deadline_is_breached_not_warned(team):
     complaint = assigned_complaint(team["csr"], hours_ago=25)
 
-    summary = jobs.enforce_acknowledgment_deadline(now=complaint.received_at + 25 * H)
+    summary = sweeps.enforce_acknowledgment_deadline(now=complaint.received_at + 25 * H)
 
     assert summary == {"warned": 0, "breached": 1, "notifications": 2}
     assert not staff_messages(recipient="csr@staff.example.com").exists()
@@ -359,10 +360,10 @@ def test_a_missed_resolution_target_escalates_once_with_one_delay_notice(team):
 
     # On the target day itself the target is not missed yet.
     on_the_day = timezone.make_aware(datetime.combine(target, time(23, 0)))
-    assert jobs.enforce_resolution_targets(now=on_the_day) == NOTHING_TARGET
+    assert sweeps.enforce_resolution_targets(now=on_the_day) == NOTHING_TARGET
 
     now = the_day_after(target)
-    summary = jobs.enforce_resolution_targets(now=now)
+    summary = sweeps.enforce_resolution_targets(now=now)
 
     assert summary == {"overdue": 1, "delay_notices": 1, "notifications": 2}
     late = reload(late)
@@ -387,8 +388,8 @@ def test_a_missed_resolution_target_escalates_once_with_one_delay_notice(team):
     assert proposed.resolution_overdue_at is None
     assert proposed.escalation_level == ""
 
-    assert jobs.enforce_resolution_targets(now=now) == NOTHING_TARGET
-    assert jobs.enforce_resolution_targets(now=now + 5 * DAY) == NOTHING_TARGET
+    assert sweeps.enforce_resolution_targets(now=now) == NOTHING_TARGET
+    assert sweeps.enforce_resolution_targets(now=now + 5 * DAY) == NOTHING_TARGET
     assert OutboundMessage.objects.filter(kind=MessageKind.DELAY_NOTICE).count() == 1
     assert managers_told.count() == 2
     assert reload(late).history.filter(history_change_reason=TARGET_REASON).count() == 1
@@ -404,7 +405,7 @@ def test_a_missed_target_without_customer_email_escalates_without_a_notice(team)
         customer_phone="07700 900123",
     )
 
-    summary = jobs.enforce_resolution_targets(now=the_day_after(late.resolution_target_date))
+    summary = sweeps.enforce_resolution_targets(now=the_day_after(late.resolution_target_date))
 
     assert summary == {"overdue": 1, "delay_notices": 0, "notifications": 2}
     assert reload(late).escalation_level == "manager"
@@ -443,25 +444,25 @@ def test_a_case_reopened_after_its_target_gets_a_new_one_and_no_delay_notice_at_
     complaint = reload(complaint)
     assert complaint.stage == Stage.INVESTIGATING
     assert complaint.reopen_count == 1
-    assert complaint.resolution_target_date == services.resolution_target(
+    assert complaint.resolution_target_date == clocks.resolution_target(
         reopened_at(complaint), complaint.complexity
     )
     assert complaint.resolution_target_date > timezone.localdate()
-    assert jobs.enforce_resolution_targets() == NOTHING_TARGET
+    assert sweeps.enforce_resolution_targets() == NOTHING_TARGET
     assert not delay_notices().exists()
     assert reload(complaint).escalation_level == ""
 
     # The new target is kept like the first: missed, the case is escalated and the customer
     # told once.
     now = the_day_after(complaint.resolution_target_date)
-    assert jobs.enforce_resolution_targets(now=now) == {
+    assert sweeps.enforce_resolution_targets(now=now) == {
         "overdue": 1,
         "delay_notices": 1,
         "notifications": 2,
     }
     [notice] = delay_notices()
     assert in_words(complaint.resolution_target_date) in notice.body_text
-    assert jobs.enforce_resolution_targets(now=now + DAY) == NOTHING_TARGET
+    assert sweeps.enforce_resolution_targets(now=now + DAY) == NOTHING_TARGET
 
 
 def test_an_overdue_case_reopened_is_never_told_of_the_same_delay_twice(team):
@@ -472,7 +473,7 @@ def test_an_overdue_case_reopened_is_never_told_of_the_same_delay_twice(team):
         )
     )
     first_target = complaint.resolution_target_date
-    assert jobs.enforce_resolution_targets()["delay_notices"] == 1
+    assert sweeps.enforce_resolution_targets()["delay_notices"] == 1
     services.resolution_propose(complaint, actor=manager, type="apology", description="Sorry.")
     # The customer turns the resolution down: the case is reopened.
     services.resolution_record_customer_response(
@@ -486,12 +487,12 @@ def test_an_overdue_case_reopened_is_never_told_of_the_same_delay_twice(team):
     # Who escalated it, why and when stay on record.
     assert complaint.escalation_level == "manager"
     assert complaint.escalation_reason == "resolution target missed"
-    assert jobs.enforce_resolution_targets() == NOTHING_TARGET
+    assert sweeps.enforce_resolution_targets() == NOTHING_TARGET
     assert delay_notices().count() == 1
 
     now = the_day_after(complaint.resolution_target_date)
-    assert jobs.enforce_resolution_targets(now=now)["delay_notices"] == 1
-    assert jobs.enforce_resolution_targets(now=now + DAY) == NOTHING_TARGET
+    assert sweeps.enforce_resolution_targets(now=now)["delay_notices"] == 1
+    assert sweeps.enforce_resolution_targets(now=now + DAY) == NOTHING_TARGET
     first, second = delay_notices()
     assert in_words(first_target) in first.body_text
     assert in_words(complaint.resolution_target_date) in second.body_text
@@ -510,26 +511,26 @@ def test_a_complexity_change_that_moves_the_target_ahead_lifts_the_overdue_mark(
     # Standard: 10 business days, long past; complex: 30 calendar days, still ahead.
     complaint = received_ago(team["csr"], 20 * 24)
     now = timezone.now()
-    assert jobs.enforce_resolution_targets(now=now)["overdue"] == 1
+    assert sweeps.enforce_resolution_targets(now=now)["overdue"] == 1
 
     services.complaint_update(complaint, actor=team["manager"], changes={"complexity": "complex"})
 
     complaint = reload(complaint)
-    assert complaint.resolution_target_date == services.resolution_target(
+    assert complaint.resolution_target_date == clocks.resolution_target(
         complaint.received_at, "complex"
     )
     assert complaint.resolution_target_date > timezone.localdate()
     assert complaint.resolution_overdue_at is None
-    assert jobs.enforce_resolution_targets(now=now + H) == NOTHING_TARGET
+    assert sweeps.enforce_resolution_targets(now=now + H) == NOTHING_TARGET
 
     # The new target is enforced once when it passes, with a notice of its own date.
     later = the_day_after(complaint.resolution_target_date)
-    assert jobs.enforce_resolution_targets(now=later) == {
+    assert sweeps.enforce_resolution_targets(now=later) == {
         "overdue": 1,
         "delay_notices": 1,
         "notifications": 2,
     }
-    assert jobs.enforce_resolution_targets(now=later + DAY) == NOTHING_TARGET
+    assert sweeps.enforce_resolution_targets(now=later + DAY) == NOTHING_TARGET
     assert delay_notices().count() == 2
     assert in_words(complaint.resolution_target_date) in delay_notices().last().body_text
 
@@ -537,18 +538,18 @@ def test_a_complexity_change_that_moves_the_target_ahead_lifts_the_overdue_mark(
 def test_a_complexity_change_that_leaves_the_target_past_keeps_the_overdue_mark(team):
     complaint = received_ago(team["csr"], 60 * 24)
     now = timezone.now()
-    assert jobs.enforce_resolution_targets(now=now)["overdue"] == 1
+    assert sweeps.enforce_resolution_targets(now=now)["overdue"] == 1
     marked = reload(complaint).resolution_overdue_at
 
     services.complaint_update(complaint, actor=team["manager"], changes={"complexity": "complex"})
 
     complaint = reload(complaint)
-    assert complaint.resolution_target_date == services.resolution_target(
+    assert complaint.resolution_target_date == clocks.resolution_target(
         complaint.received_at, "complex"
     )
     assert complaint.resolution_target_date < timezone.localdate()
     assert complaint.resolution_overdue_at == marked
-    assert jobs.enforce_resolution_targets(now=now + H) == NOTHING_TARGET
+    assert sweeps.enforce_resolution_targets(now=now + H) == NOTHING_TARGET
     assert delay_notices().count() == 1
 
 
@@ -574,26 +575,26 @@ def test_follow_up_requests_reminds_then_closes_by_itself(team):
     complaint = in_follow_up(team)
     start = complaint.follow_up_started_at
 
-    assert jobs.send_follow_ups(now=start + 3 * DAY - H) == NOTHING_FOLLOW_UP
+    assert sweeps.send_follow_ups(now=start + 3 * DAY - H) == NOTHING_FOLLOW_UP
 
     requested = start + 3 * DAY
-    assert jobs.send_follow_ups(now=requested) == {**NOTHING_FOLLOW_UP, "requests": 1}
+    assert sweeps.send_follow_ups(now=requested) == {**NOTHING_FOLLOW_UP, "requests": 1}
     assert reload(complaint).feedback_requested_at == requested
     [request] = customer_messages(complaint, MessageKind.FEEDBACK_REQUEST)
     assert request.recipient == "priya@example.com"
-    assert jobs.send_follow_ups(now=requested) == NOTHING_FOLLOW_UP
-    assert jobs.send_follow_ups(now=requested + 5 * DAY - H) == NOTHING_FOLLOW_UP
+    assert sweeps.send_follow_ups(now=requested) == NOTHING_FOLLOW_UP
+    assert sweeps.send_follow_ups(now=requested + 5 * DAY - H) == NOTHING_FOLLOW_UP
 
     reminded = requested + 5 * DAY
-    assert jobs.send_follow_ups(now=reminded) == {**NOTHING_FOLLOW_UP, "reminders": 1}
+    assert sweeps.send_follow_ups(now=reminded) == {**NOTHING_FOLLOW_UP, "reminders": 1}
     assert reload(complaint).feedback_reminded_at == reminded
     assert customer_messages(complaint, MessageKind.FEEDBACK_REMINDER).count() == 1
-    assert jobs.send_follow_ups(now=reminded) == NOTHING_FOLLOW_UP
-    assert jobs.send_follow_ups(now=reminded + 7 * DAY - H) == NOTHING_FOLLOW_UP
+    assert sweeps.send_follow_ups(now=reminded) == NOTHING_FOLLOW_UP
+    assert sweeps.send_follow_ups(now=reminded + 7 * DAY - H) == NOTHING_FOLLOW_UP
     assert reload(complaint).stage == Stage.FOLLOW_UP
 
     closed = reminded + 7 * DAY
-    assert jobs.send_follow_ups(now=closed) == {**NOTHING_FOLLOW_UP, "closed": 1}
+    assert sweeps.send_follow_ups(now=closed) == {**NOTHING_FOLLOW_UP, "closed": 1}
 
     complaint = reload(complaint)
     assert complaint.stage == Stage.DOCUMENTED
@@ -608,7 +609,7 @@ def test_follow_up_requests_reminds_then_closes_by_itself(team):
     assert move.note == (
         "Follow-up ended by itself: No answer to the feedback request and its reminder"
     )
-    assert jobs.send_follow_ups(now=closed + DAY) == NOTHING_FOLLOW_UP
+    assert sweeps.send_follow_ups(now=closed + DAY) == NOTHING_FOLLOW_UP
     assert customer_messages(complaint, MessageKind.FEEDBACK_REQUEST).count() == 1
     assert customer_messages(complaint, MessageKind.FEEDBACK_REMINDER).count() == 1
     assert StageChange.objects.filter(complaint=complaint, to_stage=Stage.DOCUMENTED).count() == 1
@@ -618,16 +619,16 @@ def test_a_customer_who_answered_gets_no_reminder(team):
     complaint = in_follow_up(team)
     start = complaint.follow_up_started_at
     requested = start + 3 * DAY
-    jobs.send_follow_ups(now=requested)
+    sweeps.send_follow_ups(now=requested)
     services.feedback_record(complaint, actor=None, score=5, resolved=True, comment="Thanks")
 
     reminded = requested + 5 * DAY
     # Passing the reminder point marks it, but nothing is sent.
-    assert jobs.send_follow_ups(now=reminded) == NOTHING_FOLLOW_UP
+    assert sweeps.send_follow_ups(now=reminded) == NOTHING_FOLLOW_UP
     assert reload(complaint).feedback_reminded_at == reminded
     assert not customer_messages(complaint, MessageKind.FEEDBACK_REMINDER).exists()
 
-    assert jobs.send_follow_ups(now=reminded + 7 * DAY) == {**NOTHING_FOLLOW_UP, "closed": 1}
+    assert sweeps.send_follow_ups(now=reminded + 7 * DAY) == {**NOTHING_FOLLOW_UP, "closed": 1}
     complaint = reload(complaint)
     assert complaint.stage == Stage.DOCUMENTED
     assert complaint.feedback_waived_reason == ""
@@ -642,20 +643,20 @@ def test_a_complaint_without_root_cause_stays_in_follow_up(team):
     requested = start + 3 * DAY
     reminded = requested + 5 * DAY
     due = reminded + 7 * DAY
-    jobs.send_follow_ups(now=requested)
-    jobs.send_follow_ups(now=reminded)
+    sweeps.send_follow_ups(now=requested)
+    sweeps.send_follow_ups(now=reminded)
 
-    assert jobs.send_follow_ups(now=due) == {**NOTHING_FOLLOW_UP, "left_open": 1}
+    assert sweeps.send_follow_ups(now=due) == {**NOTHING_FOLLOW_UP, "left_open": 1}
     complaint = reload(complaint)
     assert complaint.stage == Stage.FOLLOW_UP
     assert not StageChange.objects.filter(complaint=complaint, to_stage=Stage.DOCUMENTED).exists()
     # Still counted on every run until someone completes the record.
-    assert jobs.send_follow_ups(now=due + H) == {**NOTHING_FOLLOW_UP, "left_open": 1}
+    assert sweeps.send_follow_ups(now=due + H) == {**NOTHING_FOLLOW_UP, "left_open": 1}
 
     services.complaint_update(
         complaint, actor=team["csr"], changes={"root_cause": factories.root_cause()}
     )
-    assert jobs.send_follow_ups(now=due + 2 * H) == {**NOTHING_FOLLOW_UP, "closed": 1}
+    assert sweeps.send_follow_ups(now=due + 2 * H) == {**NOTHING_FOLLOW_UP, "closed": 1}
     assert reload(complaint).stage == Stage.DOCUMENTED
 
 
@@ -663,19 +664,19 @@ def test_a_complaint_left_open_gets_no_new_history_on_every_run(team):
     complaint = in_follow_up(team, root_cause=False)
     requested = complaint.follow_up_started_at + 3 * DAY
     due = requested + 12 * DAY
-    jobs.send_follow_ups(now=requested)
-    jobs.send_follow_ups(now=requested + 5 * DAY)
-    jobs.send_follow_ups(now=due)
+    sweeps.send_follow_ups(now=requested)
+    sweeps.send_follow_ups(now=requested + 5 * DAY)
+    sweeps.send_follow_ups(now=due)
     rows = complaint.history.count()
 
     for hour in range(1, 4):
-        assert jobs.send_follow_ups(now=due + hour * H) == {**NOTHING_FOLLOW_UP, "left_open": 1}
+        assert sweeps.send_follow_ups(now=due + hour * H) == {**NOTHING_FOLLOW_UP, "left_open": 1}
 
     assert complaint.history.count() == rows
 
 
 def test_complaints_that_cannot_close_do_not_hold_back_those_behind_them(team, monkeypatch):
-    monkeypatch.setattr(jobs, "BATCH", 2)
+    monkeypatch.setattr(sweeps, "BATCH", 2)
     incomplete = [in_follow_up(team, root_cause=False) for _ in range(3)]
     complete = [in_follow_up(team) for _ in range(2)]
     # Both past the close point, the incomplete ones reminded first: they fill a whole batch.
@@ -685,18 +686,18 @@ def test_complaints_that_cannot_close_do_not_hold_back_those_behind_them(team, m
             feedback_requested_at=reminded - 5 * DAY, feedback_reminded_at=reminded
         )
 
-    assert jobs.send_follow_ups(now=now) == {**NOTHING_FOLLOW_UP, "closed": 2, "left_open": 3}
+    assert sweeps.send_follow_ups(now=now) == {**NOTHING_FOLLOW_UP, "closed": 2, "left_open": 3}
 
     assert {reload(c).stage for c in complete} == {Stage.DOCUMENTED}
     assert {reload(c).stage for c in incomplete} == {Stage.FOLLOW_UP}
-    assert jobs.send_follow_ups(now=now + H) == {**NOTHING_FOLLOW_UP, "left_open": 3}
+    assert sweeps.send_follow_ups(now=now + H) == {**NOTHING_FOLLOW_UP, "left_open": 3}
 
 
 def test_a_customer_who_answered_before_the_request_is_not_asked(team):
     complaint = in_follow_up(team)
     services.feedback_record(complaint, actor=team["csr"], score=5, resolved=True)
 
-    summary = jobs.send_follow_ups(now=complaint.follow_up_started_at + 3 * DAY)
+    summary = sweeps.send_follow_ups(now=complaint.follow_up_started_at + 3 * DAY)
 
     assert not customer_messages(complaint, MessageKind.FEEDBACK_REQUEST).exists()
     assert summary["requests"] == 0  # the point has passed: marked, nothing sent
@@ -709,8 +710,8 @@ def test_a_reopened_complaint_is_asked_again_in_its_new_follow_up_round(team):
     # The first round happened weeks ago: request, reminder, then the customer answered.
     now = timezone.now()
     Complaint.objects.filter(pk=complaint.pk).update(follow_up_started_at=now - 20 * DAY)
-    jobs.send_follow_ups(now=now - 17 * DAY)
-    jobs.send_follow_ups(now=now - 12 * DAY)
+    sweeps.send_follow_ups(now=now - 17 * DAY)
+    sweeps.send_follow_ups(now=now - 12 * DAY)
     services.feedback_record(reload(complaint), actor=None, score=1, resolved=False)
     complaint = reload(complaint)
     assert complaint.stage == Stage.INVESTIGATING
@@ -719,9 +720,9 @@ def test_a_reopened_complaint_is_asked_again_in_its_new_follow_up_round(team):
     services.resolution_implement(complaint, actor=csr, notes="Fixed it properly this time.")
     second_round = reload(complaint).follow_up_started_at
 
-    assert jobs.send_follow_ups(now=second_round + H) == NOTHING_FOLLOW_UP
+    assert sweeps.send_follow_ups(now=second_round + H) == NOTHING_FOLLOW_UP
     assert reload(complaint).stage == Stage.FOLLOW_UP
-    assert jobs.send_follow_ups(now=second_round + 3 * DAY) == {
+    assert sweeps.send_follow_ups(now=second_round + 3 * DAY) == {
         **NOTHING_FOLLOW_UP,
         "requests": 1,
     }
@@ -742,13 +743,13 @@ def test_follow_up_summary_counts_several_complaints_at_once(team):
     start = max(c.follow_up_started_at for c in (first, second, no_email))
 
     # The request point passes for all three; only two have an address to write to.
-    assert jobs.send_follow_ups(now=start + 3 * DAY)["requests"] == 2
+    assert sweeps.send_follow_ups(now=start + 3 * DAY)["requests"] == 2
     assert OutboundMessage.objects.filter(kind=MessageKind.FEEDBACK_REQUEST).count() == 2
-    summary = jobs.send_follow_ups(now=start + 8 * DAY)
+    summary = sweeps.send_follow_ups(now=start + 8 * DAY)
     assert summary == {**NOTHING_FOLLOW_UP, "reminders": 2}
     assert OutboundMessage.objects.filter(kind=MessageKind.FEEDBACK_REMINDER).count() == 2
     # The one without an email address has no root cause either.
-    assert jobs.send_follow_ups(now=start + 15 * DAY) == {
+    assert sweeps.send_follow_ups(now=start + 15 * DAY) == {
         **NOTHING_FOLLOW_UP,
         "closed": 2,
         "left_open": 1,
@@ -761,7 +762,7 @@ def test_follow_up_summary_counts_several_complaints_at_once(team):
 def test_run_records_a_job_run_with_duration_and_summary(team):
     complaint = assigned_complaint(team["csr"], hours_ago=25)
 
-    summary = jobs.run("enforce_acknowledgment_deadline")
+    summary = jobs.run(jobs.JOBS["enforce_acknowledgment_deadline"])
 
     assert summary["breached"] == 1
     [record] = JobRun.objects.all()
@@ -782,7 +783,7 @@ def test_run_records_the_error_of_a_failing_job(monkeypatch):
     monkeypatch.setitem(jobs.JOBS, "enforce_acknowledgment_deadline", broken)
 
     with pytest.raises(ValueError, match="boom"):
-        jobs.run("enforce_acknowledgment_deadline")
+        jobs.run(jobs.JOBS["enforce_acknowledgment_deadline"])
 
     [record] = JobRun.objects.all()
     assert record.error == "ValueError: boom"
@@ -797,7 +798,7 @@ def test_run_forgets_records_older_than_a_month():
     )
     recent = JobRun.objects.create(name="relay_outbox", started_at=timezone.now() - 29 * DAY)
 
-    jobs.run("relay_outbox")
+    jobs.run(jobs.JOBS["relay_outbox"])
 
     assert not JobRun.objects.filter(pk=old.pk).exists()
     assert JobRun.objects.filter(pk=recent.pk).exists()
@@ -838,7 +839,7 @@ SWEEP_TIMEOUT = 60
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_breach_each_complaint_exactly_once(team, monkeypatch):
     # No broker traffic from a test: the relay is not kicked, no acknowledgment is queued.
-    monkeypatch.setattr(tasks.relay_outbox, "delay", lambda *args, **kwargs: None)
+    monkeypatch.setattr(outbox, "publish_after_commit", lambda *args, **kwargs: None)
     complaints = [
         received_ago(team["csr"], 25, customer_email="", customer_phone="07700 900123")
         for _ in range(30)
@@ -850,7 +851,7 @@ def test_two_sweeps_at_once_breach_each_complaint_exactly_once(team, monkeypatch
     def sweep(index):
         try:
             barrier.wait()
-            outcomes[index] = ("ok", jobs.enforce_acknowledgment_deadline())
+            outcomes[index] = ("ok", sweeps.enforce_acknowledgment_deadline())
         except BaseException as error:  # reported in the test's own thread
             outcomes[index] = ("error", error)
         finally:
@@ -899,9 +900,9 @@ def test_follow_up_of_a_customer_without_email_ends_with_a_true_note(team):
     Complaint.objects.filter(pk=complaint.pk).update(customer_email="")
     start = complaint.follow_up_started_at
 
-    assert jobs.send_follow_ups(now=start + 3 * DAY)["requests"] == 0
-    assert jobs.send_follow_ups(now=start + 8 * DAY)["reminders"] == 0
-    assert jobs.send_follow_ups(now=start + 15 * DAY)["closed"] == 1
+    assert sweeps.send_follow_ups(now=start + 3 * DAY)["requests"] == 0
+    assert sweeps.send_follow_ups(now=start + 8 * DAY)["reminders"] == 0
+    assert sweeps.send_follow_ups(now=start + 15 * DAY)["closed"] == 1
 
     complaint = reload(complaint)
     assert complaint.stage == Stage.DOCUMENTED

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from complaints import services
 from complaints.models import Complaint
-from complaints.views import CSV_COLUMNS
+from complaints.web.lists import CSV_COLUMNS
 from tests import factories
 
 pytestmark = pytest.mark.django_db

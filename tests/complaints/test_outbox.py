@@ -18,7 +18,7 @@ from django.utils import timezone
 from kombu import pools as kombu_pools
 from kombu.utils.collections import eqhash
 
-from complaints import emails, outbox, services
+from complaints import outbox, services
 from complaints.models import (
     Complaint,
     MessageKind,
@@ -26,6 +26,7 @@ from complaints.models import (
     OutboundMessage,
     StageChange,
 )
+from complaints.outbox import messages as emails
 from complaints.workflow import Stage
 from config.celery import app as celery_app
 from tests import factories
@@ -85,7 +86,7 @@ def test_delivering_the_acknowledgment_sends_it_once_and_acknowledges_the_compla
     complaint = factories.complaint(csr)
     message = acknowledgment_of(complaint)
 
-    assert outbox.deliver(message.pk) is True
+    assert services.message_deliver(message.pk) is True
 
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
@@ -116,9 +117,9 @@ def test_delivering_twice_sends_once(csr):
     complaint = factories.complaint(csr)
     message = acknowledgment_of(complaint)
 
-    assert outbox.deliver(message.pk) is True
-    assert outbox.deliver(message.pk) is False
-    assert outbox.relay() == (0, 0)
+    assert services.message_deliver(message.pk) is True
+    assert services.message_deliver(message.pk) is False
+    assert services.outbox_relay() == {"sent": 0, "still_pending": 0}
 
     assert len(mail.outbox) == 1
     assert reload(message).attempts == 1
@@ -132,12 +133,12 @@ def test_every_attempt_of_a_message_carries_the_same_message_id(csr, settings):
     other = emails.queue_delay_notice(complaint)
     DisconnectingBackend.attempted.clear()
     settings.EMAIL_BACKEND = DISCONNECTING
-    assert outbox.deliver(message.pk) is False
+    assert services.message_deliver(message.pk) is False
     OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
     settings.EMAIL_BACKEND = LOCMEM
 
-    assert outbox.deliver(message.pk) is True
-    assert outbox.deliver(other.pk) is True
+    assert services.message_deliver(message.pk) is True
+    assert services.message_deliver(other.pk) is True
 
     [failed_attempt_id] = DisconnectingBackend.attempted
     assert mail.outbox[0].extra_headers["Message-ID"] == failed_attempt_id
@@ -151,13 +152,13 @@ def test_acknowledgment_is_cancelled_not_sent_when_the_csr_acknowledged_by_phone
     services.complaint_assign(complaint, actor=csr, assignee=csr)
     services.complaint_acknowledge(complaint, actor=csr, method="phone")
 
-    assert outbox.deliver(message.pk) is False
+    assert services.message_deliver(message.pk) is False
 
     assert mail.outbox == []
     assert reload(message).status == MessageStatus.CANCELLED
     complaint.refresh_from_db()
     assert complaint.acknowledgment_method == "phone"
-    assert outbox.relay() == (0, 0)
+    assert services.outbox_relay() == {"sent": 0, "still_pending": 0}
     assert mail.outbox == []
 
 
@@ -169,7 +170,7 @@ def test_failed_send_waits_for_its_backoff_keeps_no_password_then_the_relay_send
     message = acknowledgment_of(complaint)
 
     before = timezone.now()
-    assert outbox.deliver(message.pk) is False
+    assert services.message_deliver(message.pk) is False
 
     message = reload(message)
     assert message.status == MessageStatus.PENDING
@@ -186,7 +187,7 @@ def test_failed_send_waits_for_its_backoff_keeps_no_password_then_the_relay_send
 
     # The mail server is back, but the backoff has not elapsed: the relay leaves it alone.
     settings.EMAIL_BACKEND = LOCMEM
-    assert outbox.relay() == (0, 0)
+    assert services.outbox_relay() == {"sent": 0, "still_pending": 0}
     assert mail.outbox == []
     assert reload(message).attempts == 1
 
@@ -194,7 +195,7 @@ def test_failed_send_waits_for_its_backoff_keeps_no_password_then_the_relay_send
     OutboundMessage.objects.filter(pk=message.pk).update(
         next_attempt_at=timezone.now() - timedelta(seconds=1)
     )
-    assert outbox.relay() == (1, 0)
+    assert services.outbox_relay() == {"sent": 1, "still_pending": 0}
 
     assert len(mail.outbox) == 1
     message = reload(message)
@@ -212,7 +213,7 @@ def test_failed_send_keeps_the_password_out_of_the_logs(csr, settings, caplog):
     message = acknowledgment_of(factories.complaint(csr))
 
     with caplog.at_level(logging.DEBUG, logger="complaints.outbox"):
-        assert outbox.deliver(message.pk) is False
+        assert services.message_deliver(message.pk) is False
 
     assert "not sent" in caplog.text
     assert "hunter2" not in caplog.text
@@ -222,11 +223,11 @@ def test_failed_send_keeps_the_password_out_of_the_logs(csr, settings, caplog):
 def test_relay_given_a_later_time_sends_what_is_due_by_then(csr, settings):
     settings.EMAIL_BACKEND = DISCONNECTING
     message = acknowledgment_of(factories.complaint(csr))
-    outbox.deliver(message.pk)
+    services.message_deliver(message.pk)
     settings.EMAIL_BACKEND = LOCMEM
     later = reload(message).next_attempt_at + timedelta(seconds=1)
 
-    assert outbox.relay(now=later) == (1, 0)
+    assert services.outbox_relay(now=later) == {"sent": 1, "still_pending": 0}
     assert len(mail.outbox) == 1
 
 
@@ -245,13 +246,13 @@ def test_relay_takes_back_a_stale_sending_claim_but_not_a_fresh_one(csr):
         status=MessageStatus.SENDING, claimed_at=now - timedelta(minutes=1), attempts=1
     )
 
-    assert outbox.relay() == (1, 0)
+    assert services.outbox_relay() == {"sent": 1, "still_pending": 0}
 
     assert [m.to for m in mail.outbox] == [["priya@example.com"]]
     stale, fresh = reload(stale), reload(fresh)
     assert (stale.status, stale.attempts) == (MessageStatus.SENT, 2)
     assert (fresh.status, fresh.attempts) == (MessageStatus.SENDING, 1)
-    assert outbox.deliver(fresh.pk) is False
+    assert services.message_deliver(fresh.pk) is False
     assert len(mail.outbox) == 1
 
 
@@ -309,9 +310,11 @@ def test_relay_and_send_task_racing_for_one_message_send_it_exactly_once(
     complaint = factories.complaint(csr, customer_email=f"race{round_number}@example.com")
     message = emails.queue_acknowledgment(complaint)
 
-    relayed, delivered = run_together(outbox.relay, lambda: outbox.deliver(message.pk))
+    relayed, delivered = run_together(
+        services.outbox_relay, lambda: services.message_deliver(message.pk)
+    )
 
-    assert relayed[0] + int(delivered) == 1, (relayed, delivered)
+    assert relayed["sent"] + int(delivered) == 1, (relayed, delivered)
     assert [m.to for m in mail.outbox] == [[f"race{round_number}@example.com"]]
     message = reload(message)
     assert (message.status, message.attempts) == (MessageStatus.SENT, 1)
@@ -323,7 +326,7 @@ def test_two_workers_delivering_the_same_message_send_it_exactly_once(csr, setti
     settings.ACKNOWLEDGMENT_HOLD_FOR_REVIEW = True
     message = emails.queue_acknowledgment(factories.complaint(csr))
 
-    outcomes = run_together(*[lambda: outbox.deliver(message.pk)] * 4)
+    outcomes = run_together(*[lambda: services.message_deliver(message.pk)] * 4)
 
     assert sorted(outcomes) == [False, False, False, True]
     assert len(mail.outbox) == 1
@@ -366,8 +369,8 @@ def test_intake_with_the_broker_down_still_logs_the_complaint_and_the_relay_send
     assert mail.outbox == []
 
     # The broker is back; beat's relay run picks the message up.
-    assert outbox.relay() == (1, 0)
-    assert outbox.relay() == (0, 0)
+    assert services.outbox_relay() == {"sent": 1, "still_pending": 0}
+    assert services.outbox_relay() == {"sent": 0, "still_pending": 0}
 
     assert [m.to for m in mail.outbox] == [["priya@example.com"]]
     assert reload(message).status == MessageStatus.SENT

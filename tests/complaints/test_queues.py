@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints import jobs, services
+from complaints import services
+from complaints.clocks import sweeps
 from complaints.imports import import_user
 from complaints.models import Complaint
 from tests import factories
@@ -192,8 +193,8 @@ def test_manager_escalation_queue_holds_breaches_escalations_approvals_and_misse
         "investigating", csr=csr, resolver=resolver, manager=manager
     )
 
-    assert jobs.enforce_acknowledgment_deadline(now=now)["breached"] == 1
-    assert jobs.enforce_resolution_targets(now=now)["overdue"] == 1
+    assert sweeps.enforce_acknowledgment_deadline(now=now)["breached"] == 1
+    assert sweeps.enforce_resolution_targets(now=now)["overdue"] == 1
     breached.refresh_from_db()
     target_missed.refresh_from_db()
     assert breached.acknowledgment_breached_at is not None
@@ -478,7 +479,7 @@ def test_each_count_on_the_dashboard_opens_a_list_of_that_many_complaints(manage
 
 def test_the_escalation_queue_opens_as_a_list_of_the_same_complaints(csr, resolver, manager):
     breached = received_ago(csr, hours_ago=25)
-    jobs.enforce_acknowledgment_deadline()
+    sweeps.enforce_acknowledgment_deadline()
     to_managers = services.complaint_escalate(
         received_ago(csr), actor=csr, level="manager", reason="Ombudsman threatened"
     )

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints import jobs
+from complaints.clocks import sweeps
 from complaints.models import Complaint, JobRun
 from tests import factories
 
@@ -141,8 +142,8 @@ def test_log_late_complaint_is_escalated_by_the_next_sweep_once(settings, manage
     assert complaint.assignee is None
     assert complaint.customer_email == ""
     assert timezone.now() - complaint.received_at >= timedelta(hours=25)
-    assert jobs.enforce_acknowledgment_deadline()["breached"] == 1
-    assert jobs.enforce_acknowledgment_deadline()["breached"] == 0
+    assert sweeps.enforce_acknowledgment_deadline()["breached"] == 1
+    assert sweeps.enforce_acknowledgment_deadline()["breached"] == 0
     complaint.refresh_from_db()
     assert complaint.escalation_level == "manager"
     assert complaint.acknowledgment_breached_at is not None

@@ -14,5 +14,5 @@ class Command(BaseCommand):
     def handle(self, *args, name, **options):
         if name not in jobs.JOBS:
             raise CommandError(f"Unknown job {name!r}. Jobs: {', '.join(sorted(jobs.JOBS))}.")
-        summary = jobs.run(name)
+        summary = jobs.run(jobs.JOBS[name])
         self.stdout.write(f"{name}: {json.dumps(summary, sort_keys=True)}")

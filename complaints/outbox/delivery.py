@@ -3,6 +3,10 @@
 A message is claimed with a conditional update before it is sent, so two workers (a send
 task and the relay, or a task delivered twice) never both send it. A failed send goes back
 to pending with a growing delay; the relay retries it until it goes.
+
+This is infrastructure: it knows message rows and the mail server, not the workflow. What a
+delivery means for the case (an acknowledgment email acknowledges the complaint) is the
+service's business, called by the task after `deliver` returns.
 """
 
 import hashlib
@@ -10,19 +14,14 @@ import logging
 import random
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from complaints.models import (
-    AcknowledgmentMethod,
-    MessageKind,
-    MessageStatus,
-    OutboundMessage,
-)
-from complaints.workflow import Refused, Stage
+from complaints.models import MessageKind, MessageStatus, OutboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -102,32 +101,13 @@ def deliver(message_id, now=None):
             "Message %s not sent (attempt %s): %s", message_id, message.attempts, safe_error(error)
         )
         return False
-    with transaction.atomic():
-        sent_at = timezone.now()
-        OutboundMessage.objects.filter(pk=message_id).update(
-            status=MessageStatus.SENT, sent_at=sent_at, last_error=""
-        )
-        _after_sent(message, sent_at)
+    # Marked sent in a transaction of its own, straight after the server's 250: waiting here
+    # on anything else (the complaint's row lock, say) widens the window in which a killed
+    # worker leaves a sent message to be claimed and sent again.
+    OutboundMessage.objects.filter(pk=message_id).update(
+        status=MessageStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
     return True
-
-
-def _after_sent(message, sent_at):
-    # Imported here: services import this module's caller, emails, at load time.
-    from complaints import services
-
-    if message.kind == MessageKind.ACKNOWLEDGMENT and message.complaint_id:
-        complaint = message.complaint
-        if complaint.stage == Stage.RECEIVED:
-            try:
-                services.complaint_acknowledge(
-                    complaint,
-                    actor=None,
-                    method=AcknowledgmentMethod.EMAIL,
-                    at=sent_at,
-                    note="Acknowledgment email delivered to the customer",
-                )
-            except Refused as refusal:
-                log.info("Acknowledgment of %s not recorded: %s", complaint.pk, refusal)
 
 
 def due_message_ids(now=None, limit=500):
@@ -142,28 +122,28 @@ def due_message_ids(now=None, limit=500):
     )
 
 
-def relay(now=None):
-    """Send everything due; what fails waits for its backoff. Returns (sent, still_pending)."""
-    sent = 0
-    ids = due_message_ids(now)
-    for message_id in ids:
-        sent += deliver(message_id, now)
-    return sent, len(ids) - sent
+SEND_MESSAGE_TASK = "complaints.tasks.send_message"
+RELAY_TASK = "complaints.tasks.relay_outbox"
 
 
-def send_after_commit(message):
-    """Ask a worker to send the message once the transaction that wrote it has committed.
+def publish_after_commit(task_name, *args, subject=None):
+    """Ask a worker to run a task once the transaction that wrote its rows has committed.
 
-    If the broker is down the request still succeeds: the row is pending and the relay
-    (every minute, from beat) sends it when things recover.
+    By name, so this module needs neither the tasks nor the services they call. If the broker
+    is down the request still succeeds: the rows are pending and the relay (every minute,
+    from beat) sends them when things recover.
     """
 
     def publish():
-        from complaints.tasks import send_message
-
         try:
-            send_message.delay(message.pk)
+            current_app.send_task(task_name, args=args)
         except Exception as error:  # noqa: BLE001  (a dead broker must not fail the request)
-            log.warning("Broker unavailable, message %s left to the relay: %s", message.pk, error)
+            log.warning(
+                "Broker unavailable, %s left to the relay: %s", subject or task_name, error
+            )
 
     transaction.on_commit(publish)
+
+
+def send_after_commit(message):
+    publish_after_commit(SEND_MESSAGE_TASK, message.pk, subject=f"message {message.pk}")

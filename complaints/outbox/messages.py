@@ -1,26 +1,18 @@
 """One function per message. Each renders three templates (subject, text, HTML) from one
-context and puts the result in the outbox; complaints/outbox.py sends it after commit.
+context and puts the result in the outbox; delivery.py sends it after commit.
 
 Callers run inside the transaction of the change that causes the message, so the message
 exists if and only if the change does.
 """
 
 from django.conf import settings
-from django.core import signing
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from complaints.links import customer_link
 from complaints.models import MessageKind, OutboundMessage
-
-CUSTOMER_LINK_SALT = "complaints.customer-link"
-
-
-def customer_link(complaint):
-    """A signed, expiring link that carries the complaint's random token, never its id."""
-    signed = signing.TimestampSigner(salt=CUSTOMER_LINK_SALT).sign(complaint.customer_token)
-    return settings.SITE_URL + reverse("customer:status", args=[signed])
 
 
 def one_line(text):

@@ -9,53 +9,23 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core import signing
 from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from complaints import customer_forms, emails, services
-from complaints.models import Complaint, MessageStatus, ResolutionStatus
+from complaints import selectors, services
+from complaints.customer import forms as customer_forms
+from complaints.links import LinkProblem, token_from_link
+from complaints.models import ResolutionStatus
+from complaints.selectors.timeline import CUSTOMER_STAGE_TEXT
 from complaints.uploads import UploadRejected
 from complaints.workflow import Refused, Stage
 
 log = logging.getLogger(__name__)
 
-CUSTOMER_STAGE_TEXT = {
-    Stage.RECEIVED: "We received your complaint",
-    Stage.ACKNOWLEDGED: "We confirmed we have your complaint",
-    Stage.INVESTIGATING: "We are looking into what happened",
-    Stage.RESOLVED: "We have proposed a resolution",
-    Stage.FOLLOW_UP: "We have put the resolution in place",
-    Stage.DOCUMENTED: "Your complaint is resolved",
-    Stage.REVIEWED: "Your complaint is closed",
-}
-
-
-class LinkProblem(Exception):
-    def __init__(self, title, text):
-        self.title, self.text = title, text
-
 
 def complaint_from_link(signed_token):
-    max_age = settings.CUSTOMER_LINK_MAX_AGE_DAYS * 86400
-    try:
-        token = signing.TimestampSigner(salt=emails.CUSTOMER_LINK_SALT).unsign(
-            signed_token, max_age=max_age
-        )
-    except signing.SignatureExpired:
-        raise LinkProblem(
-            "This link has expired",
-            "For your security, links to a complaint stop working after a while. Reply to any "
-            "email from us, or call us quoting your reference, and we will send you a new one.",
-        ) from None
-    except signing.BadSignature:
-        raise LinkProblem(
-            "This link does not work",
-            "The link may have been copied incompletely. Please use the button in our email, "
-            "or reply to it and we will help.",
-        ) from None
-    complaint = Complaint.objects.filter(customer_token=token).first()
+    complaint = selectors.complaint_by_token(token_from_link(signed_token))
     if complaint is None:
         raise LinkProblem("This link does not work", "We could not find this complaint.")
     return complaint
@@ -70,50 +40,14 @@ def _link_problem(request, problem):
     )
 
 
-def customer_timeline(complaint):
-    entries = [
-        (change.at, CUSTOMER_STAGE_TEXT[Stage(change.to_stage)])
-        for change in complaint.stage_changes.all()
-    ]
-    entries += [
-        (message.sent_at, f"We emailed you: {message.subject}")
-        for message in complaint.messages.filter(to_customer=True, status=MessageStatus.SENT)
-    ]
-    entries += [
-        (note.created_at, "You sent us more information")
-        for note in complaint.notes.filter(from_customer=True)
-    ]
-    entries += [
-        (attachment.uploaded_at, f"You sent us a document: {attachment.original_name}")
-        for attachment in complaint.attachments.filter(uploaded_by_customer=True)
-    ]
-    entries += [
-        (
-            resolution.customer_responded_at,
-            "You accepted our proposal"
-            if resolution.status != ResolutionStatus.REJECTED
-            else "You told us you disagree with our proposal",
-        )
-        for resolution in complaint.resolutions.filter(customer_responded_at__isnull=False)
-    ]
-    entries += [
-        (feedback.submitted_at, "You sent us your feedback. Thank you.")
-        for feedback in complaint.feedback.all()
-    ]
-    return sorted(entries, key=lambda entry: entry[0], reverse=True)
-
-
 def _page(request, signed_token, complaint, status=200, **forms):
     proposal = complaint.resolutions.filter(status=ResolutionStatus.PROPOSED).first()
-    feedback_open = (
-        complaint.stage == Stage.FOLLOW_UP
-        and not complaint.feedback.filter(submitted_at__gte=complaint.follow_up_started_at).exists()
-    )
+    feedback_open = complaint.stage == Stage.FOLLOW_UP and not complaint.has_feedback_this_round()
     context = {
         "token": signed_token,
         "complaint": complaint,
         "status_text": CUSTOMER_STAGE_TEXT[Stage(complaint.stage)],
-        "timeline": customer_timeline(complaint),
+        "timeline": selectors.customer_timeline(complaint),
         "proposal": proposal,
         "feedback_open": feedback_open,
         "info_form": forms.get("info_form") or customer_forms.InformationForm(),

@@ -1,0 +1,66 @@
+"""Every read that is more than a get: queues, lists and search scoped to the user, the
+timeline, who to tell, and what the sweeps must act on. One module per kind of read; this
+package names what callers use."""
+
+from complaints.selectors.due import (
+    acknowledgments_to_breach,
+    acknowledgments_to_warn,
+    follow_ups_to_close,
+    follow_ups_to_remind,
+    follow_ups_to_request,
+    resolution_targets_missed,
+)
+from complaints.selectors.lists import (
+    ACKNOWLEDGMENT_FILTERS,
+    LIST_SORTS,
+    ListFilters,
+    complaints_filtered,
+    top_level_categories,
+)
+from complaints.selectors.operations import api_idempotency_record, job_runs_latest
+from complaints.selectors.people import csrs_to_notify, managers_to_notify, team_members
+from complaints.selectors.queues import (
+    complaint_by_token,
+    complaint_detail_queryset,
+    complaints_assigned_to,
+    complaints_escalated_to_team,
+    complaints_escalation_queue,
+    complaints_intake_queue,
+    consultations_waiting_for,
+    open_complaints,
+    team_workload,
+)
+from complaints.selectors.search import REFERENCE_PATTERN, complaints_search
+from complaints.selectors.timeline import complaint_timeline, customer_timeline
+
+__all__ = [
+    "ACKNOWLEDGMENT_FILTERS",
+    "LIST_SORTS",
+    "REFERENCE_PATTERN",
+    "ListFilters",
+    "acknowledgments_to_breach",
+    "api_idempotency_record",
+    "acknowledgments_to_warn",
+    "complaint_by_token",
+    "complaint_detail_queryset",
+    "complaint_timeline",
+    "complaints_assigned_to",
+    "complaints_escalated_to_team",
+    "complaints_escalation_queue",
+    "complaints_filtered",
+    "complaints_intake_queue",
+    "complaints_search",
+    "consultations_waiting_for",
+    "csrs_to_notify",
+    "customer_timeline",
+    "follow_ups_to_close",
+    "follow_ups_to_remind",
+    "follow_ups_to_request",
+    "job_runs_latest",
+    "managers_to_notify",
+    "open_complaints",
+    "resolution_targets_missed",
+    "team_members",
+    "team_workload",
+    "top_level_categories",
+]

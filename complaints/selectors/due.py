@@ -1,0 +1,54 @@
+"""What the clock sweeps must act on. Each filter is the condition of a partial index
+(migrations), so a sweep with nothing due reads a handful of index pages."""
+
+from complaints.models import Complaint
+from complaints.workflow import Stage
+
+RESOLUTION_CLOCK_STAGES = (Stage.RECEIVED, Stage.ACKNOWLEDGED, Stage.INVESTIGATING)
+
+
+def acknowledgments_to_breach(now):
+    return Complaint.objects.filter(
+        stage=Stage.RECEIVED,
+        acknowledgment_breached_at__isnull=True,
+        acknowledgment_due_at__lte=now,
+    )
+
+
+def acknowledgments_to_warn(now, warn_after):
+    return Complaint.objects.filter(
+        stage=Stage.RECEIVED,
+        acknowledgment_warned_at__isnull=True,
+        received_at__lte=now - warn_after,
+        acknowledgment_due_at__gt=now,
+    )
+
+
+def resolution_targets_missed(today):
+    return Complaint.objects.filter(
+        stage__in=RESOLUTION_CLOCK_STAGES,
+        resolution_overdue_at__isnull=True,
+        resolution_target_date__lt=today,
+    )
+
+
+def follow_ups_to_request(started_before):
+    return Complaint.objects.filter(
+        stage=Stage.FOLLOW_UP,
+        feedback_requested_at__isnull=True,
+        follow_up_started_at__lte=started_before,
+    )
+
+
+def follow_ups_to_remind(requested_before):
+    return Complaint.objects.filter(
+        stage=Stage.FOLLOW_UP,
+        feedback_reminded_at__isnull=True,
+        feedback_requested_at__lte=requested_before,
+    )
+
+
+def follow_ups_to_close(reminded_before):
+    return Complaint.objects.filter(
+        stage=Stage.FOLLOW_UP, feedback_reminded_at__lte=reminded_before
+    )

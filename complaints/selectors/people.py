@@ -1,0 +1,27 @@
+"""Who to tell and who can be given work."""
+
+from django.contrib.auth import get_user_model
+
+from accounts.roles import Role
+
+
+def managers_to_notify():
+    """Active managers and administrators with an email address."""
+    return [
+        user
+        for user in get_user_model().objects.filter(is_active=True).exclude(email="")
+        if user.is_superuser or user.role == Role.MANAGER
+    ]
+
+
+def csrs_to_notify():
+    return list(get_user_model().objects.filter(is_active=True, role=Role.CSR).exclude(email=""))
+
+
+def team_members():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(role="")
+        .order_by("first_name", "username")
+    )

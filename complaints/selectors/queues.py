@@ -1,0 +1,104 @@
+"""Each role's queues, the managers' workload view and the complaint page's read."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
+
+from complaints.models import (
+    Complaint,
+    Consultation,
+    EscalationLevel,
+    OutboundMessage,
+    Resolution,
+    ResolutionStatus,
+)
+from complaints.permissions import visible_complaints
+from complaints.workflow import OPEN_STAGE_VALUES, Stage
+
+
+def open_complaints(user):
+    return visible_complaints(user).filter(stage__in=OPEN_STAGE_VALUES)
+
+
+def complaints_intake_queue(user):
+    return open_complaints(user).filter(assignee__isnull=True)
+
+
+def complaints_assigned_to(user):
+    return open_complaints(user).filter(assignee=user)
+
+
+def complaints_escalated_to_team(user):
+    """Escalated cases the team has yet to pick up; the user's own are in "My complaints"."""
+    return (
+        open_complaints(user).filter(escalation_level=EscalationLevel.TEAM).exclude(assignee=user)
+    )
+
+
+def complaints_escalation_queue(user):
+    return in_escalation_queue(visible_complaints(user))
+
+
+def in_escalation_queue(queryset):
+    """What managers must look at: missed deadlines, escalations, approvals waiting.
+
+    A missed resolution target shows here through its escalation to managers, which the
+    clock job makes; imported history carries the mark without the escalation.
+    """
+    awaiting = Resolution.objects.filter(
+        complaint=OuterRef("pk"), status=ResolutionStatus.AWAITING_APPROVAL
+    )
+    return (
+        queryset.filter(stage__in=OPEN_STAGE_VALUES)
+        .filter(
+            Q(escalation_level=EscalationLevel.MANAGER)
+            | Q(acknowledgment_breached_at__isnull=False, stage=Stage.RECEIVED)
+            | Exists(awaiting)
+        )
+        .annotate(awaiting_approval=Exists(awaiting))
+    )
+
+
+def consultations_waiting_for(user):
+    return Consultation.objects.filter(consultee=user, answered_at__isnull=True).select_related(
+        "complaint"
+    )
+
+
+def team_workload(user, now=None):
+    """Open and overdue complaints per person, for managers."""
+    now = now or timezone.now()
+    rows = (
+        open_complaints(user)
+        .values("assignee")
+        .annotate(
+            open=Count("id"),
+            overdue=Count("id", filter=Q(next_deadline_at__lt=now)),
+        )
+        .order_by("-overdue", "-open")
+    )
+    people = {
+        u.pk: u for u in get_user_model().objects.filter(pk__in=[r["assignee"] for r in rows])
+    }
+    return [(people.get(r["assignee"]), r["open"], r["overdue"]) for r in rows]
+
+
+def complaint_detail_queryset():
+    """The complaint with everything its page and timeline show, each relation read once."""
+    return Complaint.objects.select_related(
+        "category", "product", "root_cause", "assignee"
+    ).prefetch_related(
+        "stage_changes",
+        "notes",
+        Prefetch("consultations", queryset=Consultation.objects.select_related("consultee")),
+        "resolutions",
+        "feedback",
+        "attachments",
+        # The timeline shows each message's subject and status, not its bodies.
+        Prefetch("messages", queryset=OutboundMessage.objects.defer("body_text", "body_html")),
+    )
+
+
+def complaint_by_token(token):
+    """The complaint a customer's link names, or None."""
+    return Complaint.objects.filter(customer_token=token).first()

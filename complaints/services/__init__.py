@@ -1,0 +1,88 @@
+"""Every write of case data, from the web, the API, the customer's link, the jobs and the
+import alike. Each function locks what it changes, checks the rules, changes it and records
+what happened (a StageChange, a history row, the messages it causes) in one transaction.
+
+One module per part of the case's life; this package names what callers use.
+"""
+
+from complaints.services.attachments import (
+    attachment_add,
+    attachment_path,
+    customer_information_add,
+)
+from complaints.services.deadlines import (
+    acknowledgments_breach,
+    acknowledgments_warn,
+    resolution_targets_miss,
+)
+from complaints.services.escalation import complaint_assign, complaint_escalate
+from complaints.services.follow_up import (
+    feedback_record,
+    follow_up_close,
+    follow_ups_request,
+    review_sign_off,
+)
+from complaints.services.intake import (
+    acknowledgment_email_send,
+    api_idempotency_record,
+    complaint_create,
+    references_reserve,
+)
+from complaints.services.messages import message_deliver, outbox_relay
+from complaints.services.records import (
+    EditConflict,
+    complaint_update,
+    complaint_version,
+    consultation_answer,
+    consultation_request,
+    note_add,
+)
+from complaints.services.resolution import (
+    approval_required,
+    resolution_decide_approval,
+    resolution_implement,
+    resolution_propose,
+    resolution_record_customer_response,
+)
+from complaints.services.stages import (
+    LIVE_RESOLUTION,
+    case_facts,
+    complaint_acknowledge,
+    complaint_transition,
+)
+
+__all__ = [
+    "LIVE_RESOLUTION",
+    "EditConflict",
+    "acknowledgment_email_send",
+    "acknowledgments_breach",
+    "acknowledgments_warn",
+    "api_idempotency_record",
+    "approval_required",
+    "attachment_add",
+    "attachment_path",
+    "case_facts",
+    "complaint_acknowledge",
+    "complaint_assign",
+    "complaint_create",
+    "complaint_escalate",
+    "complaint_transition",
+    "complaint_update",
+    "complaint_version",
+    "consultation_answer",
+    "consultation_request",
+    "customer_information_add",
+    "feedback_record",
+    "follow_up_close",
+    "follow_ups_request",
+    "message_deliver",
+    "note_add",
+    "outbox_relay",
+    "references_reserve",
+    "resolution_decide_approval",
+    "resolution_implement",
+    "resolution_propose",
+    "resolution_record_customer_response",
+    "resolution_targets_miss",
+    "review_sign_off",
+]

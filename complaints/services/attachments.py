@@ -1,0 +1,69 @@
+"""Documents on a case, from staff and from the customer's link: checked by content, stored
+under generated names, removed again if the change that brought them fails."""
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from complaints.models import Attachment, Note
+from complaints.permissions import Action, require
+from complaints.services.common import files_removed_on_failure, locked
+from complaints.uploads import check_upload
+from complaints.workflow import Refused
+
+
+def attachment_path(attachment):
+    return Path(settings.ATTACHMENT_ROOT) / attachment.stored_name[:2] / attachment.stored_name
+
+
+def store_attachment(complaint, upload, written, *, actor, by_customer=False):
+    checked = check_upload(upload.name, upload.chunks(), settings.ATTACHMENT_MAX_BYTES)
+    attachment = Attachment(
+        complaint=complaint,
+        original_name=checked.display_name,
+        kind=checked.kind,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
+        uploaded_by_customer=by_customer,
+        uploaded_at=timezone.now(),
+    )
+    path = attachment_path(attachment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    with open(partial, "wb") as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    os.replace(partial, path)
+    written.append(path)
+    attachment.save()
+    return attachment
+
+
+def attachment_add(complaint, *, actor, upload, by_customer=False):
+    with files_removed_on_failure() as written, transaction.atomic():
+        complaint = locked(complaint)
+        if actor is not None:
+            require(actor, complaint, Action.ATTACH)
+        return store_attachment(complaint, upload, written, actor=actor, by_customer=by_customer)
+
+
+def customer_information_add(complaint, *, text, uploads=()):
+    """What the customer adds through their own link: a note from them, and documents."""
+    with files_removed_on_failure() as written, transaction.atomic():
+        complaint = locked(complaint)
+        text = (text or "").strip()
+        if not text and not uploads:
+            raise Refused("Write a message or choose a document to send.")
+        if not complaint.is_open:
+            raise Refused("This complaint is closed. Please contact us if you need to reopen it.")
+        note = None
+        if text:
+            note = Note.objects.create(complaint=complaint, from_customer=True, text=text)
+        for upload in uploads:
+            store_attachment(complaint, upload, written, actor=None, by_customer=True)
+        return note

@@ -1,0 +1,50 @@
+"""What every service shares: the row lock, who acted and why for the history, and files
+removed when the change that wrote them fails.
+
+`actor` is a User, or None when the system or the customer's own link acts; system writers
+(the clock sweeps, the CFPB import) name themselves in the history's reason instead, since
+django-simple-history's user column holds people only.
+"""
+
+from contextlib import contextmanager
+
+from accounts.roles import workflow_role
+from complaints import workflow
+from complaints.models import Complaint
+
+ACKNOWLEDGMENT_SWEEP = "Acknowledgment sweep"
+RESOLUTION_SWEEP = "Resolution target sweep"
+FOLLOW_UP_SWEEP = "Follow-up sweep"
+CFPB_IMPORT = "CFPB import"
+
+
+def locked(complaint):
+    """Re-read the complaint under a row lock, so two people cannot change it at once."""
+    return Complaint.objects.select_for_update().get(pk=complaint.pk)
+
+
+def attribute(instance, actor, reason):
+    """Tell django-simple-history who made the change and why, also outside a request."""
+    instance._history_user = actor
+    instance._change_reason = reason
+
+
+def role_of(actor):
+    return workflow_role(actor) if actor is not None else workflow.SYSTEM
+
+
+def system_reason(system, reason):
+    """The history reason of a change no person made: which part of the system, and why."""
+    return f"{system}: {reason}"
+
+
+@contextmanager
+def files_removed_on_failure():
+    """Files written inside a failing service call are removed with its rolled-back rows."""
+    written = []
+    try:
+        yield written
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise

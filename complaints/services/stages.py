@@ -1,0 +1,167 @@
+"""Stage moves: the one stage writer, and the gates each move checks against the workflow's
+transition table."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from complaints import workflow
+from complaints.clocks import resolution_target
+from complaints.models import (
+    AcknowledgmentMethod,
+    ResolutionStatus,
+    StageChange,
+)
+from complaints.permissions import Action, require
+from complaints.services.common import attribute, locked, role_of
+from complaints.workflow import Refused, Stage
+
+STAGE_TIMESTAMP = {
+    Stage.INVESTIGATING: "investigation_started_at",
+    Stage.RESOLVED: "resolved_at",
+    Stage.FOLLOW_UP: "follow_up_started_at",
+    Stage.DOCUMENTED: "documented_at",
+    Stage.REVIEWED: "reviewed_at",
+}
+
+
+LIVE_RESOLUTION = (
+    ResolutionStatus.AWAITING_APPROVAL,
+    ResolutionStatus.PROPOSED,
+    ResolutionStatus.ACCEPTED,
+)
+
+
+def retarget(complaint, target_date, fields, *, today):
+    """Give the complaint a new resolution target. The overdue mark belongs to the target it
+    was set for: a new target not yet past lifts it, so the clock job enforces the new one
+    once (a new target date is a new delay notice, never the same one twice); a target still
+    past keeps it, so nothing is escalated or sent again."""
+    if target_date == complaint.resolution_target_date:
+        return
+    complaint.resolution_target_date = target_date
+    fields.append("resolution_target_date")
+    if complaint.resolution_overdue_at is not None and target_date >= today:
+        complaint.resolution_overdue_at = None
+        fields.append("resolution_overdue_at")
+
+
+def case_facts(complaint):
+    resolutions = list(complaint.resolutions.all())
+    live = [r for r in resolutions if r.status in LIVE_RESOLUTION]
+    missing_fields = [
+        label
+        for label, value in (
+            ("the description", complaint.description),
+            ("a category", complaint.category_id),
+        )
+        if not value
+    ]
+    return workflow.CaseFacts(
+        acknowledged=complaint.acknowledged_at is not None,
+        has_resolution_proposal=bool(live),
+        resolution_pending_approval=any(
+            r.status == ResolutionStatus.AWAITING_APPROVAL for r in live
+        ),
+        resolution_implemented=any(r.status == ResolutionStatus.IMPLEMENTED for r in resolutions),
+        has_root_cause=complaint.root_cause_id is not None,
+        has_feedback=complaint.feedback.exists(),
+        feedback_waived=bool(complaint.feedback_waived_reason),
+        has_investigation_record=complaint.notes.exists() or complaint.consultations.exists(),
+        has_review=hasattr(complaint, "review") and complaint.review is not None,
+        missing_fields=tuple(missing_fields),
+    )
+
+
+def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=False):
+    """Change the stage of a complaint already locked by the caller. The one stage writer."""
+    at = at or timezone.now()
+    source = Stage(complaint.stage)
+    workflow.check_transition(source, target, role or role_of(actor), case_facts(complaint))
+    target = Stage(target)
+    complaint.stage = target
+    fields = ["stage", "updated_at"]
+    if target in STAGE_TIMESTAMP:
+        setattr(complaint, STAGE_TIMESTAMP[target], at)
+        fields.append(STAGE_TIMESTAMP[target])
+    if target == Stage.REVIEWED:
+        complaint.closed_at = at
+        fields.append("closed_at")
+    if target == Stage.FOLLOW_UP:
+        # Each follow-up round asks for feedback afresh, also after a reopening.
+        complaint.feedback_requested_at = complaint.feedback_reminded_at = None
+        complaint.feedback_waived_reason = ""
+        fields += ["feedback_requested_at", "feedback_reminded_at", "feedback_waived_reason"]
+    # Reports count reopenings: the customer sent the case back, not a manager's rework.
+    if reopen or (target == Stage.INVESTIGATING and source == Stage.FOLLOW_UP):
+        complaint.reopen_count += 1
+        fields.append("reopen_count")
+        # A target that has passed would have the clock job send a delay notice and escalate
+        # the moment the customer reopens the case: it gets a fresh one, counted from the
+        # reopening as from a new complaint. A target still ahead stands: it was promised.
+        today = timezone.localdate(at)
+        if complaint.resolution_target_date < today:
+            retarget(complaint, resolution_target(at, complaint.complexity), fields, today=today)
+    if target == Stage.INVESTIGATING and source == Stage.RESOLVED:
+        # A proposal still on the table is void once the case goes back to investigation.
+        for resolution in complaint.resolutions.filter(status__in=LIVE_RESOLUTION):
+            resolution.status = ResolutionStatus.WITHDRAWN
+            resolution.save(update_fields=["status"])
+    attribute(complaint, actor, note[:100] if note else f"Moved to {target.label}")
+    complaint.save(update_fields=fields)
+    StageChange.objects.create(
+        complaint=complaint, from_stage=source, to_stage=target, actor=actor, at=at, note=note
+    )
+    return complaint
+
+
+def expect_stage(complaint, expected_stage):
+    """Refuse clearly when someone else moved the complaint since the user loaded the page."""
+    if expected_stage and complaint.stage != expected_stage:
+        last = complaint.stage_changes.order_by("-at", "-id").select_related("actor").first()
+        who = (str(last.actor) if last and last.actor else "the system") if last else "someone"
+        raise Refused(
+            f"This complaint was moved to {complaint.stage_label} by {who} while you were "
+            "looking at it. Nothing was changed; the page now shows its current state."
+        )
+
+
+@transaction.atomic
+def complaint_acknowledge(complaint, *, actor, method, at=None, note="", expected_stage=None):
+    """Record that the customer was acknowledged (by email, phone, in person...)."""
+    complaint = locked(complaint)
+    expect_stage(complaint, expected_stage)
+    if actor is not None:
+        require(actor, complaint, Action.ACKNOWLEDGE)
+    if method not in AcknowledgmentMethod.values:
+        raise Refused("Choose how the customer was acknowledged.")
+    if complaint.acknowledged_at is not None:
+        raise Refused("This complaint has already been acknowledged.")
+    at = at or timezone.now()
+    if at < complaint.received_at:
+        raise Refused("The acknowledgment cannot be earlier than the complaint was received.")
+    if at > timezone.now() + timedelta(minutes=5):
+        raise Refused("The acknowledgment cannot be in the future.")
+    complaint.acknowledged_at = at
+    complaint.acknowledgment_method = method
+    attribute(complaint, actor, "Acknowledged")
+    complaint.save(update_fields=["acknowledged_at", "acknowledgment_method", "updated_at"])
+    method_label = AcknowledgmentMethod(method).label.lower()
+    return stage_move(
+        complaint,
+        Stage.ACKNOWLEDGED,
+        actor=actor,
+        at=at,
+        note=note or f"Customer acknowledged by {method_label}",
+    )
+
+
+@transaction.atomic
+def complaint_transition(complaint, to, *, actor, note="", expected_stage=None, role=None):
+    """Move a complaint to another stage, as the transition table allows."""
+    complaint = locked(complaint)
+    expect_stage(complaint, expected_stage)
+    if actor is not None:
+        require(actor, complaint, Action.TRANSITION)
+    return stage_move(complaint, to, actor=actor, note=note, role=role)

@@ -1,0 +1,86 @@
+"""Each role's home page: its queues in deadline order; managers also the dashboard, which
+reports/ renders into the page (templates/reports/_dashboard_*.html)."""
+
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.html import format_html_join
+
+from accounts.decorators import capability_required
+from accounts.roles import Capability, can
+from complaints import selectors
+from complaints.web.rows import ROW_FIELDS, rows_of
+
+QUEUE_LENGTH = 25
+
+
+def _queue(title, queryset, now, *, more=None, take=False, assign=False, why=False, empty_text=""):
+    queryset = (
+        queryset.select_related("category", "assignee")
+        .only(*ROW_FIELDS)
+        .order_by("next_deadline_at", "id")
+    )
+    rows = rows_of(queryset[: QUEUE_LENGTH + 1], now)
+    return {
+        "title": title,
+        "rows": rows[:QUEUE_LENGTH],
+        "truncated": len(rows) > QUEUE_LENGTH,
+        "more": more,
+        "take": take,
+        "assign": assign,
+        "why": why,
+        "empty_text": empty_text,
+    }
+
+
+@capability_required(Capability.LOG_COMPLAINT)
+def home(request):
+    """Each role starts on what it must do next; managers on escalations and the numbers."""
+    user, now = request.user, timezone.now()
+    context = {"queues": [], "consultations": selectors.consultations_waiting_for(user)}
+    queues = context["queues"]
+    if can(user, Capability.SEE_ALL_COMPLAINTS):
+        queues.append(
+            _queue(
+                "Escalation queue",
+                selectors.complaints_escalation_queue(user),
+                now,
+                more="?queue=escalations",
+                assign=True,
+                why=True,
+                empty_text="Nothing overdue, escalated or waiting for approval.",
+            )
+        )
+        context["workload"] = selectors.team_workload(user, now)
+        context["show_dashboard"] = True
+    else:
+        if can(user, Capability.WORK_INTAKE_QUEUE):
+            queues.append(
+                _queue(
+                    "Intake queue",
+                    selectors.complaints_intake_queue(user),
+                    now,
+                    more="?assignee=none",
+                    take=True,
+                    assign=True,
+                )
+            )
+        if can(user, Capability.WORK_ESCALATED_TO_TEAM):
+            queues.append(
+                _queue(
+                    "Escalated to the resolution team",
+                    selectors.complaints_escalated_to_team(user),
+                    now,
+                    more="?escalated=team&assignee=not_me",
+                    take=True,
+                )
+            )
+    queues.append(
+        _queue("My complaints", selectors.complaints_assigned_to(user), now, more="?assignee=me")
+    )
+    if any(queue["assign"] and queue["rows"] for queue in queues):
+        # Rendered once, not once per row: a select of the whole team in each of 25 rows
+        # would cost more than the rest of the page.
+        context["assign_options"] = format_html_join(
+            "", '<option value="{}">{}</option>', ((p.pk, str(p)) for p in selectors.team_members())
+        )
+    return render(request, "complaints/home.html", context)

@@ -1,0 +1,159 @@
+"""The complaint list (filters, search, pages) and its CSV export."""
+
+import csv
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.decorators import capability_required
+from accounts.roles import Capability
+from complaints import selectors
+from complaints.models import Channel, EscalationLevel
+from complaints.spreadsheets import UTF8_BOM, spreadsheet_safe
+from complaints.web import forms
+from complaints.web.rows import ROW_FIELDS, rows_of
+from complaints.workflow import STAGE_LABELS
+
+PAGE_SIZE = 25
+
+
+def _filtered(request):
+    form = forms.ComplaintFilterForm(request.GET or None)
+    filters = form.filters() if request.GET else forms.ListFilters()
+    return form, filters, selectors.complaints_filtered(request.user, filters)
+
+
+@capability_required(Capability.LOG_COMPLAINT)
+def complaint_list(request):
+    form, filters, queryset = _filtered(request)
+    page_number = _page_number(request)
+    start = (page_number - 1) * PAGE_SIZE
+    # One row more than the page tells whether there is a next page, without counting
+    # a million rows.
+    complaints = list(
+        queryset.select_related("category", "assignee").only(*ROW_FIELDS)[
+            start : start + PAGE_SIZE + 1
+        ]
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "complaints/list.html",
+        {
+            "form": form,
+            "filters": filters,
+            "scope": _scope(filters),
+            "why": filters.queue == "escalations",
+            "rows": rows_of(complaints[:PAGE_SIZE], timezone.now()),
+            "page_number": page_number,
+            "has_next": len(complaints) > PAGE_SIZE,
+            "query_string": query.urlencode(),
+            "assignees": selectors.team_members(),
+            "categories": selectors.top_level_categories(),
+        },
+    )
+
+
+ACKNOWLEDGMENT_SCOPES = {
+    "due": "acknowledgment due (acknowledged, or past the deadline)",
+    "on_time": "acknowledged on time",
+    "late": "acknowledged late or not at all by the deadline",
+    "done": "acknowledged",
+}
+
+
+def _scope(filters):
+    """The filters a link from the home page set that the form has no control for, in words
+    and as the hidden inputs that keep them when the form is applied again."""
+    scope = []
+    if selectors.REFERENCE_PATTERN.match(filters.query.strip()):
+        return scope  # a reference search ignores every other filter
+    if filters.queue == "escalations":
+        scope.append(
+            (
+                "queue",
+                "escalations",
+                "the escalation queue: missed deadlines, escalations "
+                "to managers and resolutions waiting for approval",
+            )
+        )
+    if filters.acknowledgment in ACKNOWLEDGMENT_SCOPES:
+        words = ACKNOWLEDGMENT_SCOPES[filters.acknowledgment]
+        scope.append(("acknowledgment", filters.acknowledgment, words))
+    for name, words in (("resolved_from", "resolved"), ("feedback_from", "feedback given")):
+        if day := getattr(filters, name):
+            scope.append((name, day.isoformat(), f"{words} since {day:%-d %b %Y}"))
+    return scope
+
+
+def _page_number(request):
+    try:
+        return max(1, min(int(request.GET.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+CSV_COLUMNS = [
+    ("Reference", "reference"),
+    ("Stage", "stage"),
+    ("Received", "received_at"),
+    ("Customer", "customer_name"),
+    ("Email", "customer_email"),
+    ("Phone", "customer_phone"),
+    ("Channel", "channel"),
+    ("Category", "category__name"),
+    ("Product", "product__name"),
+    ("Assignee", "assignee__username"),
+    ("Escalated to", "escalation_level"),
+    ("Acknowledgment due", "acknowledgment_due_at"),
+    ("Acknowledged", "acknowledged_at"),
+    ("Acknowledged late by (hours)", None),
+    ("Resolution target", "resolution_target_date"),
+    ("Description", "description"),
+]
+
+
+# Spreadsheets show what people read on the pages, not the stored codes.
+CSV_LABELS = {
+    "stage": {stage.value: label for stage, label in STAGE_LABELS.items()},
+    "channel": dict(Channel.choices),
+    "escalation_level": dict(EscalationLevel.choices),
+}
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@capability_required(Capability.LOG_COMPLAINT)
+def complaint_export(request):
+    _, _, queryset = _filtered(request)
+    writer = csv.writer(_Echo())
+    fields = [field for _, field in CSV_COLUMNS if field]
+    late_at = [field for _, field in CSV_COLUMNS].index(None)
+    due_at, acknowledged_at = fields.index("acknowledgment_due_at"), fields.index("acknowledged_at")
+
+    def cells(record):
+        values = [
+            CSV_LABELS[field].get(value, value) if field in CSV_LABELS else value
+            for field, value in zip(fields, record, strict=True)
+        ]
+        acknowledgment_due, acknowledged = record[due_at], record[acknowledged_at]
+        late = ""
+        if acknowledged and acknowledgment_due and acknowledged > acknowledgment_due:
+            late = f"{(acknowledged - acknowledgment_due).total_seconds() / 3600:.1f}"
+        values.insert(late_at, late)
+        return [spreadsheet_safe(value) for value in values]
+
+    def rows():
+        yield UTF8_BOM + writer.writerow([label for label, _ in CSV_COLUMNS])
+        for record in queryset.values_list(*fields).iterator(chunk_size=2000):
+            yield writer.writerow(cells(record))
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="complaints-{stamp}.csv"'
+    return response
