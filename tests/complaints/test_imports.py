@@ -45,8 +45,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from complaints import imports, jobs, services
+from complaints import jobs, services
 from complaints.imports import CFPB_COLUMNS, ImportFailed, import_cfpb
+from complaints.imports.report import MAX_REPORTED_ERRORS
+from complaints.imports.writer import CfpbWriter
 from complaints.models import (
     Category,
     Channel,
@@ -472,7 +474,7 @@ def test_a_row_moved_to_a_new_sub_issue_is_updated_under_it(tmp_path):
 def test_a_repeated_complaint_id_is_refused_in_its_batch_and_unchanged_in_a_later_one(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(imports, "BATCH_SIZE", 4)
+    monkeypatch.setattr("complaints.imports.reader.BATCH_SIZE", 4)
     header, *rows = list(csv.reader(NARRATIVES.open(encoding="utf-8", newline="")))
     # Rows 1-4 are the first batch (the repeat of row 1 among them), rows 5-8 the second
     # (the repeat of row 2 among them), and so on.
@@ -720,7 +722,7 @@ def test_wrong_header_fails_with_a_clear_message_and_imports_nothing():
 @pytest.mark.django_db
 def test_truncated_gzip_fails_and_leaves_nothing_half_imported(monkeypatch):
     # Small batches, so several are written before the damage is reached.
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    monkeypatch.setattr("complaints.imports.reader.BATCH_SIZE", 2)
     written = []
 
     with pytest.raises(ImportFailed) as failure:
@@ -736,8 +738,8 @@ def test_truncated_gzip_fails_and_leaves_nothing_half_imported(monkeypatch):
 def test_a_failure_while_writing_stops_the_reading_thread_and_keeps_nothing(monkeypatch):
     # The file is read a batch ahead in a thread of its own; a database error in the
     # caller must not leave that thread behind, nor any row written.
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
-    create = imports.CfpbWriter.create
+    monkeypatch.setattr("complaints.imports.reader.BATCH_SIZE", 2)
+    create = CfpbWriter.create
     batches = []
 
     def failing_create(writer, rows):
@@ -746,7 +748,7 @@ def test_a_failure_while_writing_stops_the_reading_thread_and_keeps_nothing(monk
             raise RuntimeError("the database went away")
         create(writer, rows)
 
-    monkeypatch.setattr(imports.CfpbWriter, "create", failing_create)
+    monkeypatch.setattr(CfpbWriter, "create", failing_create)
 
     with pytest.raises(RuntimeError, match="went away"):
         import_cfpb(str(MESSY))
@@ -800,7 +802,7 @@ def test_a_file_cut_inside_a_quoted_narrative_imports_nothing():
 @pytest.mark.django_db
 def test_a_plain_file_cut_in_the_middle_of_a_row_imports_nothing(monkeypatch):
     # Small batches, so several are written before the cut is reached.
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    monkeypatch.setattr("complaints.imports.reader.BATCH_SIZE", 2)
     written = []
 
     with pytest.raises(ImportFailed) as failure:
@@ -836,7 +838,7 @@ def test_a_file_cut_in_the_middle_of_a_character_is_called_truncated(tmp_path):
 
 @pytest.mark.django_db
 def test_a_windows_1252_file_is_refused_as_not_utf8_naming_the_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    monkeypatch.setattr("complaints.imports.reader.BATCH_SIZE", 2)
     # The first byte UTF-8 does not allow, "à", is in the row after narratives.csv's 54 lines,
     # past the first chunk the text stream decodes.
     assert WINDOWS_1252.read_bytes().index("à".encode("cp1252")) > 8192
@@ -949,7 +951,7 @@ def test_rejected_rows_beyond_those_listed_are_counted_not_dropped(tmp_path):
 
     lines = out.getvalue().splitlines()
     assert lines[-1] == "read 1005, created 0, updated 0, rejected 1005"
-    assert sum(line.startswith("line ") for line in lines) == imports.MAX_REPORTED_ERRORS
+    assert sum(line.startswith("line ") for line in lines) == MAX_REPORTED_ERRORS
     assert "... and 5 more rejected rows (lines are kept for the first 1,000 only)" in lines
 
     out = StringIO()
@@ -1142,7 +1144,7 @@ def test_a_csr_logs_a_complaint_while_an_import_of_the_same_year_runs(tmp_path, 
 def test_an_import_that_fails_leaves_a_gap_in_the_references_not_a_repeat(
     tmp_path, csr, monkeypatch
 ):
-    monkeypatch.setattr(imports, "BATCH_SIZE", 4)
+    monkeypatch.setattr("complaints.imports.reader.BATCH_SIZE", 4)
     broken = dated_this_year(tmp_path)
     broken.write_bytes(broken.read_bytes() + b"2020-01-01,Mortgage")  # cut in its third batch
     with pytest.raises(ImportFailed, match="middle of a row"):
