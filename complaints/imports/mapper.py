@@ -66,6 +66,9 @@ CFPB_RESPONSES = {
     "untimely response": (None, Stage.INVESTIGATING),
 }
 YES_NO = {"yes": True, "no": False}
+# A complaint is still a complaint when the file leaves its Product or Issue blank: it is
+# filed under this name, made like any product or issue the file brings, for staff to correct.
+NOT_STATED = "Not stated"
 
 
 class RowError(Exception):
@@ -112,6 +115,8 @@ class Row:
     stage_changes: tuple
     resolution: dict | None
     feedback: dict | None
+    # Product or Issue was blank, so it is filed under NOT_STATED.
+    not_stated: bool
     category_id: int | None = None
     product_id: int | None = None
 
@@ -205,8 +210,9 @@ class CfpbMapper:
         channel = CFPB_CHANNELS.get(via.lower())
         if channel is None:
             raise RowError(f"unknown channel {via_text!r}")
-        if not product.strip() or not issue.strip():
-            raise RowError("Product and Issue are required")
+        not_stated = not product.strip() or not issue.strip()
+        product = product if product.strip() else NOT_STATED
+        issue = issue if issue.strip() else NOT_STATED
         issue_text = issue.strip() + (f": {sub_issue.strip()}" if sub_issue else "")
         narrative = narrative.strip()
         company = company.strip()
@@ -266,6 +272,7 @@ class CfpbMapper:
             external_reference=complaint["external_reference"],
             product=(product, sub_product),
             issue=(issue, sub_issue),
+            not_stated=not_stated,
             complaint=complaint,
             stage_changes=(
                 {

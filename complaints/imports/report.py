@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from complaints.imports.mapper import NOT_STATED
+
 MAX_REPORTED_ERRORS = 1000
 
 
@@ -19,6 +21,9 @@ class ImportReport:
     # differs from them: left as they are.
     kept: int = 0
     rejected: int = 0
+    # Complaints filed under NOT_STATED, their row's Product or Issue being blank; not those
+    # `kept` as staff left them.
+    not_stated: int = 0
     # The first MAX_REPORTED_ERRORS rejected rows, (line, reason); `rejected` counts them all.
     errors: list = field(default_factory=list)
     dry_run: bool = False
@@ -42,7 +47,10 @@ class ImportReport:
         )
 
     def summary(self):
-        return (
+        summary = (
             f"read {self.read}, created {self.created}, updated {self.updated}, "
             f"rejected {self.rejected}"
         )
+        if self.not_stated:
+            summary += f', filed under "{NOT_STATED}": {self.not_stated}'
+        return summary

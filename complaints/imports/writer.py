@@ -312,7 +312,7 @@ class CfpbWriter:
         self.products.add_new(row.product for row in rows)
         self.categories.add_new(row.issue for row in rows)
         existing = _existing([row.external_reference for row in rows], self.owner_id)
-        created, changed, closing, closing_kept = [], {}, {}, {}
+        created, unchanged, changed, closing, closing_kept = [], [], {}, {}, {}
         for row in rows:
             row.category_id = self.categories.pair_id(*row.issue)
             row.product_id = self.products.pair_id(*row.product)
@@ -322,11 +322,15 @@ class CfpbWriter:
             elif self.closes(held, row):
                 (closing_kept if held.worked_on else closing)[held.id] = row
             elif held.updatable == row.updatable():
-                self.report.unchanged += 1
+                unchanged.append(row)
             elif held.worked_on:
                 self.report.kept += 1
             else:
                 changed[held.id] = row
+        self.report.unchanged += len(unchanged)
+        # Where the file's product and issue stand: not where staff's own choice was kept.
+        filed = (*created, *unchanged, *changed.values(), *closing.values())
+        self.report.not_stated += sum(row.not_stated for row in filed)
         if created:
             self.create(created)
         if changed:
