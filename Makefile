@@ -70,11 +70,11 @@ clean:
 	rm -rf $(VENV) node_modules var
 
 # The scale benchmark: BENCH_SIZE complaints (default 1,000,000) in a database of its own,
-# redress_bench (or BENCH_DATABASE_URL), on a Redis database of its own; see complaints/bench.py.
+# redress_bench (or BENCH_DATABASE_URL), on a Redis database of its own; see tests/bench/.
 bench: export DATABASE_URL = $(or $(BENCH_DATABASE_URL),postgres://postgres@127.0.0.1:5432/redress_bench)
 bench: export REDIS_URL = $(or $(BENCH_REDIS_URL),redis://127.0.0.1:6379/15)
 bench: install
-	$(BIN)/python manage.py bench
+	$(BIN)/python -m tests.bench
 
 # Known vulnerabilities in what .venv holds, from PyPI's advisory data; --strict fails when a
 # package could not be looked up, so a network problem never passes for a clean audit.
