@@ -43,9 +43,7 @@ def import_cfpb(source, *, dry_run=False, user=None, progress=None):
 
 def _import(source, report, user, progress, references_reserve):
     cfpb_file = CfpbFile(source)
-    mapper = CfpbMapper(
-        holidays=clocks.holidays(), importer_id=user.pk, owner_id=import_user().pk
-    )
+    mapper = CfpbMapper(holidays=clocks.holidays(), importer_id=user.pk, owner_id=import_user().pk)
     writer = CfpbWriter(report, user, mapper.owner_id, references_reserve)
     with cfpb_file.batches(mapper) as batches:
         for batch in batches:

@@ -22,6 +22,7 @@ from simple_history.utils import bulk_update_with_history
 from complaints import services
 from complaints.imports.report import ImportFailed
 from complaints.models import Category, Complaint, Feedback, Product, Resolution, StageChange
+from complaints.services import history
 from complaints.sql import among
 from complaints.workflow import Stage
 
@@ -157,28 +158,16 @@ def _insert_history(references, user, now):
     """One history row per new complaint, as django-simple-history would write it, copied by
     the database from the rows just written rather than sent again. Returns the complaints'
     ids by external reference, which the history rows carry too."""
-    history = Complaint.history.model
-    own = {
-        "history_date": now,
-        "history_type": "+",
-        "history_user_id": user.pk,
-        "history_change_reason": CREATED_REASON,
-    }
-    copied = {f.attname for f in Complaint._meta.concrete_fields}
-    fields = [f for f in history._meta.concrete_fields if not isinstance(f, models.AutoField)]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    values = ", ".join(quote(f.column) if f.attname in copied else "%s" for f in fields)
-    params = [f.get_db_prep_save(own[f.attname], connection) for f in fields if f.attname in own]
-    where, among_references = among("external_reference", references)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(history._meta.db_table)} ({columns}) "  # noqa: S608  (names from the models)  # nosec B608
-            f"SELECT {values} FROM {quote(Complaint._meta.db_table)} WHERE {where} "
-            "RETURNING external_reference, id",
-            params + among_references,
-        )
-        return dict(cursor.fetchall())
+    rows = history.history_copy(
+        references,
+        reason=CREATED_REASON,
+        at=now,
+        user_id=user.pk,
+        kind=history.CREATED,
+        by="external_reference",
+        returning=("external_reference", "id"),
+    )
+    return dict(rows)
 
 
 class Held(NamedTuple):

@@ -138,9 +138,7 @@ def publish_after_commit(task_name, *args, subject=None):
         try:
             current_app.send_task(task_name, args=args)
         except Exception as error:  # noqa: BLE001  (a dead broker must not fail the request)
-            log.warning(
-                "Broker unavailable, %s left to the relay: %s", subject or task_name, error
-            )
+            log.warning("Broker unavailable, %s left to the relay: %s", subject or task_name, error)
 
     transaction.on_commit(publish)
 

@@ -16,7 +16,7 @@ from complaints.sql import among
 # The columns simple-history adds to the copied fields; history_id is the table's own key.
 HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id")
 HISTORY_KEY = "history_id"
-CHANGED = "~"
+CREATED, CHANGED = "+", "~"
 
 
 def copied_columns():
@@ -28,22 +28,22 @@ def copied_columns():
     ]
 
 
-def history_copy(ids, *, reason, at, user_id=None, table=None):
-    """Write a 'changed' history row for each complaint in `ids`, as it stands now.
-
-    `table` is the complaints table to copy from: the import copies from its staging table.
-    """
-    if not ids:
-        return
-    historical = Complaint.history.model
+def history_copy(keys, *, reason, at, user_id=None, kind=CHANGED, by="id", returning=()):
+    """Write a history row for each complaint whose `by` column is among `keys`, as it stands
+    now: CHANGED by default, CREATED for the rows an import just wrote. `returning` names
+    columns of the new history rows to return (the import learns its new ids this way)."""
+    if not keys:
+        return []
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in copied_columns())
     history = ", ".join(quote(column) for column in HISTORY_COLUMNS)
-    where, among_ids = among("id", ids)
+    where, among_keys = among(quote(by), keys)
+    returned = f" RETURNING {', '.join(quote(c) for c in returning)}" if returning else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(historical._meta.db_table)} ({columns}, {history}) "  # noqa: S608  (names from models)  # nosec B608
-            f"SELECT {columns}, %s, %s, %s, %s FROM {quote(table or Complaint._meta.db_table)} "
-            f"WHERE {where}",
-            [at, reason, CHANGED, user_id, *among_ids],
+            f"INSERT INTO {quote(Complaint.history.model._meta.db_table)} ({columns}, {history}) "  # noqa: S608  (names from models)  # nosec B608
+            f"SELECT {columns}, %s, %s, %s, %s FROM {quote(Complaint._meta.db_table)} "
+            f"WHERE {where}{returned}",
+            [at, reason, kind, user_id, *among_keys],
         )
+        return cursor.fetchall() if returning else []

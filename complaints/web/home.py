@@ -13,7 +13,9 @@ from complaints.web.rows import ROW_FIELDS, rows_of
 QUEUE_LENGTH = 25
 
 
-def _queue(title, queryset, now, *, more=None, take=False, assign=False, why=False, empty_text=""):
+def queue_section(
+    title, queryset, now, *, more=None, take=False, assign=False, why=False, empty_text=""
+):
     queryset = (
         queryset.select_related("category", "assignee")
         .only(*ROW_FIELDS)
@@ -40,7 +42,7 @@ def home(request):
     queues = context["queues"]
     if can(user, Capability.SEE_ALL_COMPLAINTS):
         queues.append(
-            _queue(
+            queue_section(
                 "Escalation queue",
                 selectors.complaints_escalation_queue(user),
                 now,
@@ -55,7 +57,7 @@ def home(request):
     else:
         if can(user, Capability.WORK_INTAKE_QUEUE):
             queues.append(
-                _queue(
+                queue_section(
                     "Intake queue",
                     selectors.complaints_intake_queue(user),
                     now,
@@ -66,7 +68,7 @@ def home(request):
             )
         if can(user, Capability.WORK_ESCALATED_TO_TEAM):
             queues.append(
-                _queue(
+                queue_section(
                     "Escalated to the resolution team",
                     selectors.complaints_escalated_to_team(user),
                     now,
@@ -75,7 +77,9 @@ def home(request):
                 )
             )
     queues.append(
-        _queue("My complaints", selectors.complaints_assigned_to(user), now, more="?assignee=me")
+        queue_section(
+            "My complaints", selectors.complaints_assigned_to(user), now, more="?assignee=me"
+        )
     )
     if any(queue["assign"] and queue["rows"] for queue in queues):
         # Rendered once, not once per row: a select of the whole team in each of 25 rows

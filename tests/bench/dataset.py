@@ -20,8 +20,9 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from complaints import jobs, selectors, services
+from complaints import selectors, services
 from complaints.models import Category, Complaint, Product, ReferenceCounter, RootCause
+from complaints.services.deadlines import ACK_BREACH_REASON
 from complaints.workflow import Stage
 from tests.bench.generator import SEED, Generator
 from tests.bench.lists import (
@@ -158,7 +159,7 @@ def rearm_due():
             "escalation_level = '', escalation_reason = '', escalated_at = NULL, "
             "escalated_by_id = NULL WHERE stage = 'received' AND escalation_reason = %s "
             "AND acknowledgment_breached_at > acknowledgment_due_at + interval '10 minutes'",
-            [jobs.ACK_BREACH_REASON],
+            [ACK_BREACH_REASON],
         )
         rearmed = cursor.rowcount
         cursor.execute("VACUUM (ANALYZE) complaints_complaint")

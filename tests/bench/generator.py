@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from accounts.roles import Role
-from complaints import clocks, jobs, services
+from complaints import clocks, services
 from complaints.models import next_deadline, phone_digits
+from complaints.services.deadlines import ACK_BREACH_REASON, TARGET_REASON
 from complaints.workflow import Stage
 from tests.bench.lists import (
     ACK_METHOD_WEIGHTS,
@@ -232,7 +233,7 @@ class Generator:
         if not due_backlog and unacknowledged_until > ack_due:
             breached = min(ack_due + rng.uniform(0, 300) * SECOND, now)
             c["acknowledgment_breached_at"] = breached
-            self.escalate(c, MANAGER, jobs.ACK_BREACH_REASON, breached, None)
+            self.escalate(c, MANAGER, ACK_BREACH_REASON, breached, None)
         if reached >= 1:
             acknowledged = moments[0]
             if assignee is None and rng.random() < 0.7:
@@ -264,7 +265,7 @@ class Generator:
         if flagged_at <= now and unresolved_until > flagged_at:
             c["resolution_overdue_at"] = flagged_at
             if c["escalation_level"] != MANAGER:
-                self.escalate(c, MANAGER, jobs.TARGET_REASON, flagged_at, None)
+                self.escalate(c, MANAGER, TARGET_REASON, flagged_at, None)
         if reached >= 3:
             proposed = moments[2]
             c["resolved_at"] = proposed

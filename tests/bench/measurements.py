@@ -10,8 +10,10 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from complaints import jobs, selectors, views
+from complaints import selectors, tasks
+from complaints.clocks import sweeps
 from complaints.imports import import_cfpb
+from complaints.web import home
 from reports import services as report_services
 from reports.selectors import dashboard
 from tests.bench.timing import once
@@ -29,7 +31,7 @@ def page(path, persona):
 
 def escalation_queue(ctx):
     """The manager's escalation queue as the home page builds it, without the rest."""
-    return views._queue(
+    return home.queue_section(
         "Escalation queue",
         selectors.complaints_escalation_queue(ctx.personas["manager"]),
         timezone.now(),
@@ -39,17 +41,15 @@ def escalation_queue(ctx):
 def warm_worker(ctx):
     """What a worker that has run jobs before has ready: an open broker connection and the
     compiled digest templates. Without it the one timed sweep pays for Celery's imports."""
-    from complaints.tasks import relay_outbox
-
     with contextlib.suppress(Exception):
-        relay_outbox.delay()
+        tasks.relay_outbox.delay()
     context = {"headline": "", "complaints": [], "site_url": settings.SITE_URL}
     for template in ("staff_digest_subject.txt", "staff_digest.txt", "staff_digest.html"):
         render_to_string(f"emails/{template}", context)
 
 
 def ack_sweep(ctx):
-    summary = jobs.enforce_acknowledgment_deadline(timezone.now())
+    summary = sweeps.enforce_acknowledgment_deadline(timezone.now())
     ctx.notes.setdefault("ack_sweep", []).append(summary)
     return summary
 
