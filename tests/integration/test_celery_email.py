@@ -8,8 +8,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from complaints import emails, services
+from complaints import services
 from complaints.models import MessageKind, MessageStatus, OutboundMessage
+from complaints.outbox import messages as emails
 from complaints.tasks import relay_outbox, send_message
 from complaints.workflow import Stage
 from tests import factories
