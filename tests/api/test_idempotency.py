@@ -1,13 +1,11 @@
 """A client that retries a create with the same Idempotency-Key gets one complaint, not two."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from complaints.api.views import ComplaintListCreate
 from complaints.models import ApiIdempotencyKey, Complaint
 from tests.api.conftest import error_fields, error_messages, new_complaint
+from tests.threads import run_together
 
 LIST = "/api/v1/complaints/"
 KEY = "7d1c0b8e-4a43-4f57-9d5e-1f0a2b3c4d5e"
@@ -116,27 +114,7 @@ def test_concurrent_retries_make_one_complaint(api, csr):
     """Two retries racing on their own connections: the unique key lets one through."""
     body = new_complaint()
     clients = [api(csr), api(csr)]
-    barrier = threading.Barrier(2, timeout=30)
-    responses = [None, None]
-
-    def worker(index):
-        try:
-            barrier.wait()
-            responses[index] = post(clients[index], body)
-        except BaseException as error:  # reported below, in the test's own thread
-            responses[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not any(thread.is_alive() for thread in threads), "a request is stuck"
-    for response in responses:
-        if isinstance(response, BaseException):
-            raise response
+    responses = run_together(lambda: post(clients[0], body), lambda: post(clients[1], body))
     assert sorted(r.status_code for r in responses) == [200, 201]
     assert responses[0].json() == responses[1].json()
     assert Complaint.objects.count() == 1

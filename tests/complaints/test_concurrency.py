@@ -4,57 +4,30 @@ Each thread has its own database connection (Django gives every thread one), so 
 locks in complaints/services/ are what keeps the record consistent.
 """
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from complaints import services
 from complaints.models import Complaint, Resolution, ResolutionStatus, StageChange
 from complaints.workflow import Refused, Stage
-from tests import factories
+from tests import factories, threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TIMEOUT = 30
-
 
 def run_together(*calls):
-    """Start every call at the same instant, each in its own thread and connection.
+    """Start every call at the same instant; one ("ok", result) or ("refused", message) per
+    call, in the order given. Any other exception fails the test."""
 
-    Returns one ("ok", result) or ("refused", message) per call, in the order given; any
-    other exception fails the test.
-    """
-    barrier = threading.Barrier(len(calls), timeout=TIMEOUT)
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
+    def outcome(call):
         try:
-            barrier.wait()
-            try:
-                outcomes[index] = ("ok", call())
-            except Refused as refusal:
-                outcomes[index] = ("refused", refusal.message)
-        except BaseException as error:  # reported below, in the test's own thread
-            outcomes[index] = ("error", error)
-        finally:
-            connection.close()
+            return ("ok", call())
+        except Refused as refusal:
+            return ("refused", refusal.message)
 
-    threads = [
-        threading.Thread(target=worker, args=(index, call), daemon=True)
-        for index, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    errors = [outcome[1] for outcome in outcomes if outcome[0] == "error"]
-    if errors:
-        raise errors[0]
-    return outcomes
+    return threads.run_together(*(lambda call=call: outcome(call) for call in calls))
 
 
 def acknowledged_complaint(csr):

@@ -5,12 +5,10 @@ trace: the mark on the complaint, a history row with the reason, and the outbox 
 """
 
 import re
-import threading
 from collections import Counter
 from datetime import datetime, time, timedelta
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +26,7 @@ from complaints.outbox.messages import DIGEST_LISTED
 from complaints.workflow import Stage
 from tests import factories
 from tests.conftest import make_user
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -845,28 +844,11 @@ def test_two_sweeps_at_once_breach_each_complaint_exactly_once(team, monkeypatch
         for _ in range(30)
     ]
     references = {c.reference for c in complaints}
-    barrier = threading.Barrier(2, timeout=SWEEP_TIMEOUT)
-    outcomes = [None, None]
-
-    def sweep(index):
-        try:
-            barrier.wait()
-            outcomes[index] = ("ok", sweeps.enforce_acknowledgment_deadline())
-        except BaseException as error:  # reported in the test's own thread
-            outcomes[index] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep, args=(i,), daemon=True) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(SWEEP_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a sweep is stuck"
-    for kind, value in outcomes:
-        if kind == "error":
-            raise value
-    summaries = [value for _, value in outcomes]
+    summaries = run_together(
+        sweeps.enforce_acknowledgment_deadline,
+        sweeps.enforce_acknowledgment_deadline,
+        timeout=SWEEP_TIMEOUT,
+    )
 
     assert sum(s["breached"] for s in summaries) == 30
     assert sum(s["warned"] for s in summaries) == 0  # past the deadline: breached, not warned

@@ -3,7 +3,6 @@ stale claims, and a dead broker that delays an email but never fails the intake.
 
 import logging
 import smtplib
-import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -12,7 +11,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from kombu import pools as kombu_pools
@@ -30,6 +28,7 @@ from complaints.outbox import messages as emails
 from complaints.workflow import Stage
 from config.celery import app as celery_app
 from tests import factories
+from tests.threads import run_together
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 DISCONNECTING = f"{__name__}.DisconnectingBackend"
@@ -269,35 +268,6 @@ def test_intake_hands_the_acknowledgment_to_a_worker_only_after_commit(
 
 
 # Several connections ----------------------------------------------------------------------
-
-
-def run_together(*calls):
-    """Start every call at the same instant, each in its own thread and connection."""
-    barrier = threading.Barrier(len(calls), timeout=TIMEOUT)
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = ("ok", call())
-        except BaseException as error:  # reported below, in the test's own thread
-            outcomes[index] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(index, call), daemon=True)
-        for index, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    for kind, value in outcomes:
-        if kind == "error":
-            raise value
-    return [value for _, value in outcomes]
 
 
 @pytest.mark.django_db(transaction=True)
