@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from complaints import customer_views
 from complaints.views import home
+from config.health import health
+from config.metrics import metrics
 
 admin.site.site_header = "Redress administration"
 admin.site.site_title = "Redress"
@@ -23,6 +25,9 @@ urlpatterns = [
     path("c/", include("complaints.customer_urls")),
     # The JSON API for other systems: token authentication, OpenAPI schema and docs.
     path("api/v1/", include("complaints.api.urls")),
+    # Operations: the load balancer's probe and Prometheus's scrape (docs/operations-health.md).
+    path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),
 ]
 
 # Deny by default: LoginRequiredMiddleware guards every view. These URL names are the only
@@ -37,5 +42,8 @@ PUBLIC_URL_NAMES = frozenset(
         "customer:add",
         "customer:respond",
         "customer:feedback",
+        # Says only which checks pass; /metrics answers loopback or its token, else 404.
+        "health",
+        "metrics",
     }
 )
