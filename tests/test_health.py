@@ -12,7 +12,7 @@ from aiosmtpd.handlers import Sink
 from django.utils import timezone
 
 from complaints import jobs
-from complaints.models import JobRun, MessageKind, OutboundMessage
+from complaints.models import JobRun
 from tests import factories
 from tests.complaints.test_outbox import DEAD_BROKER, celery_broker
 from tests.integration.conftest import free_port
@@ -32,18 +32,6 @@ def _healthy(settings):
 def relay_ran(*, minutes_ago):
     started = timezone.now() - timedelta(minutes=minutes_ago)
     JobRun.objects.create(name="relay_outbox", started_at=started, finished_at=started)
-
-
-def outbox_message(number, *, due_minutes_ago=0):
-    return OutboundMessage.objects.create(
-        kind=MessageKind.STAFF_NOTIFICATION,
-        to_customer=False,
-        recipient="staff@example.com",
-        subject="Subject",
-        body_text="Body",
-        idempotency_key=f"test:{number}",
-        next_attempt_at=timezone.now() - timedelta(minutes=due_minutes_ago),
-    )
 
 
 def health(client):
@@ -102,9 +90,9 @@ def test_beat_unhealthy_when_the_relay_never_ran(client):
 def test_outbox_unhealthy_over_the_backlog_count(client, settings):
     settings.HEALTH_OUTBOX_MAX_PENDING = 2
     for number in range(2):
-        outbox_message(number)
+        factories.outbox_message(f"test:{number}")
     assert health(client)[0].status_code == 200
-    outbox_message(3)
+    factories.outbox_message("test:3")
     response, body = health(client)
     assert response.status_code == 503
     assert failing(body) == {"outbox"}
@@ -113,9 +101,9 @@ def test_outbox_unhealthy_over_the_backlog_count(client, settings):
 
 def test_outbox_unhealthy_when_a_due_message_waits_too_long(client, settings):
     settings.HEALTH_OUTBOX_MAX_AGE_MINUTES = 15
-    outbox_message(1, due_minutes_ago=10)
+    factories.outbox_message("test:1", due_minutes_ago=10)
     assert health(client)[0].status_code == 200
-    outbox_message(2, due_minutes_ago=20)
+    factories.outbox_message("test:2", due_minutes_ago=20)
     response, body = health(client)
     assert response.status_code == 503
     assert failing(body) == {"outbox"}
