@@ -79,7 +79,7 @@ class RedressCollector(Collector):
         )
         yield _gauge(
             "redress_acknowledgments_breached",
-            "Complaints awaiting acknowledgment past their marked-missed deadline.",
+            "Complaints still awaiting acknowledgment whose deadline was marked missed.",
             max(0, by_stage["received"] - unmarked["count"]),
         )
         yield _gauge(
