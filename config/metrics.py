@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -137,6 +138,7 @@ class RedressCollector(Collector):
 
 
 @login_not_required
+@require_GET
 def metrics(request):
     if not scrape_allowed(request):
         raise Http404
