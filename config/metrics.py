@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from django_prometheus import middleware as prometheus_middleware
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -135,6 +136,18 @@ class RedressCollector(Collector):
             "How long the oldest inbound email has waited to be read (no inbound mail yet).",
             0,
         )
+
+
+class PrometheusAfterMiddleware(prometheus_middleware.PrometheusAfterMiddleware):
+    """django-prometheus's, minus its server error on a Content-Length that is not a number.
+
+    It reads the header with int(); Django itself takes such a header as 0. The request is
+    served as Django would serve it, left out of the per-view figures.
+    """
+
+    def process_request(self, request):
+        if request.headers.get("Content-Length", "0").isdigit():
+            super().process_request(request)
 
 
 @login_not_required

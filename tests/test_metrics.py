@@ -60,6 +60,10 @@ def test_no_token_set_means_no_token_accepted(client, settings):
     assert response.status_code == 404
 
 
+def test_a_content_length_that_is_not_a_number_is_no_server_error(client):
+    assert client.get("/accounts/login/", CONTENT_LENGTH="abc").status_code == 200
+
+
 # What it counts ----------------------------------------------------------------------------
 
 
