@@ -60,9 +60,14 @@ INSTALLED_APPS = [
     "accounts",
     "complaints",
     "reports",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that its timing and counts cover every other layer (django-prometheus).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Next, so that every log record of the request, the 503 page's too, carries its id.
+    "config.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above the database unavailable page, so that it carries them as every page does.
@@ -82,6 +87,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
+    "config.metrics.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -285,6 +291,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SERVED_OVER_TLS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SERVED_OVER_TLS
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SERVED_OVER_TLS)
+# A load balancer probes each node over plain HTTP on the inside.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 if env_bool("BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
@@ -335,17 +343,47 @@ CACHES = {
     )
 }
 
+# Plain lines for a developer's terminal; LOG_FORMAT=json (docker-compose) writes one JSON
+# object a line for a log collector. Both carry the request id (config/logging.py).
+LOG_FORMAT = env("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
     },
 }
+
+# Operations: /health/ for load balancers and /metrics for Prometheus (config/health.py,
+# config/metrics.py, docs/operations-health.md).
+# /metrics answers loopback, or anyone sending `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = env("METRICS_TOKEN")
+# The relay job runs every minute; no run for this long means beat (or every worker) stopped.
+HEALTH_BEAT_MAX_AGE_MINUTES = env_int("HEALTH_BEAT_MAX_AGE_MINUTES", 5)
+HEALTH_OUTBOX_MAX_PENDING = env_int("HEALTH_OUTBOX_MAX_PENDING", 500)
+HEALTH_OUTBOX_MAX_AGE_MINUTES = env_int("HEALTH_OUTBOX_MAX_AGE_MINUTES", 15)
+# The acknowledgment sweep runs every 5 minutes; a deadline left unmarked this long after it
+# passed means the sweep is not running.
+HEALTH_CLOCKS_MAX_LATE_MINUTES = env_int("HEALTH_CLOCKS_MAX_LATE_MINUTES", 15)
+HEALTH_SMTP_TIMEOUT_SECONDS = env_int("HEALTH_SMTP_TIMEOUT_SECONDS", 3)
 
 # JSON API (complaints/api/): token per integrating system, OpenAPI schema and local docs.
 INSTALLED_APPS += [

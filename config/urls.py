@@ -4,6 +4,8 @@ from django.urls import include, path
 from complaints.api.urls import urlpatterns as complaints_api
 from complaints.customer import views as customer_views
 from complaints.web.home import home
+from config.health import health
+from config.metrics import metrics
 from reports.api import urlpatterns as reports_api
 
 admin.site.site_header = "Redress administration"
@@ -24,7 +26,14 @@ urlpatterns = [
     ),
     path("c/", include("complaints.customer.urls")),
     # The JSON API for other systems: token authentication, OpenAPI schema and docs.
+<<<<<<< HEAD
     path("api/v1/", include((complaints_api + reports_api, "api"))),
+=======
+    path("api/v1/", include("complaints.api.urls")),
+    # Operations: the load balancer's probe and Prometheus's scrape (docs/operations-health.md).
+    path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),
+>>>>>>> wt-health
 ]
 
 # Deny by default: LoginRequiredMiddleware guards every view. These URL names are the only
@@ -39,5 +48,8 @@ PUBLIC_URL_NAMES = frozenset(
         "customer:add",
         "customer:respond",
         "customer:feedback",
+        # Says only which checks pass; /metrics answers loopback or its token, else 404.
+        "health",
+        "metrics",
     }
 )

@@ -5,7 +5,14 @@ from datetime import timedelta
 from django.utils import timezone
 
 from complaints import services
-from complaints.models import Category, Product, RootCause
+from complaints.models import (
+    Category,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+    Product,
+    RootCause,
+)
 
 
 def category(name="Billing error"):
@@ -81,3 +88,19 @@ def complaint_at_stage(stage, *, csr, resolver, manager, **overrides):
             services.review_sign_off(c, actor=manager, quality_notes="Handled well.")
     c.refresh_from_db()
     return c
+
+
+def outbox_message(key, *, status=MessageStatus.PENDING, due_minutes_ago=0):
+    """A staff notification in the outbox, due `due_minutes_ago` (negative: not yet due)."""
+    now = timezone.now()
+    return OutboundMessage.objects.create(
+        kind=MessageKind.STAFF_NOTIFICATION,
+        to_customer=False,
+        recipient="staff@example.com",
+        subject="Subject",
+        body_text="Body",
+        idempotency_key=key,
+        status=status,
+        next_attempt_at=now - timedelta(minutes=due_minutes_ago),
+        sent_at=now if status == MessageStatus.SENT else None,
+    )

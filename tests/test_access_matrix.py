@@ -7,6 +7,7 @@ the answer into an outcome class:
     login   a redirect to the sign-in page (the site's or the admin's)
     denied  401, 403 or 404
     method  405
+    unwell  503, from the health probe only (here beat has never run, so it says so)
 
 The table (EXPECTED_TABLE) names every URL pattern of config.urls, the admin's and the API's
 included; a pattern that is not in it fails the test by name, so a new view cannot ship
@@ -48,7 +49,7 @@ from tests import factories
 
 ROLES = ("anonymous", "csr", "resolver", "manager", "administrator", "outsider", "link")
 METHODS = ("GET", "POST")
-OUTCOMES = {"ok", "login", "denied", "method"}
+OUTCOMES = {"ok", "login", "denied", "method", "unwell"}
 
 # One row per URL pattern (its name; an unnamed pattern by its route) and method; one column
 # per role in ROLES order. "link" is an anonymous visitor holding a valid customer link: it
@@ -279,6 +280,9 @@ customer:respond                              GET  method method method method m
 customer:respond                              POST denied denied denied denied denied denied ok
 customer:status                               GET  denied denied denied denied denied denied ok
 customer:status                               POST denied denied denied denied denied denied ok
+# Operations: the probe answers anyone; /metrics answers loopback (the test client) or its token.
+health                                        GET  unwell unwell unwell unwell unwell unwell unwell
+health                                        POST method method method method method method method
 home                                          GET  login  ok     ok     ok     ok     denied login
 home                                          POST login  ok     ok     ok     ok     denied login
 login                                         GET  ok     ok     ok     ok     ok     ok     ok
@@ -286,6 +290,8 @@ login                                         POST ok     ok     ok     ok     o
 # Signing out (POST) ends on the sign-in page: LOGOUT_REDIRECT_URL, not a refusal.
 logout                                        GET  login  method method method method method login
 logout                                        POST login  login  login  login  login  login  login
+metrics                                       GET  ok     ok     ok     ok     ok     ok     ok
+metrics                                       POST method method method method method method method
 password_change                               GET  login  ok     ok     ok     ok     ok     login
 password_change                               POST login  ok     ok     ok     ok     ok     login
 password_change_done                          GET  login  ok     ok     ok     ok     ok     login
@@ -515,6 +521,8 @@ def outcome(response):
         return "denied"
     if status == 405:
         return "method"
+    if status == 503 and response.headers.get("Content-Type") == "application/json":
+        return "unwell"
     return f"status {status}"
 
 
