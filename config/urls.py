@@ -26,14 +26,10 @@ urlpatterns = [
     ),
     path("c/", include("complaints.customer.urls")),
     # The JSON API for other systems: token authentication, OpenAPI schema and docs.
-<<<<<<< HEAD
     path("api/v1/", include((complaints_api + reports_api, "api"))),
-=======
-    path("api/v1/", include("complaints.api.urls")),
     # Operations: the load balancer's probe and Prometheus's scrape (docs/operations-health.md).
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),
->>>>>>> wt-health
 ]
 
 # Deny by default: LoginRequiredMiddleware guards every view. These URL names are the only
