@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
 from django.utils import timezone
 
-from complaints import jobs
+from complaints.clocks import sweeps
 from complaints.models import JobRun
 from tests import factories
 from tests.complaints.test_outbox import DEAD_BROKER, celery_broker
@@ -121,7 +121,7 @@ def test_clocks_unhealthy_while_a_missed_deadline_stays_unmarked(client, csr, se
     assert complaint.reference not in response.content.decode()
     assert complaint.customer_name not in response.content.decode()
 
-    jobs.enforce_acknowledgment_deadline()
+    sweeps.enforce_acknowledgment_deadline()
     assert health(client)[0].status_code == 200
 
 

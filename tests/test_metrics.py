@@ -7,6 +7,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from complaints import jobs
+from complaints.clocks import sweeps
 from complaints.models import JobRun, MessageStatus
 from tests import factories
 
@@ -87,8 +88,8 @@ def test_complaints_by_stage_and_their_clocks(client, csr, resolver, manager):
     # The 40-day-old complaint's deadline is the earliest unmarked one.
     assert value(samples, "redress_clock_lateness_seconds") > 39 * 24 * 3600
 
-    jobs.enforce_acknowledgment_deadline()
-    jobs.enforce_resolution_targets()
+    sweeps.enforce_acknowledgment_deadline()
+    sweeps.enforce_resolution_targets()
     samples = scrape(client)
     assert value(samples, "redress_acknowledgments_due") == 1
     assert value(samples, "redress_acknowledgments_breached") == 2
@@ -107,7 +108,7 @@ def test_outbox_backlog_and_the_age_of_the_oldest_due(client):
 
 
 def test_last_finished_run_of_each_job(client):
-    jobs.run("relay_outbox")
+    jobs.run(jobs.JOBS["relay_outbox"])
     now = timezone.now()
     JobRun.objects.create(
         name="send_follow_ups",
