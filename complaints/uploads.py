@@ -90,6 +90,11 @@ _ODF_KINDS = {KINDS[key].content_type.encode(): key for key in ("odt", "ods")}
 _MARKUP = ("<!doctype html", "<html", "<script", "<svg", "<?xml", "<body", "<iframe")
 # PDFs and photos legitimately carry XMP metadata, which is XML; only page markup is suspect.
 _ACTIVE_MARKUP = tuple(m for m in _MARKUP if m != "<?xml")
+_MARKUP_BYTES = tuple((m, m.encode()) for m in _MARKUP)
+_LONGEST_MARKER = max(len(m) for m in _MARKUP) - 1
+# Past the head of a PDF or an image, compressed data holds a short marker such as "<svg" by
+# chance in about one large file in fifty; these are long enough not to.
+_DEEP_MARKUP = frozenset({"<!doctype html", "<html", "<script", "<iframe"})
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _EMAIL_FIELD = re.compile(r"[!-9;-~]+:")  # RFC 5322 field-name: printable ASCII except ":"
 _UNSAFE_NAME_CHARS = re.compile(r'[<>:"|?*]')
@@ -118,11 +123,11 @@ def safe_display_name(name: str) -> str:
 
 
 def check_upload(name: str, chunks: Iterable[bytes], max_bytes: int) -> CheckedUpload:
-    head, size, sha256 = _read(chunks, max_bytes)
+    head, size, sha256, markup = _read(chunks, max_bytes)
     display = safe_display_name(name)
     stem, ext = _split_extension(display)
     ext = ext.lower()
-    kind = _detect(head, complete=size == len(head), ext=ext)
+    kind = _detect(head, complete=size == len(head), ext=ext, markup=markup)
     if ext and ext not in kind.extensions:
         if not kind.content_type.startswith("image/"):
             raise UploadRejected(_mismatch_message(display, ext, kind))
@@ -133,8 +138,10 @@ def check_upload(name: str, chunks: Iterable[bytes], max_bytes: int) -> CheckedU
     return CheckedUpload(display, kind.label, kind.content_type, ext, size, sha256)
 
 
-def _read(chunks: Iterable[bytes], max_bytes: int) -> tuple[bytes, int, str]:
+def _read(chunks: Iterable[bytes], max_bytes: int) -> tuple[bytes, int, str, frozenset[str]]:
+    """The head of the file, its size, its SHA-256 and the markup markers anywhere in it."""
     head, size, digest = bytearray(), 0, hashlib.sha256()
+    markup, carry = set(), b""
     for chunk in chunks:
         size += len(chunk)
         if size > max_bytes:  # stop before reading (or storing) the rest of a huge upload
@@ -142,17 +149,23 @@ def _read(chunks: Iterable[bytes], max_bytes: int) -> tuple[bytes, int, str]:
         digest.update(chunk)
         if len(head) < SNIFF_BYTES:
             head += chunk[: SNIFF_BYTES - len(head)]
+        # The whole file, not the head only: a page can follow 64 KiB of harmless text.
+        window = carry + chunk.lower()
+        markup.update(m for m, encoded in _MARKUP_BYTES if encoded in window)
+        carry = window[-_LONGEST_MARKER:]
     if not size:
         raise UploadRejected("The file is empty.")
-    return bytes(head), size, digest.hexdigest()
+    return bytes(head), size, digest.hexdigest(), frozenset(markup)
 
 
-def _detect(head: bytes, complete: bool, ext: str) -> _Kind:
+def _detect(head: bytes, complete: bool, ext: str, markup: frozenset[str]) -> _Kind:
     key = next((key for magic, key in _MEDIA if head.startswith(magic)), None)
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         key = "webp"
     if key:
-        if _has_markup(head.decode("latin-1"), _ACTIVE_MARKUP):  # PDF/HTML polyglots
+        # PDF/HTML polyglots: any active markup in the head, and beyond it the markers too
+        # long for compressed image or PDF data to hold by chance.
+        if _has_markup(head.decode("latin-1"), _ACTIVE_MARKUP) or markup & _DEEP_MARKUP:
             raise UploadRejected(_MARKUP_MSG)
         return KINDS[key]
     # Office files are archives of XML parts, so the markup scan would only cry wolf there.
@@ -164,7 +177,7 @@ def _detect(head: bytes, complete: bool, ext: str) -> _Kind:
         raise UploadRejected(_EXECUTABLE_MSG)
     if head.startswith(_ARCHIVES):
         raise UploadRejected(_ARCHIVE_MSG)
-    return _text_kind(head, complete, ext)
+    return _text_kind(head, complete, ext, markup)
 
 
 def _ole_kind(head: bytes, ext: str) -> _Kind:
@@ -203,12 +216,12 @@ def _zip_entries(head: bytes):
         yield name.decode("utf-8", "replace"), head[data : data + size]
 
 
-def _text_kind(head: bytes, complete: bool, ext: str) -> _Kind:
+def _text_kind(head: bytes, complete: bool, ext: str, markup: frozenset[str]) -> _Kind:
     text, charset = _decode(head, complete)
     headers = _email_headers(text) if text is not None and ext in ("", ".eml", ".msg") else None
     # An email's body is usually HTML, but served as message/rfc822 it is downloaded rather than
-    # rendered, so only its headers must be free of markup.
-    if _has_markup(head.decode("latin-1") if headers is None else headers, _MARKUP):
+    # rendered, so only its headers must be free of markup. Any other text file: none anywhere.
+    if _has_markup(headers, _MARKUP) if headers is not None else markup:
         raise UploadRejected(_MARKUP_MSG)
     if text is None:
         raise UploadRejected(_UNKNOWN_MSG)

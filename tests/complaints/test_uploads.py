@@ -174,6 +174,31 @@ def test_markup_is_refused_whatever_it_is_called(name, data):
     assert "web page or script content" in rejected(name, data)
 
 
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("notes.txt", b"Dear team,\n" * 20_000 + b"<script>alert(1)</script>"),
+        ("poly.pdf", PDF + bytes(100_000) + b"<html><script>alert(1)</script></html>"),
+        ("photo.jpg", JPEG + bytes(100_000) + b"<IFRAME src=x>"),
+    ],
+)
+def test_markup_past_the_first_64_kib_is_refused(name, data):
+    assert len(data) > 64 * 1024
+    assert "web page or script content" in rejected(name, data)
+
+
+def test_markup_split_across_two_chunks_is_found():
+    data = b"Dear team,\n" * 10_000 + b"<scr" + b"ipt>alert(1)</script>"
+    cut = data.index(b"<scr") + 4
+    with pytest.raises(UploadRejected):
+        check_upload("notes.txt", [data[:cut], data[cut:]], LIMIT)
+
+
+def test_a_short_marker_deep_in_compressed_pdf_data_is_not_mistaken_for_markup():
+    # "<svg" turns up by chance in large compressed streams; only the head is held to it.
+    assert check("scan.pdf", PDF + bytes(100_000) + b"<SvG" + bytes(10)).kind == "PDF document"
+
+
 def test_xml_metadata_inside_a_pdf_is_not_mistaken_for_markup():
     xmp = b'<?xml version="1.0"?><x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>'
     assert check("scan.pdf", PDF + xmp).kind == "PDF document"
