@@ -168,6 +168,9 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 # Attachments live outside the public URL space and are served only through a checked view.
 ATTACHMENT_ROOT = Path(env("ATTACHMENT_ROOT", str(VAR_DIR / "attachments")))
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# What one complaint may take through the customer's link, whoever holds it.
+CUSTOMER_DOCUMENTS_MAX = env_int("CUSTOMER_DOCUMENTS_MAX", 10)
+CUSTOMER_DOCUMENTS_MAX_BYTES = env_int("CUSTOMER_DOCUMENTS_MAX_BYTES", 30 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5_242_880
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from complaints.models import Attachment, Note
@@ -61,9 +62,34 @@ def customer_information_add(complaint, *, text, uploads=()):
             raise Refused("Write a message or choose a document to send.")
         if not complaint.is_open:
             raise Refused("This complaint is closed. Please contact us if you need to reopen it.")
+        _within_customer_allowance(complaint, uploads)
         note = None
         if text:
             note = Note.objects.create(complaint=complaint, from_customer=True, text=text)
         for upload in uploads:
             store_attachment(complaint, upload, written, actor=None, by_customer=True)
         return note
+
+
+def _within_customer_allowance(complaint, uploads):
+    """Anyone holding a link can upload, so what one complaint takes from the customer is
+    capped in number and size; the complaint's row lock makes two uploads at once count."""
+    if not uploads:
+        return
+    held = complaint.attachments.filter(uploaded_by_customer=True).aggregate(
+        count=Count("pk"), size=Sum("size")
+    )
+    count = held["count"] + len(uploads)
+    size = (held["size"] or 0) + sum(upload.size for upload in uploads)
+    if count > settings.CUSTOMER_DOCUMENTS_MAX:
+        raise Refused(
+            f"You have sent us the most documents we can take online "
+            f"({settings.CUSTOMER_DOCUMENTS_MAX}). Please reply to our email if you need to "
+            "send more."
+        )
+    if size > settings.CUSTOMER_DOCUMENTS_MAX_BYTES:
+        megabytes = settings.CUSTOMER_DOCUMENTS_MAX_BYTES // (1024 * 1024)
+        raise Refused(
+            f"Your documents would come to more than the {megabytes} MB we can take online for "
+            "one complaint. Please reply to our email if you need to send more."
+        )

@@ -263,6 +263,47 @@ def test_customer_adds_information_and_a_document_which_the_staff_see(
     assert "statement.pdf" in detail
 
 
+def test_a_link_takes_only_so_many_documents(client, csr, resolver, manager, settings):
+    """Anyone holding one link could otherwise fill the disk, one 10 MB upload at a time."""
+    settings.CUSTOMER_DOCUMENTS_MAX = 3
+    complaint = at_stage("investigating", csr, resolver, manager)
+    token = token_of(complaint)
+
+    def send(name):
+        document = SimpleUploadedFile(name, PDF, "application/pdf")
+        return post(client, "add", token, {"message": "", "document": document})
+
+    for number in range(3):
+        send(f"page-{number}.pdf")
+    response = send("page-3.pdf")
+
+    assert_back_on_the_status_page(
+        response,
+        token,
+        "You have sent us the most documents we can take online (3). Please reply to our "
+        "email if you need to send more.",
+    )
+    assert complaint.attachments.count() == 3
+    assert not list(settings.ATTACHMENT_ROOT.rglob("*.part"))
+    assert len([p for p in settings.ATTACHMENT_ROOT.rglob("*") if p.is_file()]) == 3
+
+
+def test_a_link_takes_only_so_many_megabytes(client, csr, resolver, manager, settings):
+    settings.CUSTOMER_DOCUMENTS_MAX_BYTES = 2 * len(PDF)
+    complaint = at_stage("investigating", csr, resolver, manager)
+    token = token_of(complaint)
+    for number in range(2):
+        document = SimpleUploadedFile(f"page-{number}.pdf", PDF, "application/pdf")
+        post(client, "add", token, {"message": "", "document": document})
+
+    document = SimpleUploadedFile("one-more.pdf", PDF, "application/pdf")
+    response = post(client, "add", token, {"message": "And this.", "document": document})
+
+    assert "we can take online for one complaint" in " ".join(messages_of(response))
+    assert complaint.attachments.count() == 2
+    assert not complaint.notes.filter(text="And this.").exists()
+
+
 def test_customer_note_on_the_staff_timeline_is_attributed_to_the_customer(
     client, csr, resolver, manager
 ):
