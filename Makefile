@@ -1,5 +1,6 @@
 # Redress: the two commands a newcomer needs are `make run` and `make test`.
-# Everything they need is installed into .venv and node_modules by `make install`.
+# Everything they need is installed into .venv and node_modules by `make install`; `make test`
+# also needs Chromium for the browser tests, which `make test-deps` installs.
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,19 +8,20 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: help install run test lint format check-services migrate demo bench clean audit load
+.PHONY: help install run test test-deps lint format check-services migrate demo bench clean audit load
 
 help:
 	@echo "make run      set everything up and run web, worker and beat with demo data on :$(PORT)"
 	@echo "make test     set everything up and run ruff, bandit and the whole test suite"
 	@echo "make install  create .venv and install the Python and npm dependencies"
+	@echo "make test-deps  install Chromium for the browser tests (apt-get; make test runs it)"
 	@echo "make lint     ruff check and format check, bandit"
 	@echo "make clean    remove .venv, node_modules and var/"
 	@echo "make bench    load 1,000,000 complaints (BENCH_SIZE) into redress_bench and time the pages"
 	@echo "make audit    bandit, and pip-audit of the installed dependencies (needs PyPI)"
 	@echo "make load     load test: gunicorn and locust on loopback, database redress_load (LOAD_USERS)"
 
-install: $(VENV)/.installed node_modules/.installed chromium
+install: $(VENV)/.installed node_modules/.installed
 
 # setuptools too: the one venv bundles (65.5 with Python 3.11) has published advisories.
 $(VENV)/.installed: pyproject.toml
@@ -32,11 +34,19 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The browser tests (tests/browser) drive Debian's Chromium; Playwright downloads nothing.
-.PHONY: chromium
-chromium:
-	test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver)
-chromium: SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# The browser tests (tests/browser) drive Debian's Chromium at /usr/bin/chromium; Playwright
+# downloads nothing. Only `make test` needs it: `make run` works without a browser.
+test-deps:
+	@if test -x /usr/bin/chromium; then exit 0; \
+	elif command -v apt-get >/dev/null; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; \
+	else \
+		echo "make test needs Chromium at /usr/bin/chromium for the browser tests, and this system has no apt-get."; \
+		echo "Install Chromium with your package manager (Fedora: dnf install chromium; Arch: pacman -S chromium)"; \
+		echo "so that /usr/bin/chromium starts it (a symbolic link will do), then run make test again."; \
+		exit 1; \
+	fi
+test-deps: SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # The embedded default: with no DATABASE_URL or REDIS_URL, a first look needs no servers.
 run: export DEBUG ?= 1
@@ -47,11 +57,11 @@ run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	mkdir -p var/celery/processed var/celery/control var/mail
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --demo
 	@echo "Starting web, worker and beat on http://127.0.0.1:$(PORT)/  (Ctrl-C stops all three)"
 	$(BIN)/honcho --procfile config/Procfile.dev --app-root . start
 
-test: install lint
+test: install test-deps lint
 	$(BIN)/python -m pytest
 
 # bandit reads [tool.bandit] in pyproject.toml; it needs no network, so the tests run it.

@@ -312,9 +312,10 @@ CONTENT_SECURITY_POLICY = (
 )
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", "redress-demo")
-# Real public complaints loaded by seed_demo for a first look ('' to skip).
+# Real public complaints loaded by `seed_demo --demo` for a first look ('' to skip); the
+# sample ships in the repository.
 DEMO_CFPB_PATH = env(
-    "DEMO_CFPB_PATH", str(BASE_DIR.parent / "shared" / "data" / "cfpb" / "complaints.csv.gz")
+    "DEMO_CFPB_PATH", str(BASE_DIR / "complaints" / "demo_data" / "cfpb-complaints.csv.gz")
 )
 
 # Trend reports: a category is rising when its volume reaches this multiple of its average

@@ -51,7 +51,7 @@ def manage(var):
         return done.stdout
 
     run("migrate", "--no-input")
-    run("seed_demo", "--cfpb", str(CFPB_SAMPLE))
+    run("seed_demo", "--demo", "--cfpb", str(CFPB_SAMPLE))
     return run
 
 

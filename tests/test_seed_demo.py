@@ -1,10 +1,15 @@
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.conf import settings as project_settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from complaints.models import Complaint, StageChange
+from accounts.models import User
+from complaints import demo, selectors
+from complaints.models import Category, Complaint, Product, RootCause, StageChange
+from complaints.workflow import Stage
 from reports.models import TrendReport
 
 CFPB_SAMPLE = Path(__file__).parent / "data" / "cfpb_sample.csv"
@@ -12,15 +17,55 @@ CFPB_SAMPLE = Path(__file__).parent / "data" / "cfpb_sample.csv"
 
 @pytest.mark.django_db
 def test_seed_demo_twice_changes_nothing(settings):
-    call_command("seed_demo", cfpb=str(CFPB_SAMPLE))
+    call_command("seed_demo", "--demo", cfpb=str(CFPB_SAMPLE), stdout=StringIO())
     users = {u.username: (u.password, u.role) for u in get_user_model().objects.all()}
     complaints, changes = Complaint.objects.count(), StageChange.objects.count()
-    call_command("seed_demo", cfpb=str(CFPB_SAMPLE))
+    call_command("seed_demo", "--demo", cfpb=str(CFPB_SAMPLE), stdout=StringIO())
     assert {u.username: (u.password, u.role) for u in get_user_model().objects.all()} == users
     assert Complaint.objects.count() == complaints > 0
     assert StageChange.objects.count() == changes
     assert set(users) >= {"csr", "csr2", "resolver", "manager", "admin"}
     assert Complaint.objects.filter(external_reference__startswith="CFPB-").count() == 20
-    # The busiest year of the real data has its twelve monthly reports, built once.
-    assert TrendReport.objects.filter(period="monthly").count() == 12
+    # The busiest year of the real data has its twelve monthly reports, built once, and the
+    # report job has built the last closed month.
+    assert TrendReport.objects.filter(period="monthly").count() == 13
     assert get_user_model().objects.get(username="manager").check_password(settings.DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_every_stage_and_fills_every_roles_queue():
+    call_command("seed_demo", "--demo", cfpb="", stdout=StringIO())
+    csr, resolver, manager = (User.objects.get(username=n) for n in ("csr", "resolver", "manager"))
+
+    assert set(Complaint.objects.values_list("stage", flat=True)) == set(Stage)
+    assert selectors.complaints_intake_queue(csr).count() >= 5
+    assert selectors.complaints_escalated_to_team(resolver).count() >= 3
+    assert selectors.consultations_waiting_for(resolver).count() >= 1
+    escalations = selectors.complaints_escalation_queue(manager)
+    # Each reason a case reaches the managers: the acknowledgment clock, the target clock,
+    # a person's escalation and a resolution above the approval threshold.
+    assert escalations.filter(acknowledgment_breached_at__isnull=False).count() >= 2
+    assert escalations.filter(resolution_overdue_at__isnull=False).count() >= 2
+    assert escalations.filter(escalated_by__isnull=False, escalation_level="manager").exists()
+    assert escalations.filter(awaiting_approval=True).exists()
+
+
+@pytest.mark.django_db
+def test_without_demo_flag_only_the_lists_are_made_and_no_known_password_account():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+
+    assert not get_user_model().objects.exists()
+    assert not Complaint.objects.exists()
+    assert set(Category.objects.values_list("name", flat=True)) == set(demo.CATEGORIES)
+    assert set(Product.objects.values_list("name", flat=True)) == set(demo.PRODUCTS)
+    assert set(RootCause.objects.values_list("name", flat=True)) == set(demo.ROOT_CAUSES)
+    assert "seed_demo --demo" in out.getvalue()
+    assert "No user was created" in out.getvalue()
+
+
+def test_the_real_demo_data_ships_in_the_repository():
+    sample = Path(project_settings.DEMO_CFPB_PATH)
+    assert sample.is_file()
+    assert sample.is_relative_to(project_settings.BASE_DIR)
+    assert "Complaint ID" in (sample.parent / "README.md").read_text()

@@ -66,7 +66,7 @@ def browser():
     Playwright runs; package scope makes sure the loop is gone before other packages run.
     """
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (Debian's chromium package).")
+        pytest.fail(f"{CHROMIUM} is missing: run `make test-deps` (Debian's chromium package).")
     if not AXE_SOURCE.exists():
         pytest.fail(f"{AXE_SOURCE} is missing: run `make install` (npm package axe-core).")
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")

@@ -84,7 +84,7 @@ def prepare(env):
     step("migrate", [PYTHON, "manage.py", "migrate", "--no-input", "-v0"], env)
     step(
         "demo data (the first time: the CFPB import, about a minute)",
-        [PYTHON, "manage.py", "seed_demo"],
+        [PYTHON, "manage.py", "seed_demo", "--demo"],
         env,
     )
     if static_files_stale():

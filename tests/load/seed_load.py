@@ -26,7 +26,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.roles import Role  # noqa: E402
 from complaints import services  # noqa: E402
-from complaints.management.commands.seed_demo import CATEGORIES, PRODUCTS  # noqa: E402
+from complaints.demo import CATEGORIES, PRODUCTS  # noqa: E402
 from complaints.models import Category, Complaint, Product  # noqa: E402
 from complaints.workflow import OPEN_STAGE_VALUES, Stage  # noqa: E402
 

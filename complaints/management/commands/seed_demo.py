@@ -1,84 +1,70 @@
-"""Demo users, managed lists and a few complaints at every stage, for a first look.
+"""The managed lists, and with --demo the demo: its users, complaints at every stage and in
+every queue, the real CFPB sample and trend reports, for a first look.
 
 Running it again changes nothing: users, lists and demo complaints are found by their
-usernames, names and external references before anything is created.
+usernames, names and external references before anything is created, and the clock and report
+jobs run only on a run that created demo complaints.
 """
 
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from accounts.roles import Role
-from complaints import services
+from complaints import demo, services
 from complaints.imports import import_cfpb
-from complaints.models import Category, Complaint, Product, RootCause
+from complaints.models import Category, Complaint, EscalationLevel, Product, RootCause
 from reports.models import Period, TrendReport
 from reports.services import report_build
 
-USERS = [
-    ("csr", "Casey", "Reed", Role.CSR),
-    ("csr2", "Sam", "Okafor", Role.CSR),
-    ("resolver", "Rita", "Vance", Role.RESOLVER),
-    ("manager", "Morgan", "Hale", Role.MANAGER),
-]
-CATEGORIES = [
-    "Billing error",
-    "Fees and charges",
-    "Service outage",
-    "Staff conduct",
-    "Delay in service",
-    "Account access",
-    "Product fault",
-    "Communication",
-]
-PRODUCTS = [
-    "Current account",
-    "Credit card",
-    "Mortgage",
-    "Personal loan",
-    "Broadband",
-    "Energy supply",
-]
-ROOT_CAUSES = [
-    "Process not followed",
-    "System error",
-    "Unclear communication",
-    "Third-party failure",
-    "Policy gap",
-    "Training need",
-    "No fault found",
-]
+# The jobs beat would run within minutes of `make run`: run once here, the demo opens with its
+# acknowledgment breaches, missed targets and the latest reports already in place.
+JOBS = ("enforce_acknowledgment_deadline", "enforce_resolution_targets", "build_trend_reports")
 
 
 class Command(BaseCommand):
-    help = "Create the demo users, managed lists and demo complaints (safe to run again)."
+    help = (
+        "Create the managed lists; with --demo also the demo users (known password), demo "
+        "complaints and real CFPB data (safe to run again)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Also create the demo users, with the known password DEMO_PASSWORD, and the "
+            "demo data. Never on a system that holds real complaints.",
+        )
+        parser.add_argument(
             "--cfpb",
             default=settings.DEMO_CFPB_PATH,
-            help="A CFPB complaints CSV to import as real demo data ('' to skip).",
+            help="With --demo: a CFPB complaints CSV to import as real demo data ('' to skip).",
         )
 
     def handle(self, *args, cfpb, **options):
+        self.seed_lists()
+        if not options["demo"]:
+            self.stdout.write(
+                "Managed lists ready. No user was created: the demo users share a known "
+                "password, so they are made only with `manage.py seed_demo --demo` (as `make "
+                "run` does), never on a system that holds real complaints. Create real "
+                "accounts with `manage.py createsuperuser` and the admin site."
+            )
+            return
         password = settings.DEMO_PASSWORD
         users = self.seed_users(password)
-        for name in CATEGORIES:
-            Category.objects.get_or_create(name=name, parent=None)
-        for name in PRODUCTS:
-            Product.objects.get_or_create(name=name, parent=None)
-        for name in ROOT_CAUSES:
-            RootCause.objects.get_or_create(name=name)
         created = self.seed_complaints(users)
-        self.seed_cfpb(cfpb)
+        imported = self.seed_cfpb(cfpb)
+        if created or imported:
+            for name in JOBS:
+                call_command("run_job", name, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: users csr, csr2, resolver, manager, admin (password: {password}); "
@@ -86,18 +72,27 @@ class Command(BaseCommand):
             )
         )
 
+    def seed_lists(self):
+        for name in demo.CATEGORIES:
+            Category.objects.get_or_create(name=name, parent=None)
+        for name in demo.PRODUCTS:
+            Product.objects.get_or_create(name=name, parent=None)
+        for name in demo.ROOT_CAUSES:
+            RootCause.objects.get_or_create(name=name)
+
     def seed_cfpb(self, path):
         if not path:
-            return
+            return False
+        if Complaint.objects.filter(external_reference__startswith="CFPB-").exists():
+            return False
         if not Path(path).exists():
             self.stdout.write(f"No CFPB file at {path}; the demo runs without real data.")
-            return
-        if Complaint.objects.filter(external_reference__startswith="CFPB-").exists():
-            return
+            return False
         self.stdout.write(f"Importing real complaints from {path} (a minute or two, once)...")
         report = import_cfpb(path)
         self.stdout.write(report.summary())
         self.seed_reports()
+        return True
 
     def seed_reports(self):
         """Monthly trend reports over the busiest year of the real data, so a first look at
@@ -121,177 +116,190 @@ class Command(BaseCommand):
     def seed_users(self, password):
         User = get_user_model()
         users = {}
-        for username, first, last, role in USERS:
+        superuser = (*demo.SUPERUSER, None)
+        for username, first, last, role in [*demo.USERS, superuser]:
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={
                     "first_name": first,
                     "last_name": last,
-                    "role": role,
                     "email": f"{username}@example.com",
+                    **({"role": role} if role else {"is_superuser": True}),
                 },
             )
             if created:
                 user.set_password(password)
                 user.save()
             users[username] = user
-        admin, created = User.objects.get_or_create(
-            username="admin",
-            defaults={
-                "is_superuser": True,
-                "first_name": "Ada",
-                "last_name": "Admin",
-                "email": "admin@example.com",
-            },
-        )
-        if created:
-            admin.set_password(password)
-            admin.save()
         return users
 
     @transaction.atomic
     def seed_complaints(self, users):
         now = timezone.now()
-        csr, csr2, resolver, manager = (users[k] for k in ("csr", "csr2", "resolver", "manager"))
-        category = {c.name: c for c in Category.objects.all()}
-        product = {p.name: p for p in Product.objects.all()}
-        root = {r.name: r for r in RootCause.objects.all()}
-        demos = [
-            (
-                "DEMO-001",
-                "Priya Shah",
-                "priya.shah@example.com",
-                "",
-                "email",
-                "Billing error",
-                "Credit card",
-                "I was charged twice for the same purchase on 3 November and nobody "
-                "has explained why.",
-                2,
-                "received",
-            ),
-            (
-                "DEMO-002",
-                "Tom Becker",
-                "",
-                "+44 7700 900123",
-                "phone",
-                "Service outage",
-                "Broadband",
-                "My broadband has dropped every evening for a week and I work from home.",
-                20,
-                "received",
-            ),
-            (
-                "DEMO-003",
-                "Grace Liu",
-                "grace.liu@example.com",
-                "",
-                "web",
-                "Fees and charges",
-                "Current account",
-                "An overdraft fee was applied although I had arranged an overdraft in advance.",
-                30,
-                "acknowledged",
-            ),
-            (
-                "DEMO-004",
-                "Jamal Idris",
-                "jamal.idris@example.com",
-                "+44 7700 900456",
-                "letter",
-                "Delay in service",
-                "Mortgage",
-                "My remortgage application has been waiting for six weeks without any update.",
-                72,
-                "investigating",
-            ),
-            (
-                "DEMO-005",
-                "Elena Rossi",
-                "elena.rossi@example.com",
-                "",
-                "email",
-                "Product fault",
-                "Energy supply",
-                "The smart meter you installed shows readings three times higher than my usage.",
-                120,
-                "resolved",
-            ),
-            (
-                "DEMO-006",
-                "Owen Price",
-                "owen.price@example.com",
-                "",
-                "in_person",
-                "Staff conduct",
-                "Personal loan",
-                "The adviser at the branch was dismissive and refused to explain the loan terms.",
-                300,
-                "follow_up",
-            ),
-        ]
+        lists = {
+            "category": {c.name: c for c in Category.objects.filter(parent=None)},
+            "product": {p.name: p for p in Product.objects.filter(parent=None)},
+            "root_cause": {r.name: r for r in RootCause.objects.all()},
+        }
         created = 0
-        for ref, name, email, phone, channel, cat, prod, text, hours_ago, target in demos:
-            if Complaint.objects.filter(external_reference=ref).exists():
+        for number, case in enumerate(demo.COMPLAINTS):
+            if Complaint.objects.filter(external_reference=case.reference).exists():
                 continue
-            logger = csr if created % 2 == 0 else csr2
+            received_at = now - timedelta(hours=case.hours_ago)
+            logger = users["csr"] if number % 2 == 0 else users["csr2"]
             complaint = services.complaint_create(
                 actor=logger,
-                received_at=now - timedelta(hours=hours_ago),
+                received_at=received_at,
                 data={
-                    "external_reference": ref,
-                    "customer_name": name,
-                    "customer_email": email,
-                    "customer_phone": phone,
-                    "date_of_complaint": (now - timedelta(hours=hours_ago)).date(),
-                    "description": text,
-                    "interaction_details": f"Customer contacted us by {channel.replace('_', ' ')}.",
-                    "channel": channel,
-                    "category": category[cat],
-                    "product": product[prod],
+                    "external_reference": case.reference,
+                    "customer_name": case.customer,
+                    "customer_email": case.email,
+                    "customer_phone": case.phone,
+                    "date_of_complaint": timezone.localdate(received_at),
+                    "description": case.description,
+                    "interaction_details": "Customer contacted us by "
+                    f"{case.channel.replace('_', ' ')}.",
+                    "channel": case.channel,
+                    "category": lists["category"][case.category],
+                    "product": lists["product"][case.product],
                     "complexity": "standard",
                 },
             )
             created += 1
-            self.advance(complaint, target, logger, resolver, manager, root, hours_ago, now)
+            Story(complaint, case, logger, users, lists["root_cause"], received_at).tell()
         return created
 
-    def advance(self, complaint, target, logger, resolver, manager, root, hours_ago, now):
-        order = ["received", "acknowledged", "investigating", "resolved", "follow_up"]
-        if order.index(target) >= 1:
-            services.complaint_assign(complaint, actor=logger, assignee=logger)
-            services.complaint_acknowledge(
-                complaint,
-                actor=logger,
-                method="email" if complaint.customer_email else "phone",
-                at=now - timedelta(hours=hours_ago - 3),
-            )
-        if order.index(target) >= 2:
-            services.complaint_escalate(
-                complaint, actor=logger, level="team", reason="Needs an investigator."
-            )
-            services.complaint_assign(complaint, actor=resolver, assignee=resolver)
-            services.complaint_transition(complaint, "investigating", actor=resolver)
-            services.note_add(
-                complaint,
-                actor=resolver,
-                text="Checked the account history; the issue is confirmed.",
-            )
-        if order.index(target) >= 3:
-            services.complaint_update(
-                complaint, actor=resolver, changes={"root_cause": root["System error"]}
-            )
-            services.resolution_propose(
-                complaint,
-                actor=resolver,
-                type="refund",
-                amount=Decimal("45.00"),
-                description="We will refund the £45 charged in error and add a note to your "
-                "account so it cannot happen again.",
-            )
-        if order.index(target) >= 4:
-            services.resolution_record_customer_response(complaint, actor=resolver, accepted=True)
-            services.resolution_implement(
-                complaint, actor=resolver, notes="Refund of £45 issued to the customer's account."
-            )
+
+class Story:
+    """Takes one demo complaint through the services, as its people would, as far as its
+    story goes."""
+
+    # Each story's steps, in order; every later story repeats the steps before it.
+    RESOLUTION_PATH = [
+        "acknowledge",
+        "escalate_to_team",
+        "investigate",
+        "propose",
+        "accept_and_implement",
+        "give_feedback",
+        "document",
+        "review",
+    ]
+    ENDS = {
+        "received": 0,
+        "acknowledged": 1,
+        "escalated_to_team": 2,
+        "investigating": 3,
+        "awaiting_approval": 4,
+        "resolved": 4,
+        "follow_up": 5,
+        "documented": 7,
+        "reviewed": 8,
+    }
+
+    def __init__(self, complaint, case, logger, users, root_causes, received_at):
+        self.complaint, self.case, self.logger = complaint, case, logger
+        self.resolver, self.manager = users["resolver"], users["manager"]
+        self.root_causes, self.received_at = root_causes, received_at
+
+    def tell(self):
+        if self.case.story == "escalated_to_managers":
+            steps = ["acknowledge", "escalate_to_managers"]
+        else:
+            steps = self.RESOLUTION_PATH[: self.ENDS[self.case.story]]
+        for step in steps:
+            getattr(self, step)()
+
+    def acknowledge(self):
+        services.complaint_assign(self.complaint, actor=self.logger, assignee=self.logger)
+        services.complaint_acknowledge(
+            self.complaint,
+            actor=self.logger,
+            method="email" if self.case.email else "phone",
+            at=self.received_at + timedelta(hours=3),
+        )
+
+    def escalate_to_team(self):
+        services.complaint_escalate(
+            self.complaint,
+            actor=self.logger,
+            level=EscalationLevel.TEAM,
+            reason=self.case.escalation_reason,
+        )
+
+    def investigate(self):
+        services.complaint_assign(self.complaint, actor=self.resolver, assignee=self.resolver)
+        services.complaint_transition(self.complaint, "investigating", actor=self.resolver)
+        services.note_add(
+            self.complaint,
+            actor=self.resolver,
+            text="Checked the account history; the issue is confirmed.",
+        )
+
+    def escalate_to_managers(self):
+        """The CSR investigates, finds it beyond them and asks the managers; a manager hands it
+        to the resolution team and asks them for a check."""
+        services.complaint_transition(self.complaint, "investigating", actor=self.logger)
+        services.note_add(
+            self.complaint,
+            actor=self.logger,
+            text="Spoke to the customer: the letters kept coming after the two certificates.",
+        )
+        services.complaint_escalate(
+            self.complaint,
+            actor=self.logger,
+            level=EscalationLevel.MANAGER,
+            reason=self.case.escalation_reason,
+        )
+        services.complaint_assign(self.complaint, actor=self.manager, assignee=self.resolver)
+        services.consultation_request(
+            self.complaint,
+            actor=self.manager,
+            department="Resolution team",
+            consultee=self.resolver,
+            question="Which system still sends the arrears letters, and can it be stopped today?",
+        )
+
+    def propose(self):
+        resolution = self.case.resolution
+        services.complaint_update(
+            self.complaint,
+            actor=self.resolver,
+            changes={"root_cause": self.root_causes[resolution.root_cause]},
+        )
+        services.resolution_propose(
+            self.complaint,
+            actor=self.resolver,
+            type=resolution.type,
+            amount=resolution.amount,
+            description=resolution.description,
+        )
+
+    def accept_and_implement(self):
+        services.resolution_record_customer_response(
+            self.complaint, actor=self.resolver, accepted=True
+        )
+        services.resolution_implement(
+            self.complaint, actor=self.resolver, notes=self.case.resolution.implementation
+        )
+
+    def give_feedback(self):
+        # Through the customer's own link.
+        services.feedback_record(
+            self.complaint,
+            actor=None,
+            score=4,
+            resolved=True,
+            comment="Sorted in the end, thank you.",
+        )
+
+    def document(self):
+        services.complaint_transition(self.complaint, "documented", actor=self.resolver)
+
+    def review(self):
+        services.review_sign_off(
+            self.complaint,
+            actor=self.manager,
+            quality_notes="Handled within target; the customer was kept informed.",
+            lessons="The rule behind the charge needs a check of its own.",
+        )

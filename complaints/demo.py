@@ -1,0 +1,463 @@
+"""What the demo is made of: its people, managed lists and complaints.
+
+`manage.py seed_demo` writes them; the benchmark can reuse the lists, so both show the same
+categories and products. The real CFPB sample the demo also loads is in demo_data/ (with its
+provenance), found through settings.DEMO_CFPB_PATH.
+"""
+
+from decimal import Decimal
+from typing import NamedTuple
+
+from accounts.roles import Role
+
+USERS = [
+    ("csr", "Casey", "Reed", Role.CSR),
+    ("csr2", "Sam", "Okafor", Role.CSR),
+    ("resolver", "Rita", "Vance", Role.RESOLVER),
+    ("manager", "Morgan", "Hale", Role.MANAGER),
+]
+SUPERUSER = ("admin", "Ada", "Admin")
+CATEGORIES = [
+    "Billing error",
+    "Fees and charges",
+    "Service outage",
+    "Staff conduct",
+    "Delay in service",
+    "Account access",
+    "Product fault",
+    "Communication",
+]
+PRODUCTS = [
+    "Current account",
+    "Credit card",
+    "Mortgage",
+    "Personal loan",
+    "Broadband",
+    "Energy supply",
+]
+ROOT_CAUSES = [
+    "Process not followed",
+    "System error",
+    "Unclear communication",
+    "Third-party failure",
+    "Policy gap",
+    "Training need",
+    "No fault found",
+]
+
+
+class DemoResolution(NamedTuple):
+    type: str
+    amount: Decimal | None
+    description: str
+    root_cause: str
+    implementation: str
+
+
+class DemoComplaint(NamedTuple):
+    """One demo case and how far it has got. `story` is a stage, or one of the ways a case
+    waits for someone: escalated to the team, escalated to the managers, awaiting approval.
+    A case received more than a day ago and still unacknowledged is escalated by the
+    acknowledgment clock; one past its resolution target by the target clock."""
+
+    reference: str
+    customer: str
+    email: str
+    phone: str
+    channel: str
+    category: str
+    product: str
+    description: str
+    hours_ago: float
+    story: str
+    escalation_reason: str = ""
+    resolution: DemoResolution | None = None
+
+
+REFUND_45 = DemoResolution(
+    "refund",
+    Decimal("45.00"),
+    "We will refund the £45 charged in error and add a note to your account so it cannot "
+    "happen again.",
+    "System error",
+    "Refund of £45 issued to the customer's account.",
+)
+
+COMPLAINTS = [
+    DemoComplaint(
+        "DEMO-001",
+        "Priya Shah",
+        "priya.shah@example.com",
+        "",
+        "email",
+        "Billing error",
+        "Credit card",
+        "I was charged twice for the same purchase on 3 November and nobody has explained why.",
+        2,
+        "received",
+    ),
+    DemoComplaint(
+        "DEMO-002",
+        "Tom Becker",
+        "",
+        "+44 7700 900123",
+        "phone",
+        "Service outage",
+        "Broadband",
+        "My broadband has dropped every evening for a week and I work from home.",
+        20,
+        "received",
+    ),
+    DemoComplaint(
+        "DEMO-003",
+        "Grace Liu",
+        "grace.liu@example.com",
+        "",
+        "web",
+        "Fees and charges",
+        "Current account",
+        "An overdraft fee was applied although I had arranged an overdraft in advance.",
+        30,
+        "acknowledged",
+    ),
+    DemoComplaint(
+        "DEMO-004",
+        "Jamal Idris",
+        "jamal.idris@example.com",
+        "+44 7700 900456",
+        "letter",
+        "Delay in service",
+        "Mortgage",
+        "My remortgage application has been waiting for six weeks without any update.",
+        72,
+        "investigating",
+        "Needs an investigator.",
+    ),
+    DemoComplaint(
+        "DEMO-005",
+        "Elena Rossi",
+        "elena.rossi@example.com",
+        "",
+        "email",
+        "Product fault",
+        "Energy supply",
+        "The smart meter you installed shows readings three times higher than my usage.",
+        120,
+        "resolved",
+        "Needs an investigator.",
+        REFUND_45,
+    ),
+    DemoComplaint(
+        "DEMO-006",
+        "Owen Price",
+        "owen.price@example.com",
+        "",
+        "in_person",
+        "Staff conduct",
+        "Personal loan",
+        "The adviser at the branch was dismissive and refused to explain the loan terms.",
+        300,
+        "follow_up",
+        "Needs an investigator.",
+        REFUND_45,
+    ),
+    # The intake queue: nobody owns these yet. Those without an email address wait for a CSR
+    # to acknowledge them by phone or letter, so the older ones meet the acknowledgment clock.
+    DemoComplaint(
+        "DEMO-007",
+        "Aisha Karim",
+        "aisha.karim@example.com",
+        "",
+        "web",
+        "Account access",
+        "Current account",
+        "I have been locked out of online banking since this morning's app update and my rent "
+        "is due tomorrow.",
+        1,
+        "received",
+    ),
+    DemoComplaint(
+        "DEMO-008",
+        "Daniel Murphy",
+        "",
+        "+44 7700 900321",
+        "phone",
+        "Fees and charges",
+        "Credit card",
+        "A late payment fee was added although my direct debit left my account on the due date.",
+        5,
+        "received",
+    ),
+    DemoComplaint(
+        "DEMO-009",
+        "Sofia Andersson",
+        "",
+        "+44 7700 900654",
+        "phone",
+        "Communication",
+        "Energy supply",
+        "I have written three times about my final bill since moving house and had no reply.",
+        9,
+        "received",
+    ),
+    DemoComplaint(
+        "DEMO-010",
+        "Lewis Grant",
+        "",
+        "+44 7700 900789",
+        "social_media",
+        "Service outage",
+        "Broadband",
+        "No internet for two days, and the status page says there is no fault in my area.",
+        15,
+        "received",
+    ),
+    DemoComplaint(
+        "DEMO-011",
+        "Margaret Evans",
+        "",
+        "+44 7700 900234",
+        "letter",
+        "Delay in service",
+        "Mortgage",
+        "I asked for a redemption statement a month ago and the sale of my house now depends "
+        "on it.",
+        19,
+        "received",
+    ),
+    DemoComplaint(
+        "DEMO-012",
+        "Hassan Ali",
+        "",
+        "+44 7700 900567",
+        "phone",
+        "Billing error",
+        "Energy supply",
+        "My direct debit doubled without any notice and left me short for the month.",
+        30,
+        "received",
+    ),
+    DemoComplaint(
+        "DEMO-013",
+        "Chloe Bennett",
+        "",
+        "+44 7700 900890",
+        "in_person",
+        "Product fault",
+        "Broadband",
+        "The replacement router you sent does not power on, and it is the second one.",
+        50,
+        "received",
+    ),
+    # The resolution team's queue: escalated to the team, still with the CSR who took them.
+    DemoComplaint(
+        "DEMO-014",
+        "Nadia Petrova",
+        "nadia.petrova@example.com",
+        "",
+        "email",
+        "Billing error",
+        "Current account",
+        "My standing order was paid twice this month and left me overdrawn.",
+        40,
+        "escalated_to_team",
+        "Two payments from one instruction: needs the payments records.",
+    ),
+    DemoComplaint(
+        "DEMO-015",
+        "George Whitfield",
+        "",
+        "+44 7700 900345",
+        "phone",
+        "Fees and charges",
+        "Mortgage",
+        "An early repayment charge was taken although my fixed rate had already ended.",
+        60,
+        "escalated_to_team",
+        "The charge depends on the product terms; needs an investigator.",
+    ),
+    DemoComplaint(
+        "DEMO-016",
+        "Fatima Noor",
+        "fatima.noor@example.com",
+        "",
+        "web",
+        "Account access",
+        "Credit card",
+        "My card was blocked twice on holiday although I had told you I was travelling.",
+        96,
+        "escalated_to_team",
+        "Fraud rules involved: for the resolution team.",
+    ),
+    DemoComplaint(
+        "DEMO-017",
+        "Peter Kowalski",
+        "",
+        "+44 7700 900678",
+        "in_person",
+        "Staff conduct",
+        "Current account",
+        "A cashier refused to let me pay in cash for my business and was rude about it.",
+        26,
+        "escalated_to_team",
+        "About a named colleague: investigate outside the branch.",
+    ),
+    # With the resolution team.
+    DemoComplaint(
+        "DEMO-018",
+        "Isabel Moreno",
+        "isabel.moreno@example.com",
+        "",
+        "email",
+        "Service outage",
+        "Energy supply",
+        "My supply was cut off for a whole day by mistake when the meter was exchanged.",
+        120,
+        "investigating",
+        "Supply interruption: needs the field engineers' report.",
+    ),
+    # Past their resolution target: the target clock escalates them and tells the customer.
+    DemoComplaint(
+        "DEMO-019",
+        "Robert Hughes",
+        "robert.hughes@example.com",
+        "",
+        "email",
+        "Delay in service",
+        "Personal loan",
+        "I asked for a settlement figure for my loan three weeks ago and still have nothing.",
+        24 * 21,
+        "investigating",
+        "Settlement figures come from the lending team.",
+    ),
+    DemoComplaint(
+        "DEMO-020",
+        "Olivia Clarke",
+        "",
+        "+44 7700 900901",
+        "phone",
+        "Billing error",
+        "Broadband",
+        "I am still being charged for a package I cancelled within the cooling-off period.",
+        24 * 18,
+        "investigating",
+        "Cancellation records are with the supplier.",
+    ),
+    # Escalated to the managers by the CSR, who asked the resolution team for a check.
+    DemoComplaint(
+        "DEMO-021",
+        "Ahmed Rahman",
+        "ahmed.rahman@example.com",
+        "",
+        "email",
+        "Communication",
+        "Mortgage",
+        "Since my wife died you keep writing to her about arrears on our joint mortgage, though "
+        "I sent the death certificate twice.",
+        80,
+        "escalated_to_managers",
+        "Bereaved customer who says he will go to the Ombudsman.",
+    ),
+    DemoComplaint(
+        "DEMO-022",
+        "Catherine Doyle",
+        "catherine.doyle@example.com",
+        "",
+        "email",
+        "Product fault",
+        "Energy supply",
+        "The engineer who fitted my smart meter damaged the boiler; the repair cost me £780.",
+        200,
+        "awaiting_approval",
+        "Damage claim: needs an investigator.",
+        DemoResolution(
+            "compensation",
+            Decimal("780.00"),
+            "We will pay the £780 boiler repair and apologise for the damage our engineer caused.",
+            "Third-party failure",
+            "£780 paid to the customer's bank account.",
+        ),
+    ),
+    DemoComplaint(
+        "DEMO-023",
+        "Laura Fischer",
+        "laura.fischer@example.com",
+        "",
+        "web",
+        "Service outage",
+        "Broadband",
+        "My line has been down for four days in a row and nobody turned up to the appointment.",
+        150,
+        "resolved",
+        "Missed engineer appointment.",
+        DemoResolution(
+            "service_adjustment",
+            None,
+            "We will credit a month's line rental and book a priority engineer visit.",
+            "Third-party failure",
+            "Credit applied and the engineer visit booked.",
+        ),
+    ),
+    # Closed cases: documented and waiting for a manager's sign-off, and signed off.
+    DemoComplaint(
+        "DEMO-024",
+        "Michael Osei",
+        "michael.osei@example.com",
+        "",
+        "email",
+        "Billing error",
+        "Credit card",
+        "Interest was charged on a balance I paid in full before the statement date.",
+        24 * 16,
+        "documented",
+        "Interest calculation: needs the cards team.",
+        DemoResolution(
+            "refund",
+            Decimal("60.00"),
+            "We will refund the £60 of interest and correct your statement.",
+            "System error",
+            "£60 refunded and the statement reissued.",
+        ),
+    ),
+    DemoComplaint(
+        "DEMO-025",
+        "Hannah Wright",
+        "hannah.wright@example.com",
+        "",
+        "email",
+        "Fees and charges",
+        "Current account",
+        "I was charged an arranged overdraft fee in a month I never went overdrawn.",
+        24 * 25,
+        "reviewed",
+        "Fee rule query.",
+        DemoResolution(
+            "refund",
+            Decimal("25.00"),
+            "We will refund the £25 fee; it was applied by a rule that ignored your balance.",
+            "Process not followed",
+            "£25 refunded to the customer's current account.",
+        ),
+    ),
+    DemoComplaint(
+        "DEMO-026",
+        "Samuel Adeyemi",
+        "samuel.adeyemi@example.com",
+        "+44 7700 900432",
+        "phone",
+        "Communication",
+        "Broadband",
+        "I was promised a call back about my contract three times and it never came.",
+        24 * 22,
+        "reviewed",
+        "Repeated failed call-backs.",
+        DemoResolution(
+            "apology",
+            None,
+            "We apologise: the call-backs were booked to a closed team. Your contract questions "
+            "are answered in the letter attached.",
+            "Training need",
+            "Apology letter sent and the call-back queue corrected.",
+        ),
+    ),
+]
