@@ -1,40 +1,12 @@
-"""The words the loaded complaints are made of: managed lists, staff, names and texts.
-
-CATEGORIES, PRODUCTS and ROOT_CAUSES begin as seed_demo's lists do (categories add two), so a
-benchmark page looks like the demo's.
-"""
+"""The words the loaded complaints are made of: managed lists, staff, names and texts."""
 
 from accounts.roles import Role
+from complaints import demo
 
-CATEGORIES = [
-    "Billing error",
-    "Fees and charges",
-    "Service outage",
-    "Staff conduct",
-    "Delay in service",
-    "Account access",
-    "Product fault",
-    "Communication",
-    "Data protection",
-    "Fraud and security",
-]
-PRODUCTS = [
-    "Current account",
-    "Credit card",
-    "Mortgage",
-    "Personal loan",
-    "Broadband",
-    "Energy supply",
-]
-ROOT_CAUSES = [
-    "Process not followed",
-    "System error",
-    "Unclear communication",
-    "Third-party failure",
-    "Policy gap",
-    "Training need",
-    "No fault found",
-]
+# The demo's lists, so a benchmark page looks like the demo's; two more categories.
+CATEGORIES = [*demo.CATEGORIES, "Data protection", "Fraud and security"]
+PRODUCTS = demo.PRODUCTS
+ROOT_CAUSES = demo.ROOT_CAUSES
 STAFF = (
     [(f"csr{n:02d}", Role.CSR) for n in range(1, 11)]
     + [(f"resolver{n:02d}", Role.RESOLVER) for n in range(1, 7)]

@@ -3,7 +3,8 @@ every queue, the real CFPB sample and trend reports, for a first look.
 
 Running it again changes nothing: users, lists and demo complaints are found by their
 usernames, names and external references before anything is created, and the clock and report
-jobs run only on a run that created demo complaints.
+jobs run only on a run that created demo complaints. It lives in reports/ because it builds
+trend reports too, and complaints/ knows nothing of reports/.
 """
 
 from datetime import date, timedelta
