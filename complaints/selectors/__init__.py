@@ -3,6 +3,7 @@ timeline, who to tell, and what the sweeps must act on. One module per kind of r
 package names what callers use."""
 
 from complaints.selectors.due import (
+    acknowledgments_sent_unrecorded,
     acknowledgments_to_breach,
     acknowledgments_to_warn,
     follow_ups_to_close,
@@ -38,6 +39,7 @@ __all__ = [
     "LIST_SORTS",
     "REFERENCE_PATTERN",
     "ListFilters",
+    "acknowledgments_sent_unrecorded",
     "acknowledgments_to_breach",
     "api_idempotency_record",
     "acknowledgments_to_warn",

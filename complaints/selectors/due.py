@@ -1,7 +1,9 @@
 """What the clock sweeps must act on. Each filter is the condition of a partial index
 (migrations), so a sweep with nothing due reads a handful of index pages."""
 
-from complaints.models import Complaint
+from django.db.models import Exists, OuterRef
+
+from complaints.models import Complaint, MessageKind, MessageStatus, OutboundMessage
 from complaints.workflow import Stage
 
 RESOLUTION_CLOCK_STAGES = (Stage.RECEIVED, Stage.ACKNOWLEDGED, Stage.INVESTIGATING)
@@ -52,3 +54,21 @@ def follow_ups_to_close(reminded_before):
     return Complaint.objects.filter(
         stage=Stage.FOLLOW_UP, feedback_reminded_at__lte=reminded_before
     )
+
+
+def acknowledgments_sent_unrecorded(limit):
+    """Acknowledgment emails sent whose complaint still waits for its acknowledgment: a worker
+    died between marking the message sent and recording what that means.
+
+    Found from the complaints awaiting acknowledgment (few, through their partial index),
+    each probed for a sent acknowledgment, never by scanning the messages (one per complaint
+    ever received)."""
+    sent = OutboundMessage.objects.filter(
+        kind=MessageKind.ACKNOWLEDGMENT, status=MessageStatus.SENT
+    )
+    ids = list(
+        Complaint.objects.filter(stage=Stage.RECEIVED, acknowledged_at__isnull=True)
+        .filter(Exists(sent.filter(complaint=OuterRef("pk"))))
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sent.filter(complaint_id__in=ids).select_related("complaint").order_by("sent_at")

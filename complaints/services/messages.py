@@ -8,10 +8,8 @@ is made good by the next relay.
 
 import logging
 
-from django.db.models import F
-
-from complaints import outbox
-from complaints.models import AcknowledgmentMethod, MessageKind, MessageStatus, OutboundMessage
+from complaints import outbox, selectors
+from complaints.models import AcknowledgmentMethod, MessageKind, OutboundMessage
 from complaints.services.stages import complaint_acknowledge
 from complaints.workflow import Refused, Stage
 
@@ -58,13 +56,6 @@ def outbox_relay(now=None):
     ids = outbox.due_message_ids(now)
     for message_id in ids:
         sent += message_deliver(message_id, now)
-    unrecorded = OutboundMessage.objects.filter(
-        kind=MessageKind.ACKNOWLEDGMENT,
-        status=MessageStatus.SENT,
-        complaint__stage=Stage.RECEIVED,
-        complaint__acknowledged_at__isnull=True,
-        sent_at__gte=F("complaint__received_at"),
-    ).select_related("complaint")
-    for message in unrecorded[:RECONCILE_LIMIT]:
+    for message in selectors.acknowledgments_sent_unrecorded(RECONCILE_LIMIT):
         message_delivered(message)
     return {"sent": sent, "still_pending": len(ids) - sent}

@@ -3,6 +3,7 @@ stale claims, and a dead broker that delays an email but never fails the intake.
 
 import logging
 import smtplib
+import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -11,6 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from kombu import pools as kombu_pools
@@ -109,6 +111,63 @@ def test_delivering_the_acknowledgment_sends_it_once_and_acknowledges_the_compla
     assert change.actor is None
     assert change.at == message.sent_at
     assert change.from_stage == Stage.RECEIVED
+
+
+@pytest.mark.django_db
+def test_an_acknowledgment_sent_but_not_recorded_is_recorded_by_the_next_relay(csr):
+    """A worker that dies between the sent mark and the workflow's record of it leaves the
+    complaint waiting; the relay records it, at the moment the email went, and sends nothing."""
+    complaint = factories.complaint(csr)
+    message = acknowledgment_of(complaint)
+    assert outbox.deliver(message.pk) is True  # the send and its mark, nothing more
+    complaint.refresh_from_db()
+    assert complaint.stage == Stage.RECEIVED
+
+    assert services.outbox_relay() == {"sent": 0, "still_pending": 0}
+
+    complaint.refresh_from_db()
+    assert complaint.stage == Stage.ACKNOWLEDGED
+    assert complaint.acknowledged_at == reload(message).sent_at
+    assert len(mail.outbox) == 1
+    assert services.outbox_relay() == {"sent": 0, "still_pending": 0}
+    assert complaint.stage_changes.filter(to_stage=Stage.ACKNOWLEDGED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sent_mark_does_not_wait_for_a_lock_held_on_the_complaint(csr):
+    """The sent mark commits at once, in its own transaction, while a colleague's save (or a
+    sweep's batch) holds the complaint: a worker killed then cannot send the message again."""
+    complaint = factories.complaint(csr)
+    message = acknowledgment_of(complaint)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_complaint():
+        with transaction.atomic():
+            Complaint.objects.select_for_update().get(pk=complaint.pk)
+            locked.set()
+            release.wait(30)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_complaint, daemon=True)
+    holder.start()
+    delivering = threading.Thread(
+        target=lambda: (outbox.deliver(message.pk), connection.close()), daemon=True
+    )
+    try:
+        assert locked.wait(10)
+        delivering.start()
+        # Seen committed by this connection while the complaint is still locked; a generous
+        # bound, for a mark that takes milliseconds.
+        deadline = time.monotonic() + 10
+        while reload(message).status != MessageStatus.SENT and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reload(message).status == MessageStatus.SENT
+        assert holder.is_alive()
+    finally:
+        release.set()
+        holder.join(30)
+        delivering.join(30)
+    assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
