@@ -16,8 +16,9 @@ from complaints.imports import import_user
 from complaints.models import Complaint
 from complaints.workflow import Refused
 from tests import factories
-from tests.complaints.test_concurrency import TIMEOUT, run_together
+from tests.complaints.test_concurrency import run_together
 from tests.complaints.test_lifecycle_views import edit_data
+from tests.threads import TIMEOUT
 
 pytestmark = pytest.mark.django_db
 
