@@ -1,9 +1,9 @@
 """What every service shares: the row lock, who acted and why for the history, and files
 removed when the change that wrote them fails.
 
-`actor` is a User, or None when the system or the customer's own link acts; system writers
-(the clock sweeps, the CFPB import) name themselves in the history's reason instead, since
-django-simple-history's user column holds people only.
+`actor` is a User, or None when the system or the customer's own link acts. A change no person
+made names what made it in its history reason ("Acknowledgment deadline missed: escalated to
+managers", "Imported from CSV"), since django-simple-history's user column holds people only.
 """
 
 from contextlib import contextmanager
@@ -11,11 +11,6 @@ from contextlib import contextmanager
 from accounts.roles import workflow_role
 from complaints import workflow
 from complaints.models import Complaint
-
-ACKNOWLEDGMENT_SWEEP = "Acknowledgment sweep"
-RESOLUTION_SWEEP = "Resolution target sweep"
-FOLLOW_UP_SWEEP = "Follow-up sweep"
-CFPB_IMPORT = "CFPB import"
 
 
 def locked(complaint):
@@ -31,11 +26,6 @@ def attribute(instance, actor, reason):
 
 def role_of(actor):
     return workflow_role(actor) if actor is not None else workflow.SYSTEM
-
-
-def system_reason(system, reason):
-    """The history reason of a change no person made: which part of the system, and why."""
-    return f"{system}: {reason}"
 
 
 @contextmanager
