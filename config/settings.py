@@ -5,12 +5,15 @@ the test suite uses). `make run` sets the embedded defaults (SQLite, a file-syst
 transport, emails written to files) when DATABASE_URL or REDIS_URL are not set.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -37,12 +40,62 @@ def env_list(name, default=""):
 
 
 DEBUG = env_bool("DEBUG", False)
-# The fallback key is for a developer's machine only; `check --deploy` flags it until
-# production sets SECRET_KEY.
-SECRET_KEY = env("SECRET_KEY", "django-insecure-local-development-key-never-use-in-production")
+# The fallback key is public, so it is for a developer's machine only (DEBUG=1, as `make run`
+# sets): whoever knows the key can forge sessions and customer links that never expire.
+DEVELOPMENT_KEY = "django-insecure-local-development-key-never-use-in-production"
+SECRET_KEY = env("SECRET_KEY") or DEVELOPMENT_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Keys that have been published: the fallback above and the placeholder docker-compose.yml
+# carried before it required SECRET_KEY.
+PUBLISHED_SECRET_KEYS = frozenset(
+    {DEVELOPMENT_KEY, "change-me-this-key-is-public-and-only-fit-for-local-use"}
+)
+
+
+def secret_key_problem(key):
+    """Why `key` may not sign a production site's sessions and links; '' when it may.
+
+    The length and variety rules are those of Django's deploy check (security.W009)."""
+    if key in PUBLISHED_SECRET_KEYS or key.startswith("django-insecure-"):
+        return "SECRET_KEY is not set, or is a published placeholder"
+    if len(key) < 50 or len(set(key)) < 5:
+        return "SECRET_KEY is too weak (it needs at least 50 characters, 5 of them different)"
+    return ""
+
+
+def site_url_problem(url):
+    """Why people may not reach the site at `url` without TLS; '' when they may."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return ""
+    if parts.scheme == "http" and parts.hostname:
+        try:
+            loopback = ipaddress.ip_address(parts.hostname).is_loopback
+        except ValueError:
+            loopback = parts.hostname == "localhost"
+        if loopback:
+            return ""
+    return (
+        f"SITE_URL {url!r} is not an https:// address (plain http is allowed on loopback only, "
+        "since passwords and customer links would cross the network in clear)"
+    )
+
+
+# Production refuses to start unsafe: settings are the one module that web (gunicorn), worker
+# and beat (celery) and manage.py all load, so each of them stops here with the reason.
+if not DEBUG:
+    _problems = [p for p in (secret_key_problem(SECRET_KEY), site_url_problem(SITE_URL)) if p]
+    if _problems:
+        raise ImproperlyConfigured(
+            "Redress will not start with DEBUG off: "
+            + "; ".join(_problems)
+            + ". Set SECRET_KEY to a long random string (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))') and SITE_URL to the https:// address people "
+            "use, or set DEBUG=1 on a developer's machine."
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
