@@ -120,6 +120,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above the database unavailable page, so that it carries them as every page does.
     "config.middleware.SecurityHeadersMiddleware",
+    # Below WhiteNoise, so static files keep their caching and nothing else is stored.
+    "config.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # PostgreSQL unreachable: a 503 page instead of a server error. Above everything that
     # may touch the database (the session, the signed-in user).

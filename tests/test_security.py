@@ -72,3 +72,72 @@ def test_no_page_carries_inline_script(client, csr, resolver, manager):
         html = client.get(path).content.decode()
         for tag in re.findall(r"<script\b[^>]*>", html):
             assert "src=" in tag or 'type="application/json"' in tag, (path, tag)
+
+
+# Nothing with personal data stays in a browser's or a proxy's cache -------------------------
+
+PDF = (
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
+
+
+def assert_not_stored(response):
+    assert response.status_code == 200, response.status_code
+    assert "no-store" in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/complaints/", "/complaints/new/", "/reports/", "/accounts/password/"]
+)
+def test_signed_in_pages_are_not_stored(client, manager, path):
+    client.force_login(manager)
+    assert_not_stored(client.get(path))
+
+
+def test_the_api_is_not_stored(client, manager):
+    client.force_login(manager)
+    assert_not_stored(client.get("/api/v1/complaints/"))
+
+
+def test_the_csv_export_is_not_stored(client, manager, csr):
+    factories.complaint(csr)
+    client.force_login(manager)
+    response = client.get(reverse("complaints:export"))
+    assert response["Content-Type"].startswith("text/csv")
+    assert_not_stored(response)
+
+
+def test_attachment_downloads_are_not_stored(client, csr):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from complaints import services
+
+    complaint = factories.complaint(csr)
+    attachment = services.attachment_add(
+        complaint,
+        actor=csr,
+        upload=SimpleUploadedFile("statement.pdf", PDF, content_type="application/pdf"),
+    )
+    client.force_login(csr)
+    assert_not_stored(client.get(reverse("complaints:attachment", args=[attachment.pk])))
+
+
+def test_the_customer_link_pages_are_not_stored(client, csr):
+    from complaints import emails
+
+    link = emails.customer_link(factories.complaint(csr))
+    assert_not_stored(client.get(link))
+
+
+def test_the_sign_in_and_public_form_pages_are_not_stored(client):
+    assert_not_stored(client.get(reverse("login")))
+    assert_not_stored(client.get(reverse("public-complaint")))
+
+
+def test_static_files_keep_their_caching(client, settings):
+    settings.WHITENOISE_USE_FINDERS = True  # serve from the source folders, as in development
+    response = client.get("/static/css/redress.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("Cache-Control", "")
