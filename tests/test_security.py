@@ -141,3 +141,54 @@ def test_static_files_keep_their_caching(client, settings):
     response = client.get("/static/css/redress.css")
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+# Sign-in throttling counts per account and per address -------------------------------------
+
+
+def test_many_addresses_share_one_accounts_failure_limit(client, csr, settings):
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(
+            reverse("login"),
+            {"username": "csr", "password": f"guess-{attempt}"},
+            REMOTE_ADDR=f"198.51.100.{attempt + 1}",
+        )
+    assert response.status_code == 429
+    fresh_address = client.post(
+        reverse("login"),
+        {"username": "csr", "password": "pw-for-tests-1"},
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert fresh_address.status_code == 429
+    assert b"Too many sign-in attempts" in fresh_address.content
+
+
+def test_one_address_spraying_many_accounts_is_stopped(client, settings, django_user_model):
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        response = sign_in(client, f"someone-{attempt}", "Summer2024!")
+    assert response.status_code == 429
+    django_user_model.objects.create_user(username="victim", password="pw-for-tests-1")
+    assert sign_in(client, "victim", "pw-for-tests-1").status_code == 429
+
+
+def test_other_accounts_and_addresses_are_not_held_up(client, csr, csr2, settings):
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("login"),
+            {"username": "csr", "password": "wrong"},
+            REMOTE_ADDR=f"198.51.100.{attempt + 1}",
+        )
+    other = client.post(
+        reverse("login"),
+        {"username": "csr2", "password": "pw-for-tests-1"},
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert other.status_code == 302
+
+
+def test_behind_a_proxy_the_clients_address_counts(rf):
+    from accounts.signin import client_address
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="10.9.9.9, 192.0.2.7", REMOTE_ADDR="10.0.0.1")
+    assert client_address(request) == "192.0.2.7"
+    assert client_address(rf.get("/", REMOTE_ADDR="10.0.0.1")) == "10.0.0.1"
