@@ -242,6 +242,10 @@ STORAGES = {
     },
 }
 
+# The admin's history pages show earlier versions and never offer to revert to one: every
+# change goes through the services (complaints/admin.py refuses the POST as well).
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -170,8 +170,9 @@ admin:complaints_complaint_delete             GET  login  login  login  denied d
 admin:complaints_complaint_delete             POST login  login  login  denied denied login  login
 admin:complaints_complaint_history            GET  login  login  login  denied ok     login  login
 admin:complaints_complaint_history            POST login  login  login  denied ok     login  login
+# An earlier version of a complaint is there to read: posting it back (a revert) is refused.
 admin:complaints_complaint_simple_history     GET  login  login  login  denied ok     login  login
-admin:complaints_complaint_simple_history     POST login  login  login  denied ok     login  login
+admin:complaints_complaint_simple_history     POST login  login  login  denied denied login  login
 admin:complaints_holiday_add                  GET  login  login  login  ok     ok     login  login
 admin:complaints_holiday_add                  POST login  login  login  ok     ok     login  login
 admin:complaints_holiday_change               GET  login  login  login  ok     ok     login  login

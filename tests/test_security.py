@@ -192,3 +192,46 @@ def test_behind_a_proxy_the_clients_address_counts(rf):
     request = rf.get("/", HTTP_X_FORWARDED_FOR="10.9.9.9, 192.0.2.7", REMOTE_ADDR="10.0.0.1")
     assert client_address(request) == "192.0.2.7"
     assert client_address(rf.get("/", REMOTE_ADDR="10.0.0.1")) == "10.0.0.1"
+
+
+# The admin's history shows a complaint's versions and never reverts to one -------------------
+
+
+def form_data(form):
+    """What a browser would post back for `form` as shown (split date and time included)."""
+    from django.forms import MultiWidget
+
+    data = {}
+    for field in form:
+        value = field.value()
+        widget = getattr(field.field.widget, "widget", field.field.widget)  # unwrap related
+        if isinstance(widget, MultiWidget):
+            for index, part in enumerate(widget.decompress(value)):
+                data[f"{field.html_name}_{index}"] = "" if part is None else part
+        elif value is not None:
+            data[field.html_name] = value
+    return data
+
+
+def test_the_admin_history_cannot_revert_a_complaint(client, csr, administrator):
+    complaint = factories.complaint(csr, customer_name="Original Name")
+    first_version = complaint.history.order_by("history_id").first()
+    complaint.customer_name = "Corrected Name"
+    complaint.save(update_fields=["customer_name"])
+    versions = complaint.history.count()
+    client.force_login(administrator)
+    url = reverse(
+        "admin:complaints_complaint_simple_history", args=[complaint.pk, first_version.history_id]
+    )
+
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b"Original Name" in page.content  # the earlier version is there to read
+    assert b'name="_save"' not in page.content
+
+    # Posting the earlier version back, as the page's form would, saved it whole before.
+    response = client.post(url, form_data(page.context["adminform"].form))
+    assert response.status_code == 403
+    complaint.refresh_from_db()
+    assert complaint.customer_name == "Corrected Name"
+    assert complaint.history.count() == versions
