@@ -423,14 +423,14 @@ LOGGING = {
 # JSON API (complaints/api/): token per integrating system, OpenAPI schema and local docs.
 INSTALLED_APPS += [
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
 REST_FRAMEWORK = {
-    # Token first: an anonymous caller is told 401 with `WWW-Authenticate: Token`.
+    # Token first: an anonymous caller is told 401 with `WWW-Authenticate: Token`. Tokens are
+    # accounts.ApiToken: hashed at rest, expiring, revocable, read or write.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -443,6 +443,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"api": env("API_THROTTLE_RATE", "120/min")},
     "EXCEPTION_HANDLER": "complaints.api.errors.exception_handler",
 }
+# How long a new API token lasts unless its creator says otherwise.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Redress API",
     "DESCRIPTION": (
