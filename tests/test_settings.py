@@ -120,7 +120,8 @@ def test_check_deploy_flags_the_development_key():
 # beat) reads its configuration from them, and manage.py runs every other command.
 ENTRY_POINTS = {
     "gunicorn": "import config.wsgi",
-    "celery": "from config.celery import app; app.conf.broker_url",
+    # beat_schedule, not broker_url: celery reads CELERY_BROKER_URL from the environment first.
+    "celery": "from config.celery import app; app.conf.beat_schedule",
     "manage.py": "from django.core.management import call_command; call_command('check')",
 }
 
