@@ -32,10 +32,11 @@ COPY --from=frontend /frontend/node_modules ./node_modules
 
 # With DEBUG off, WhiteNoise's manifest storage serves only collected, hashed files, so collect
 # them into the image (STATIC_ROOT is /app/var/static). Settings need a key and a database URL
-# to load; collectstatic uses neither, so throwaway values are set for this command only.
+# to load (with DEBUG off, a strong key); collectstatic uses neither, so throwaway values are
+# set for this command only.
 # The code and static files stay root-owned (read-only to the app); the app user owns only
 # the directories it writes: /app/var (beat schedule) and /app/var/attachments.
-RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" DATABASE_URL=sqlite:////tmp/build.sqlite3 \
         python manage.py collectstatic --no-input \
     && mkdir -p /app/var/attachments \
     && chown app:app /app/var /app/var/attachments

@@ -84,6 +84,8 @@ clean:
 # redress_bench (or BENCH_DATABASE_URL), on a Redis database of its own; see tests/bench/.
 bench: export DATABASE_URL = $(or $(BENCH_DATABASE_URL),postgres://postgres@127.0.0.1:5432/redress_bench)
 bench: export REDIS_URL = $(or $(BENCH_REDIS_URL),redis://127.0.0.1:6379/15)
+# DEBUG stays off, as in production, so the run needs a secret key of its own.
+bench: export SECRET_KEY ?= $(shell $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')
 bench: install
 	$(BIN)/python -m tests.bench
 

@@ -26,6 +26,7 @@ class Capability(enum.StrEnum):
     REVIEW_CASE = "review_case"
     VIEW_REPORTS = "view_reports"
     MANAGE_SETTINGS = "manage_settings"
+    READ_SECURITY_LOG = "read_security_log"
     ADMINISTER = "administer"
 
 

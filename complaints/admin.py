@@ -2,6 +2,7 @@
 read-only here: every change to a complaint goes through the application's services."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.roles import Capability, can
@@ -55,3 +56,14 @@ class ComplaintAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history saves whatever form is posted here, Revert button shown or not; that
+        # would rewrite a complaint (stage included) around the services, the workflow and
+        # their history rules. An earlier version is there to read only.
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)

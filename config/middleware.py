@@ -7,6 +7,7 @@ from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 
 
 class SecurityHeadersMiddleware:
@@ -24,6 +25,25 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
         )
+        return response
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response Django makes.
+
+    Signed-in pages, the API, CSV exports, attachment downloads and the customer's link pages
+    all carry personal data, which neither a shared computer's browser cache nor a proxy may
+    keep (its Back button included). Static files never reach this middleware: WhiteNoise,
+    above it, answers them with its own long-lived caching headers. Directives a view set
+    itself (never_cache's, say) are kept beside no-store.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_cache_control(response, no_store=True)
         return response
 
 

@@ -5,12 +5,15 @@ the test suite uses). `make run` sets the embedded defaults (SQLite, a file-syst
 transport, emails written to files) when DATABASE_URL or REDIS_URL are not set.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -37,12 +40,62 @@ def env_list(name, default=""):
 
 
 DEBUG = env_bool("DEBUG", False)
-# The fallback key is for a developer's machine only; `check --deploy` flags it until
-# production sets SECRET_KEY.
-SECRET_KEY = env("SECRET_KEY", "django-insecure-local-development-key-never-use-in-production")
+# The fallback key is public, so it is for a developer's machine only (DEBUG=1, as `make run`
+# sets): whoever knows the key can forge sessions and customer links that never expire.
+DEVELOPMENT_KEY = "django-insecure-local-development-key-never-use-in-production"
+SECRET_KEY = env("SECRET_KEY") or DEVELOPMENT_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Keys that have been published: the fallback above and the placeholder docker-compose.yml
+# carried before it required SECRET_KEY.
+PUBLISHED_SECRET_KEYS = frozenset(
+    {DEVELOPMENT_KEY, "change-me-this-key-is-public-and-only-fit-for-local-use"}
+)
+
+
+def secret_key_problem(key):
+    """Why `key` may not sign a production site's sessions and links; '' when it may.
+
+    The length and variety rules are those of Django's deploy check (security.W009)."""
+    if key in PUBLISHED_SECRET_KEYS or key.startswith("django-insecure-"):
+        return "SECRET_KEY is not set, or is a published placeholder"
+    if len(key) < 50 or len(set(key)) < 5:
+        return "SECRET_KEY is too weak (it needs at least 50 characters, 5 of them different)"
+    return ""
+
+
+def site_url_problem(url):
+    """Why people may not reach the site at `url` without TLS; '' when they may."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return ""
+    if parts.scheme == "http" and parts.hostname:
+        try:
+            loopback = ipaddress.ip_address(parts.hostname).is_loopback
+        except ValueError:
+            loopback = parts.hostname == "localhost"
+        if loopback:
+            return ""
+    return (
+        f"SITE_URL {url!r} is not an https:// address (plain http is allowed on loopback only, "
+        "since passwords and customer links would cross the network in clear)"
+    )
+
+
+# Production refuses to start unsafe: settings are the one module that web (gunicorn), worker
+# and beat (celery) and manage.py all load, so each of them stops here with the reason.
+if not DEBUG:
+    _problems = [p for p in (secret_key_problem(SECRET_KEY), site_url_problem(SITE_URL)) if p]
+    if _problems:
+        raise ImproperlyConfigured(
+            "Redress will not start with DEBUG off: "
+            + "; ".join(_problems)
+            + ". Set SECRET_KEY to a long random string (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))') and SITE_URL to the https:// address people "
+            "use, or set DEBUG=1 on a developer's machine."
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -72,6 +125,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above the database unavailable page, so that it carries them as every page does.
     "config.middleware.SecurityHeadersMiddleware",
+    # Below WhiteNoise, so static files keep their caching and nothing else is stored.
+    "config.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # PostgreSQL unreachable: a 503 page instead of a server error. Above everything that
     # may touch the database (the session, the signed-in user).
@@ -84,6 +139,8 @@ MIDDLEWARE = [
     # @login_not_required, and those views are listed in config.urls.PUBLIC_URL_NAMES.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Below the messages, so that a session ended for idleness can say so on the sign-in page.
+    "accounts.middleware.IdleSessionTimeoutMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -136,18 +193,27 @@ AUTHENTICATION_BACKENDS = [
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Per account and, separately, per address: many addresses get LOGIN_FAILURE_LIMIT guesses at
+# an account between them, not each; one address gets as many across every account it tries.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+if env_bool("BEHIND_PROXY"):
+    # Behind a proxy every request comes from the proxy's address; count the client's instead.
+    AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# OWASP ASVS 5.0 level 2: at least 12 characters, none of the 20,000 passwords most often
+# found in breaches (the list Django ships), no rules about which kinds of character.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-gb"
@@ -184,6 +250,10 @@ STORAGES = {
         )
     },
 }
+
+# The admin's history pages show earlier versions and never offer to revert to one: every
+# change goes through the services (complaints/admin.py refuses the POST as well).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -281,7 +351,10 @@ RESOLUTION_TARGETS = {
 
 # Security. Production runs with DEBUG off behind TLS; `check --deploy` must be clean.
 SESSION_COOKIE_HTTPONLY = True
+# A session ends SESSION_COOKIE_AGE after sign-in however busy it is, and sooner after
+# SESSION_IDLE_MINUTES without a request (accounts.middleware.IdleSessionTimeoutMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -392,14 +465,14 @@ HEALTH_SMTP_TIMEOUT_SECONDS = env_int("HEALTH_SMTP_TIMEOUT_SECONDS", 3)
 # JSON API (complaints/api/): token per integrating system, OpenAPI schema and local docs.
 INSTALLED_APPS += [
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
 REST_FRAMEWORK = {
-    # Token first: an anonymous caller is told 401 with `WWW-Authenticate: Token`.
+    # Token first: an anonymous caller is told 401 with `WWW-Authenticate: Token`. Tokens are
+    # accounts.ApiToken: hashed at rest, expiring, revocable, read or write.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -412,6 +485,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"api": env("API_THROTTLE_RATE", "120/min")},
     "EXCEPTION_HANDLER": "complaints.api.errors.exception_handler",
 }
+# How long a new API token lasts unless its creator says otherwise.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Redress API",
     "DESCRIPTION": (

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from complaints import links
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +73,164 @@ def test_no_page_carries_inline_script(client, csr, resolver, manager):
         html = client.get(path).content.decode()
         for tag in re.findall(r"<script\b[^>]*>", html):
             assert "src=" in tag or 'type="application/json"' in tag, (path, tag)
+
+
+# Nothing with personal data stays in a browser's or a proxy's cache -------------------------
+
+PDF = (
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
+
+
+def assert_not_stored(response):
+    assert response.status_code == 200, response.status_code
+    assert "no-store" in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/complaints/", "/complaints/new/", "/reports/", "/accounts/password/"]
+)
+def test_signed_in_pages_are_not_stored(client, manager, path):
+    client.force_login(manager)
+    assert_not_stored(client.get(path))
+
+
+def test_the_api_is_not_stored(client, manager):
+    client.force_login(manager)
+    assert_not_stored(client.get("/api/v1/complaints/"))
+
+
+def test_the_csv_export_is_not_stored(client, manager, csr):
+    factories.complaint(csr)
+    client.force_login(manager)
+    response = client.get(reverse("complaints:export"))
+    assert response["Content-Type"].startswith("text/csv")
+    assert_not_stored(response)
+
+
+def test_attachment_downloads_are_not_stored(client, csr):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from complaints import services
+
+    complaint = factories.complaint(csr)
+    attachment = services.attachment_add(
+        complaint,
+        actor=csr,
+        upload=SimpleUploadedFile("statement.pdf", PDF, content_type="application/pdf"),
+    )
+    client.force_login(csr)
+    assert_not_stored(client.get(reverse("complaints:attachment", args=[attachment.pk])))
+
+
+def test_the_customer_link_pages_are_not_stored(client, csr):
+    link = links.customer_link(factories.complaint(csr))
+    assert_not_stored(client.get(link))
+
+
+def test_the_sign_in_and_public_form_pages_are_not_stored(client):
+    assert_not_stored(client.get(reverse("login")))
+    assert_not_stored(client.get(reverse("public-complaint")))
+
+
+def test_static_files_keep_their_caching(client, settings):
+    settings.WHITENOISE_USE_FINDERS = True  # serve from the source folders, as in development
+    response = client.get("/static/css/redress.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+# Sign-in throttling counts per account and per address -------------------------------------
+
+
+def test_many_addresses_share_one_accounts_failure_limit(client, csr, settings):
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(
+            reverse("login"),
+            {"username": "csr", "password": f"guess-{attempt}"},
+            REMOTE_ADDR=f"198.51.100.{attempt + 1}",
+        )
+    assert response.status_code == 429
+    fresh_address = client.post(
+        reverse("login"),
+        {"username": "csr", "password": "pw-for-tests-1"},
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert fresh_address.status_code == 429
+    assert b"Too many sign-in attempts" in fresh_address.content
+
+
+def test_one_address_spraying_many_accounts_is_stopped(client, settings, django_user_model):
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        response = sign_in(client, f"someone-{attempt}", "Summer2024!")
+    assert response.status_code == 429
+    django_user_model.objects.create_user(username="victim", password="pw-for-tests-1")
+    assert sign_in(client, "victim", "pw-for-tests-1").status_code == 429
+
+
+def test_other_accounts_and_addresses_are_not_held_up(client, csr, csr2, settings):
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("login"),
+            {"username": "csr", "password": "wrong"},
+            REMOTE_ADDR=f"198.51.100.{attempt + 1}",
+        )
+    other = client.post(
+        reverse("login"),
+        {"username": "csr2", "password": "pw-for-tests-1"},
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert other.status_code == 302
+
+
+def test_behind_a_proxy_the_clients_address_counts(rf):
+    from accounts.signin import client_address
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="10.9.9.9, 192.0.2.7", REMOTE_ADDR="10.0.0.1")
+    assert client_address(request) == "192.0.2.7"
+    assert client_address(rf.get("/", REMOTE_ADDR="10.0.0.1")) == "10.0.0.1"
+
+
+# The admin's history shows a complaint's versions and never reverts to one -------------------
+
+
+def form_data(form):
+    """What a browser would post back for `form` as shown (split date and time included)."""
+    from django.forms import MultiWidget
+
+    data = {}
+    for field in form:
+        value = field.value()
+        widget = getattr(field.field.widget, "widget", field.field.widget)  # unwrap related
+        if isinstance(widget, MultiWidget):
+            for index, part in enumerate(widget.decompress(value)):
+                data[f"{field.html_name}_{index}"] = "" if part is None else part
+        elif value is not None:
+            data[field.html_name] = value
+    return data
+
+
+def test_the_admin_history_cannot_revert_a_complaint(client, csr, administrator):
+    complaint = factories.complaint(csr, customer_name="Original Name")
+    first_version = complaint.history.order_by("history_id").first()
+    complaint.customer_name = "Corrected Name"
+    complaint.save(update_fields=["customer_name"])
+    versions = complaint.history.count()
+    client.force_login(administrator)
+    url = reverse(
+        "admin:complaints_complaint_simple_history", args=[complaint.pk, first_version.history_id]
+    )
+
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b"Original Name" in page.content  # the earlier version is there to read
+    assert b'name="_save"' not in page.content
+
+    # Posting the earlier version back, as the page's form would, saved it whole before.
+    response = client.post(url, form_data(page.context["adminform"].form))
+    assert response.status_code == 403
+    complaint.refresh_from_db()
+    assert complaint.customer_name == "Corrected Name"
+    assert complaint.history.count() == versions

@@ -4,8 +4,10 @@ import uuid
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from accounts.models import ApiTokenScope
+from accounts.services import api_token_create
 
 PDF = (
     b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
@@ -26,12 +28,12 @@ def _own_cache(settings):
     cache.clear()
 
 
-def token_client(user=None):
-    """An API client carrying the user's token; an anonymous one without a user."""
+def token_client(user=None, scope=ApiTokenScope.WRITE):
+    """An API client carrying a new token of the user's; an anonymous one without a user."""
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, key = api_token_create(user=user, name="Tests", scope=scope)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

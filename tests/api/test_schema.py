@@ -12,11 +12,12 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from accounts.models import ApiTokenScope
+from accounts.services import api_token_create
 from complaints import services
 from complaints.models import Complaint
 from tests import factories
@@ -79,8 +80,8 @@ def api_schema(db, settings, csr, resolver, manager):
     factories.complaint_at_stage("investigating", csr=csr, resolver=resolver, manager=manager)
     escalated = factories.complaint(csr)
     services.complaint_escalate(escalated, actor=manager, level="team", reason="Help.")
-    token, _ = Token.objects.get_or_create(user=manager)
-    headers = {"Authorization": f"Token {token.key}"}
+    _, key = api_token_create(user=manager, name="Schema tests", scope=ApiTokenScope.WRITE)
+    headers = {"Authorization": f"Token {key}"}
     # A real WSGI handler closes the database connection around each request, which would
     # end the test's transaction; Django's own test client disconnects the same signals.
     request_started.disconnect(close_old_connections)

@@ -31,8 +31,9 @@ from django.db.utils import OperationalError, ProgrammingError
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from accounts.models import ApiTokenScope
+from accounts.services import api_token_create
 from complaints.models import (
     Attachment,
     Complaint,
@@ -285,7 +286,7 @@ def test_database_outage_answers_503_saves_nothing_and_the_form_succeeds_once_it
     server, relay, direct_connection, manager, csr
 ):
     category = factories.category()
-    token = Token.objects.create(user=csr)
+    _, key = api_token_create(user=csr, name="Outage test", scope=ApiTokenScope.WRITE)
     form = {
         "customer_name": "Amara Okafor",
         "customer_email": "amara@example.com",
@@ -346,7 +347,7 @@ def test_database_outage_answers_503_saves_nothing_and_the_form_succeeds_once_it
         assert_unavailable_page(submitted, sent_something=True)
         api = requests.get(
             server.url + "/api/v1/complaints/",
-            headers={"Authorization": f"Token {token.key}"},
+            headers={"Authorization": f"Token {key}"},
             timeout=10,
         )
         assert api.status_code == 503
