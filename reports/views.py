@@ -7,7 +7,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import capability_required
+from accounts.models import SecurityEventKind
 from accounts.roles import Capability
+from accounts.services import security_event_record
 from complaints.spreadsheets import spreadsheet_safe
 from reports import forms, selectors, services
 from reports.models import ImprovementAction, TrendReport
@@ -81,8 +83,9 @@ def report_csv(request, pk, table):
     if table not in TABLES:
         raise Http404
     title, headings, rows = TABLES[table]
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"{report.period}-{report.start.isoformat()}-{table}.csv"
+    security_event_record(SecurityEventKind.DATA_EXPORTED, request=request, detail=name)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     writer = csv.writer(response)
     writer.writerow(headings)

@@ -11,7 +11,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import capability_required
+from accounts.models import SecurityEventKind
 from accounts.roles import Capability, workflow_role
+from accounts.services import security_event_record
 from complaints import selectors, services
 from complaints.clocks import countdown
 from complaints.models import MessageKind, ResolutionStatus
@@ -362,6 +364,11 @@ def attachment_download(request, pk):
     path = services.attachment_path(attachment)
     if not path.exists():
         raise Http404
+    security_event_record(
+        SecurityEventKind.FILE_DOWNLOADED,
+        request=request,
+        detail=f"{attachment.complaint.reference}: {attachment.original_name}"[:500],
+    )
     response = FileResponse(
         open(path, "rb"),  # noqa: SIM115  (FileResponse closes it)
         as_attachment=True,

@@ -7,7 +7,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.decorators import capability_required
+from accounts.models import SecurityEventKind
 from accounts.roles import Capability
+from accounts.services import security_event_record
 from complaints import selectors
 from complaints.models import Channel, EscalationLevel
 from complaints.spreadsheets import UTF8_BOM, spreadsheet_safe
@@ -153,6 +155,11 @@ def complaint_export(request):
         for record in queryset.values_list(*fields).iterator(chunk_size=2000):
             yield writer.writerow(cells(record))
 
+    security_event_record(
+        SecurityEventKind.DATA_EXPORTED,
+        request=request,
+        detail=f"Complaint list CSV: ?{request.GET.urlencode()}"[:500],
+    )
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="complaints-{stamp}.csv"'

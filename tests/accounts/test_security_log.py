@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 from django.urls import reverse
@@ -12,6 +13,8 @@ from django.urls import reverse
 from accounts.models import SecurityEvent, SecurityEventKind
 from accounts.roles import Role
 from accounts.services import security_event_record
+from complaints import services
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 Kind = SecurityEventKind
@@ -69,6 +72,27 @@ def test_other_code_records_exports_through_one_function(csr):
     security_event_record(Kind.DATA_EXPORTED, request=request, detail="Complaint list: 3 rows")
     event = SecurityEvent.objects.get()
     assert (event.actor, event.username, event.address) == (csr, "csr", "198.51.100.4")
+
+
+def test_complaint_exports_and_downloads_are_recorded(client, csr, manager):
+    complaint = factories.complaint(csr, customer_email="")
+    attachment = services.attachment_add(
+        complaint,
+        actor=csr,
+        upload=SimpleUploadedFile("statement.txt", b"Both charges.", content_type="text/plain"),
+    )
+    client.force_login(csr)
+
+    b"".join(client.get(reverse("complaints:export"), {"stage": "all"}).streaming_content)
+    b"".join(client.get(reverse("complaints:attachment", args=[attachment.pk])).streaming_content)
+
+    exported, downloaded = SecurityEvent.objects.filter(
+        kind__in=[Kind.DATA_EXPORTED, Kind.FILE_DOWNLOADED]
+    ).order_by("pk")
+    assert (exported.kind, exported.actor) == (Kind.DATA_EXPORTED, csr)
+    assert exported.detail == "Complaint list CSV: ?stage=all"
+    assert (downloaded.kind, downloaded.actor) == (Kind.FILE_DOWNLOADED, csr)
+    assert downloaded.detail == f"{complaint.reference}: statement.txt"
 
 
 def test_the_log_cannot_be_changed_or_deleted_through_the_orm(csr):
