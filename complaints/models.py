@@ -14,6 +14,11 @@ from simple_history.models import HistoricalRecords
 
 from complaints.workflow import OPEN_STAGE_VALUES, OPEN_STAGES, STAGE_CHOICES, Stage
 
+# The longest free text any way in takes (staff pages, the API, the customer's pages): the
+# columns are unbounded TEXT, so the forms and serializers hold the line.
+LONG_TEXT = 20_000
+SHORT_TEXT = 5_000
+
 
 class Channel(models.TextChoices):
     PHONE = "phone", "Phone"

@@ -678,3 +678,60 @@ def test_a_tampered_transition_target_is_refused_not_a_server_error(target, csr)
         {"to": target, "expected_stage": complaint.stage, "note": ""},
     )
     assert _tried(response) in (302, 400), response.status_code
+
+
+# Length: the web holds free text to what the API takes -----------------------------------
+
+
+def staff_intake(description):
+    return {
+        "channel": "phone",
+        "customer_name": "Priya Shah",
+        "customer_email": "",
+        "customer_phone": "07700 900123",
+        "date_of_complaint": timezone.localdate().isoformat(),
+        "category": factories.category().pk,
+        "product": factories.product().pk,
+        "complexity": "standard",
+        "description": description,
+        "interaction_details": "Phoned.",
+    }
+
+
+@pytest.mark.django_db
+def test_a_description_longer_than_the_api_takes_is_refused_on_the_staff_form(client, csr):
+    client.force_login(csr)
+
+    response = client.post(reverse("complaints:create"), staff_intake("x" * 20_001))
+
+    assert response.status_code == 400
+    assert "at most 20000 characters" in response.content.decode()
+    assert not Complaint.objects.exists()
+    assert client.post(reverse("complaints:create"), staff_intake("x" * 20_000)).status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_note_longer_than_the_api_takes_is_refused(client, csr):
+    complaint = factories.complaint(csr)
+    client.force_login(csr)
+
+    client.post(reverse("complaints:action", args=[complaint.pk, "note"]), {"text": "x" * 20_001})
+
+    assert not complaint.notes.exists()
+
+
+@pytest.mark.django_db
+def test_a_long_imported_description_stays_editable(client, csr):
+    complaint = factories.complaint(csr)
+    Complaint.objects.filter(pk=complaint.pk).update(description="y" * 30_000)
+    client.force_login(csr)
+    page = client.get(reverse("complaints:edit", args=[complaint.pk]))
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    data.update(description="y" * 30_000, customer_name="Priya Shah-Patel")
+    data = {k: (v.pk if hasattr(v, "pk") else v) for k, v in data.items()}
+
+    response = client.post(reverse("complaints:edit", args=[complaint.pk]), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    complaint.refresh_from_db()
+    assert complaint.customer_name == "Priya Shah-Patel"

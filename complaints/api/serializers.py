@@ -8,6 +8,8 @@ from rest_framework import serializers
 
 from accounts.roles import workflow_role
 from complaints.models import (
+    LONG_TEXT,
+    SHORT_TEXT,
     AcknowledgmentMethod,
     Attachment,
     Category,
@@ -281,8 +283,10 @@ class ComplaintCreate(serializers.Serializer):
     complexity = serializers.ChoiceField(
         choices=Complexity.choices, required=False, default=Complexity.STANDARD
     )
-    description = serializers.CharField(max_length=20_000)
-    interaction_details = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
+    description = serializers.CharField(max_length=LONG_TEXT)
+    interaction_details = serializers.CharField(
+        required=False, allow_blank=True, max_length=SHORT_TEXT
+    )
     social_media_handle = Line(
         required=False,
         allow_blank=True,
@@ -355,16 +359,16 @@ class StageInput(serializers.Serializer):
 
 class TransitionInput(StageInput):
     to = serializers.ChoiceField(choices=STAGE_CHOICES)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=SHORT_TEXT)
 
 
 class AcknowledgeInput(StageInput):
     method = serializers.ChoiceField(choices=AcknowledgmentMethod.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=SHORT_TEXT)
 
 
 class NoteInput(serializers.Serializer):
-    text = serializers.CharField(max_length=20_000)
+    text = serializers.CharField(max_length=LONG_TEXT)
 
 
 class AttachmentInput(serializers.Serializer):
@@ -381,15 +385,15 @@ class AssignInput(serializers.Serializer):
 
 class EscalateInput(serializers.Serializer):
     level = serializers.ChoiceField(choices=ESCALATION_TARGETS)
-    reason = serializers.CharField(max_length=5_000)
+    reason = serializers.CharField(max_length=SHORT_TEXT)
 
 
 class ResolutionInput(StageInput):
     type = serializers.ChoiceField(choices=ResolutionType.choices)
     description = serializers.CharField(
-        max_length=20_000, help_text="In plain words, as the customer reads it."
+        max_length=LONG_TEXT, help_text="In plain words, as the customer reads it."
     )
     amount = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
     )
-    customer_action = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
+    customer_action = serializers.CharField(required=False, allow_blank=True, max_length=SHORT_TEXT)

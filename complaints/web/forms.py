@@ -1,10 +1,13 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
+from django.core import validators
 from django.utils import timezone
 
 from complaints import services
 from complaints.models import (
+    LONG_TEXT,
+    SHORT_TEXT,
     AcknowledgmentMethod,
     Category,
     Channel,
@@ -29,6 +32,25 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [super(MultipleFileField, self).clean(item, initial) for item in data]
         return [super().clean(data, initial)] if data else []
+
+
+# The record's free text, held to what the API takes. A longer text already on the record (an
+# imported narrative) may stay as it is; a new or edited one is held to the limit.
+RECORD_TEXT_LIMITS = {
+    "description": LONG_TEXT,
+    "interaction_details": SHORT_TEXT,
+    "follow_up_actions": SHORT_TEXT,
+}
+
+
+def _hold_to_limits(form):
+    for name, limit in RECORD_TEXT_LIMITS.items():
+        field = form.fields.get(name)
+        if field is None or len(form.initial.get(name) or "") > limit:
+            continue
+        field.max_length = limit
+        field.validators.append(validators.MaxLengthValidator(limit))
+        field.widget.attrs["maxlength"] = str(limit)
 
 
 def _no_line_breaks(value):
@@ -84,6 +106,7 @@ class ComplaintIntakeForm(forms.ModelForm):
         self.fields["product"].queryset = Product.objects.filter(active=True)
         self.fields["date_of_complaint"].initial = timezone.localdate
         self.fields["channel"].widget.attrs["autofocus"] = True
+        _hold_to_limits(self)
         self.helper = FormHelper()
         self.helper.attrs = {"enctype": "multipart/form-data"}
         self.helper.layout = Layout(
@@ -163,6 +186,7 @@ class ComplaintEditForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["root_cause"].queryset = RootCause.objects.filter(active=True)
+        _hold_to_limits(self)
         if not self.is_bound and self.instance.pk:
             self.fields["version"].initial = services.complaint_version(self.instance)
         self.helper = FormHelper()
@@ -194,7 +218,7 @@ class ComplaintEditForm(forms.ModelForm):
 class StageForm(forms.Form):
     """Carries the stage the user saw, so a move made meanwhile by someone else is refused."""
 
-    expected_stage = forms.CharField(widget=forms.HiddenInput)
+    expected_stage = forms.CharField(max_length=20, widget=forms.HiddenInput)
 
 
 class AcknowledgeForm(StageForm):
@@ -203,12 +227,16 @@ class AcknowledgeForm(StageForm):
         choices=[("", "Choose how…"), *AcknowledgmentMethod.choices],
         label="How was the customer acknowledged?",
     )
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=SHORT_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class TransitionForm(StageForm):
     to = forms.ChoiceField(choices=STAGE_CHOICES, widget=forms.HiddenInput)
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=SHORT_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class AssignForm(forms.Form):
@@ -223,11 +251,13 @@ class EscalateForm(forms.Form):
     level = forms.ChoiceField(
         choices=[c for c in EscalationLevel.choices if c[0]], label="Escalate to"
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        max_length=LONG_TEXT, label="Note", widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class AttachmentForm(forms.Form):
@@ -239,7 +269,7 @@ class ConsultationForm(forms.Form):
     consultee = forms.ModelChoiceField(
         queryset=None, required=False, label="Colleague to answer (optional)"
     )
-    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    question = forms.CharField(max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -247,7 +277,7 @@ class ConsultationForm(forms.Form):
 
 
 class ConsultationAnswerForm(forms.Form):
-    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    answer = forms.CharField(max_length=LONG_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ResolutionForm(StageForm):
@@ -260,10 +290,12 @@ class ResolutionForm(StageForm):
         label="Amount (if money moves)",
     )
     description = forms.CharField(
+        max_length=LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="In plain words, as the customer will read it.",
     )
     customer_action = forms.CharField(
+        max_length=SHORT_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         label="What the customer needs to do",
@@ -272,18 +304,24 @@ class ResolutionForm(StageForm):
 
 class ApprovalForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("refuse", "Refuse")])
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=SHORT_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class CustomerResponseForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[("accept", "Customer accepts"), ("reject", "Customer disagrees")]
     )
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        max_length=SHORT_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ImplementForm(forms.Form):
-    notes = forms.CharField(label="What was done", widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        max_length=SHORT_TEXT, label="What was done", widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class FeedbackForm(forms.Form):
@@ -295,13 +333,19 @@ class FeedbackForm(forms.Form):
         coerce=lambda value: value == "yes",
         label="Is the issue resolved?",
     )
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        max_length=SHORT_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ReviewForm(forms.Form):
-    quality_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
-    lessons = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    improvement_actions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    quality_notes = forms.CharField(max_length=LONG_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
+    lessons = forms.CharField(
+        max_length=LONG_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    improvement_actions = forms.CharField(
+        max_length=LONG_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ComplaintFilterForm(forms.Form):
