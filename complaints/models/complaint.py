@@ -1,0 +1,382 @@
+"""The complaint: the Appendix A record, its stage and clocks, and each stage change."""
+
+import secrets
+from datetime import datetime, time
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from complaints.models.lists import Category, Product, RootCause
+from complaints.workflow import OPEN_STAGE_VALUES, OPEN_STAGES, STAGE_CHOICES, Stage
+
+# The longest free text any way in takes (staff pages, the API, the customer's pages): the
+# columns are unbounded TEXT, so the forms and serializers hold the line.
+LONG_TEXT = 20_000
+
+
+SHORT_TEXT = 5_000
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    IN_PERSON = "in_person", "In person"
+    SOCIAL_MEDIA = "social_media", "Social media"
+    WEB = "web", "Web"
+    LETTER = "letter", "Letter"
+
+
+class Complexity(models.TextChoices):
+    SIMPLE = "simple", "Simple"
+    STANDARD = "standard", "Standard"
+    COMPLEX = "complex", "Complex"
+
+
+class EscalationLevel(models.TextChoices):
+    NONE = "", "Not escalated"
+    TEAM = "team", "Resolution team"
+    MANAGER = "manager", "Managers"
+
+
+class AcknowledgmentMethod(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone call"
+    IN_PERSON = "in_person", "In person"
+    LETTER = "letter", "Letter"
+    SOCIAL_MEDIA = "social_media", "Social media message"
+
+
+def next_deadline(stage, acknowledgment_due_at, resolution_target_date):
+    if stage == Stage.RECEIVED:
+        return acknowledgment_due_at
+    if stage in OPEN_STAGES:
+        end_of_day = datetime.combine(resolution_target_date, time(23, 59))
+        return timezone.make_aware(end_of_day)
+    return None
+
+
+def phone_digits(phone):
+    return "".join(ch for ch in phone or "" if ch.isdigit())
+
+
+def new_customer_token():
+    return secrets.token_urlsafe(32)
+
+
+class ReferenceCounter(models.Model):
+    """One row per year; the reference sequence is taken under a row lock."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class Complaint(models.Model):
+    # Unique through Meta.constraints, not unique=True: on PostgreSQL that would add a second,
+    # pattern-ops index per field that no lookup uses and every row write pays for.
+    reference = models.CharField(max_length=20, editable=False)
+    # The secret behind the customer's own link: random, never shown, never derived from an id.
+    customer_token = models.CharField(max_length=43, default=new_customer_token, editable=False)
+    external_reference = models.CharField(max_length=64, null=True, blank=True)
+
+    # Appendix A.
+    customer_name = models.CharField(max_length=200)
+    customer_email = models.EmailField(blank=True)
+    customer_phone = models.CharField(max_length=40, blank=True)
+    # Digits only, kept by save(), so "+44 (7700) 900-123" finds "+44 7700 900123".
+    customer_phone_digits = models.CharField(max_length=40, blank=True, editable=False)
+    customer_region = models.CharField("customer's state or region", max_length=60, blank=True)
+    customer_postcode = models.CharField(max_length=12, blank=True)
+    business_unit = models.CharField(
+        max_length=200, blank=True, help_text="The company or unit complained about."
+    )
+    date_of_complaint = models.DateField()
+    description = models.TextField("description of complaint")
+    interaction_details = models.TextField("details of interaction", blank=True)
+    proposed_resolution = models.TextField(blank=True)
+    follow_up_actions = models.TextField(blank=True)
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="complaints")
+    # No index of their own on the foreign keys below: nothing looks complaints up by them
+    # alone (the assignee leads the queue indexes), and the clock jobs rewrite thousands of
+    # rows at a time, paying for every index.
+    product = models.ForeignKey(
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        db_index=False,
+    )
+    transaction_reference = models.CharField(max_length=100, blank=True)
+    complexity = models.CharField(
+        max_length=10, choices=Complexity.choices, default=Complexity.STANDARD
+    )
+    root_cause = models.ForeignKey(
+        RootCause,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        db_index=False,
+    )
+
+    stage = models.CharField(max_length=20, choices=STAGE_CHOICES, default=Stage.RECEIVED)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_complaints",
+        db_index=False,
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="logged_complaints",
+        db_index=False,
+    )
+
+    escalation_level = models.CharField(
+        max_length=10, choices=EscalationLevel.choices, blank=True, default=EscalationLevel.NONE
+    )
+    escalation_reason = models.TextField(blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+
+    # Clocks. Deadlines are stored so queues can sort and index them.
+    received_at = models.DateTimeField()
+    acknowledgment_due_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgment_method = models.CharField(
+        max_length=20, choices=AcknowledgmentMethod.choices, blank=True
+    )
+    resolution_target_date = models.DateField()
+    # The next promise due, kept by save() so queues can sort on an index: the acknowledgment
+    # while Received, then the end of the resolution target day; none once documented.
+    next_deadline_at = models.DateTimeField(null=True, blank=True)
+    # Marks the clock jobs claim with a conditional update, so each fires once per complaint.
+    acknowledgment_warned_at = models.DateTimeField(null=True, blank=True)
+    acknowledgment_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_overdue_at = models.DateTimeField(null=True, blank=True)
+    feedback_requested_at = models.DateTimeField(null=True, blank=True)
+    feedback_reminded_at = models.DateTimeField(null=True, blank=True)
+
+    # When each stage was last entered (StageChange keeps every entry).
+    investigation_started_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    follow_up_started_at = models.DateTimeField(null=True, blank=True)
+    documented_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reopen_count = models.PositiveIntegerField(default=0)
+    feedback_waived_reason = models.CharField(max_length=200, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # History is read one complaint at a time (by id); indexes on its foreign keys would only
+    # slow every write of a complaint.
+    history = HistoricalRecords(
+        excluded_fields=["customer_token"],
+        no_db_index=["assignee", "category", "escalated_by", "logged_by", "product", "root_cause"],
+    )
+
+    class Meta:
+        ordering = ["acknowledgment_due_at"]
+        indexes = [
+            # Queues and clocks read open complaints only; closed ones are most of the table.
+            models.Index(
+                fields=["acknowledgment_due_at"],
+                name="complaint_open_ack_due",
+                condition=Q(stage__in=OPEN_STAGE_VALUES),
+            ),
+            models.Index(
+                fields=["resolution_target_date"],
+                name="complaint_open_target",
+                condition=Q(stage__in=OPEN_STAGE_VALUES),
+            ),
+            # The clock jobs' scans: each index holds only the complaints a job may still act
+            # on, so a sweep costs the work due, not the size of the table.
+            models.Index(
+                fields=["acknowledgment_due_at"],
+                name="complaint_ack_unbreached",
+                condition=Q(stage="received", acknowledgment_breached_at__isnull=True),
+            ),
+            models.Index(
+                fields=["received_at"],
+                name="complaint_ack_unwarned",
+                condition=Q(stage="received", acknowledgment_warned_at__isnull=True),
+            ),
+            models.Index(
+                fields=["resolution_target_date"],
+                name="complaint_target_unflagged",
+                condition=Q(
+                    stage__in=["received", "acknowledged", "investigating"],
+                    resolution_overdue_at__isnull=True,
+                ),
+            ),
+            models.Index(
+                fields=["follow_up_started_at"],
+                name="complaint_in_follow_up",
+                condition=Q(stage="follow_up"),
+            ),
+            # Work queues: open complaints by person (or unassigned) in deadline order.
+            models.Index(
+                fields=["assignee", "next_deadline_at"],
+                name="complaint_queue",
+                condition=Q(stage__in=OPEN_STAGE_VALUES),
+            ),
+            models.Index(
+                fields=["escalation_level", "next_deadline_at"],
+                name="complaint_escalated_queue",
+                condition=Q(stage__in=OPEN_STAGE_VALUES) & ~Q(escalation_level=""),
+            ),
+            # The dashboard's open complaints by stage, counted from the index alone.
+            models.Index(
+                fields=["stage"],
+                name="complaint_open_stage",
+                condition=Q(stage__in=OPEN_STAGE_VALUES),
+            ),
+            models.Index(fields=["next_deadline_at"], name="complaint_next_deadline"),
+            models.Index(fields=["customer_phone_digits"], name="complaint_phone_digits"),
+            models.Index(Upper("customer_email"), name="complaint_email_upper"),
+            models.Index(fields=["assignee", "stage"], name="complaint_assignee_stage"),
+            # The intake queue: unassigned open complaints in deadline order.
+            models.Index(
+                fields=["next_deadline_at", "id"],
+                name="complaint_intake_queue",
+                condition=Q(stage__in=OPEN_STAGE_VALUES, assignee__isnull=True),
+            ),
+            # Covering, so the dashboard's 30-day and 12-week figures read the index alone.
+            models.Index(
+                fields=["received_at"],
+                name="complaint_received",
+                include=["acknowledged_at", "acknowledgment_due_at", "category"],
+            ),
+            models.Index(
+                fields=["resolved_at"], name="complaint_resolved", include=["received_at"]
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["reference"], name="complaint_reference_unique"),
+            models.UniqueConstraint(fields=["customer_token"], name="complaint_token_unique"),
+            models.UniqueConstraint(
+                fields=["external_reference"], name="complaint_external_reference_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=[s.value for s in Stage]), name="complaint_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="complaint_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(complexity__in=Complexity.values), name="complaint_complexity_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledgment_due_at__gt=models.F("received_at")),
+                name="complaint_ack_due_after_received",
+            ),
+            # Past the first stage the customer has been acknowledged, and we know how.
+            models.CheckConstraint(
+                condition=Q(stage=Stage.RECEIVED)
+                | (Q(acknowledged_at__isnull=False) & ~Q(acknowledgment_method="")),
+                name="complaint_acknowledged_after_received",
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | ~Q(acknowledgment_method=""),
+                name="complaint_ack_method_with_time",
+            ),
+            # A closed (reviewed) complaint has closed_at, an open one does not.
+            models.CheckConstraint(
+                condition=(Q(stage=Stage.REVIEWED) & Q(closed_at__isnull=False))
+                | (~Q(stage=Stage.REVIEWED) & Q(closed_at__isnull=True)),
+                name="complaint_closed_iff_reviewed",
+            ),
+            models.CheckConstraint(
+                condition=(Q(escalation_level="") & Q(escalated_at__isnull=True))
+                | (~Q(escalation_level="") & Q(escalated_at__isnull=False)),
+                name="complaint_escalation_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(customer_name=""), name="complaint_customer_name_present"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.customer_name}"
+
+    def save(self, *args, **kwargs):
+        self.next_deadline_at = next_deadline(
+            self.stage, self.acknowledgment_due_at, self.resolution_target_date
+        )
+        self.customer_phone_digits = phone_digits(self.customer_phone)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "next_deadline_at",
+                "customer_phone_digits",
+            }
+        super().save(*args, **kwargs)
+
+    @property
+    def acknowledged_late_by(self):
+        """How late the acknowledgment was, kept on record after a breach."""
+        if self.acknowledged_at and self.acknowledged_at > self.acknowledgment_due_at:
+            return self.acknowledged_at - self.acknowledgment_due_at
+        return None
+
+    @property
+    def stage_label(self):
+        return Stage(self.stage).label
+
+    def has_feedback_this_round(self):
+        """Feedback given since this follow-up round began: a reopened case asks again."""
+        return self.feedback.filter(submitted_at__gte=self.follow_up_started_at).exists()
+
+    @property
+    def is_open(self):
+        return self.stage in OPEN_STAGES
+
+    @property
+    def is_escalated(self):
+        return bool(self.escalation_level)
+
+
+class StageChange(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=20, choices=STAGE_CHOICES, blank=True)
+    to_stage = models.CharField(max_length=20, choices=STAGE_CHOICES)
+    # Null for the system (clocks, the customer's link); the note says which.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["complaint", "at"], name="stagechange_complaint_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_stage=models.F("to_stage")), name="stagechange_moves"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.from_stage or 'new'} → {self.to_stage}"

@@ -1,0 +1,68 @@
+"""The managed lists staff classify complaints by (products, issues, root causes) and the
+firm's holidays."""
+
+from django.db import models
+
+
+class ManagedList(models.Model):
+    """A list managers keep in the admin; retired entries stay for history."""
+
+    name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(ManagedList):
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta(ManagedList.Meta):
+        verbose_name = "product or service"
+        verbose_name_plural = "products and services"
+        # The same sub-product may sit under two products ("Checking account").
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"], nulls_distinct=False, name="product_name_per_parent"
+            )
+        ]
+
+
+class Category(ManagedList):
+    """The issue complained about; a sub-issue has a parent."""
+
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta(ManagedList.Meta):
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"], nulls_distinct=False, name="category_name_per_parent"
+            )
+        ]
+
+
+class RootCause(ManagedList):
+    class Meta(ManagedList.Meta):
+        constraints = [models.UniqueConstraint(fields=["name"], name="root_cause_name_unique")]
+
+
+class Holiday(models.Model):
+    """A day the business-day clocks skip."""
+
+    date = models.DateField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%d %b %Y} {self.name}"

@@ -1,0 +1,75 @@
+"""Messages to customers and staff, each a row first (the outbox)."""
+
+from django.db import models
+from django.db.models import Q
+
+from complaints.models.complaint import Complaint
+
+
+class MessageKind(models.TextChoices):
+    ACKNOWLEDGMENT = "acknowledgment", "Acknowledgment"
+    RESOLUTION = "resolution", "Proposed resolution"
+    DELAY_NOTICE = "delay_notice", "Delay notice"
+    FEEDBACK_REQUEST = "feedback_request", "Feedback request"
+    FEEDBACK_REMINDER = "feedback_reminder", "Feedback reminder"
+    STAFF_NOTIFICATION = "staff_notification", "Staff notification"
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    CANCELLED = "cancelled", "Not needed any more"
+
+
+class OutboundMessage(models.Model):
+    """The outbox: every email is a row first, written with the change that causes it, so a
+    broker or mail server outage delays a message but never loses or doubles it."""
+
+    kind = models.CharField(max_length=30, choices=MessageKind.choices)
+    complaint = models.ForeignKey(
+        Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    to_customer = models.BooleanField(default=True)
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    # One message per complaint and event: "complaint:42:acknowledgment".
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The relay reads only what is still to do.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="message_pending_due",
+                condition=Q(status__in=["pending", "sending"]),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=MessageStatus.values), name="message_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=MessageStatus.SENT) | Q(sent_at__isnull=False),
+                name="message_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(subject__contains="\n") & ~Q(subject__contains="\r"),
+                name="message_subject_one_line",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.recipient}"

@@ -1,0 +1,55 @@
+"""Operational records: the periodic jobs' runs and the API's idempotency keys."""
+
+from django.conf import settings
+from django.db import models
+
+from complaints.models.complaint import Complaint
+
+
+class JobRun(models.Model):
+    """One run of a periodic job: what it did and how long it took, for the operators' page."""
+
+    name = models.CharField(max_length=60)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    summary = models.JSONField(default=dict)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["name", "-started_at"], name="jobrun_name_started")]
+
+    def __str__(self):
+        return f"{self.name} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def summary_items(self):
+        """What the run did, in words for the operators' page: ('delay notices', 3)."""
+        return [(str(key).replace("_", " "), value) for key, value in self.summary.items()]
+
+
+class ApiIdempotencyKey(models.Model):
+    """A complaint the API created for this caller under this `Idempotency-Key` header.
+
+    Written in the same transaction as the complaint, so a retry (also a concurrent one, which
+    the unique constraint stops) gets the complaint already made instead of a second one, with
+    the same body as the first answer.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the request body: the same key with another body is refused, not replayed.
+    request_hash = models.CharField(max_length=64)
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="+")
+    # The body first answered, replayed as it was: a retry learns nothing the first call did not.
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="api_idempotency_key_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.key} → {self.complaint_id}"
