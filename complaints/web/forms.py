@@ -60,7 +60,27 @@ def _no_line_breaks(value):
     return value.strip()
 
 
-class ComplaintIntakeForm(forms.ModelForm):
+class RecordFields:
+    """What logging and editing a complaint share: the record's widgets and its checks."""
+
+    WIDGETS = {
+        "date_of_complaint": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        "description": forms.Textarea(attrs={"rows": 5}),
+        "interaction_details": forms.Textarea(attrs={"rows": 3}),
+        "follow_up_actions": forms.Textarea(attrs={"rows": 3}),
+    }
+
+    def clean_customer_name(self):
+        return _no_line_breaks(self.cleaned_data["customer_name"])
+
+    def clean_date_of_complaint(self):
+        value = self.cleaned_data["date_of_complaint"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("The date of the complaint cannot be in the future.")
+        return value
+
+
+class ComplaintIntakeForm(RecordFields, forms.ModelForm):
     """Appendix A of the procedure, plus what the team needs to route the complaint."""
 
     assign_to_me = forms.BooleanField(
@@ -89,11 +109,7 @@ class ComplaintIntakeForm(forms.ModelForm):
             "description",
             "interaction_details",
         ]
-        widgets = {
-            "date_of_complaint": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "description": forms.Textarea(attrs={"rows": 5}),
-            "interaction_details": forms.Textarea(attrs={"rows": 3}),
-        }
+        widgets = RecordFields.WIDGETS
         help_texts = {
             "description": "What happened, in the customer's own words where possible.",
             "interaction_details": "How the customer reached us, who they spoke to, what was said.",
@@ -130,15 +146,6 @@ class ComplaintIntakeForm(forms.ModelForm):
             Submit("submit", "Log complaint"),
         )
 
-    def clean_customer_name(self):
-        return _no_line_breaks(self.cleaned_data["customer_name"])
-
-    def clean_date_of_complaint(self):
-        value = self.cleaned_data["date_of_complaint"]
-        if value > timezone.localdate():
-            raise forms.ValidationError("The date of the complaint cannot be in the future.")
-        return value
-
     def clean(self):
         cleaned = super().clean()
         channel = cleaned.get("channel")
@@ -155,7 +162,7 @@ class ComplaintIntakeForm(forms.ModelForm):
         return cleaned
 
 
-class ComplaintEditForm(forms.ModelForm):
+class ComplaintEditForm(RecordFields, forms.ModelForm):
     class Meta:
         model = Complaint
         fields = [
@@ -172,12 +179,7 @@ class ComplaintEditForm(forms.ModelForm):
             "interaction_details",
             "follow_up_actions",
         ]
-        widgets = {
-            "date_of_complaint": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "description": forms.Textarea(attrs={"rows": 5}),
-            "interaction_details": forms.Textarea(attrs={"rows": 3}),
-            "follow_up_actions": forms.Textarea(attrs={"rows": 3}),
-        }
+        widgets = RecordFields.WIDGETS
 
     # The version of the record the user started from, so a save over someone else's change
     # made meanwhile is refused. Optional: without it (a page from before) nothing is checked.
@@ -191,15 +193,6 @@ class ComplaintEditForm(forms.ModelForm):
             self.fields["version"].initial = services.complaint_version(self.instance)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Save changes"))
-
-    def clean_customer_name(self):
-        return _no_line_breaks(self.cleaned_data["customer_name"])
-
-    def clean_date_of_complaint(self):
-        value = self.cleaned_data["date_of_complaint"]
-        if value > timezone.localdate():
-            raise forms.ValidationError("The date of the complaint cannot be in the future.")
-        return value
 
     def clean(self):
         cleaned_data = super().clean()
