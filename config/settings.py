@@ -353,6 +353,7 @@ INSTALLED_APPS += [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_filters",
 ]
 REST_FRAMEWORK = {
     # Token first: an anonymous caller is told 401 with `WWW-Authenticate: Token`.
@@ -384,7 +385,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "complaints.workflow.STAGE_CHOICES",
-        "StageFilterEnum": "complaints.api.serializers.STAGE_FILTERS",
+        "StageFilterEnum": "complaints.selectors.lists.STAGE_FILTERS",
         "EscalationTargetEnum": "complaints.api.serializers.ESCALATION_TARGETS",
         "AcknowledgmentMethodEnum": "complaints.models.AcknowledgmentMethod",
     },

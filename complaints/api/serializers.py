@@ -14,18 +14,14 @@ from complaints.models import (
     Channel,
     Complaint,
     Complexity,
-    EscalationLevel,
     Note,
     Product,
     ResolutionType,
 )
 from complaints.permissions import Action, can_act
-from complaints.selectors import LIST_SORTS, ListFilters, complaint_timeline
+from complaints.selectors import ESCALATION_TARGETS, complaint_timeline
 from complaints.workflow import STAGE_CHOICES, transitions_from
 
-STAGES = [value for value, _ in STAGE_CHOICES]
-STAGE_FILTERS = ["open", "all", *STAGES]
-ESCALATION_TARGETS = [c for c in EscalationLevel.choices if c[0]]
 # The actions a caller may be offered on a complaint, as `can_act` names them.
 OFFERED_ACTIONS = (
     Action.NOTE,
@@ -224,45 +220,6 @@ class ErrorResponse(serializers.Serializer):
 
 
 # Input ----------------------------------------------------------------------------------
-
-
-class ComplaintFilter(serializers.Serializer):
-    """The web list's filters and search, as query parameters."""
-
-    q = serializers.CharField(
-        required=False, allow_blank=True, max_length=200, help_text="Search text."
-    )
-    stage = serializers.ChoiceField(
-        choices=STAGE_FILTERS, required=False, help_text="Default: open."
-    )
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
-    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    assignee = serializers.RegexField(
-        r"^(none|me|[0-9]{1,15})$",
-        required=False,
-        help_text='"none" (unassigned), "me", or a user id.',
-    )
-    escalated = serializers.ChoiceField(choices=ESCALATION_TARGETS, required=False)
-    overdue = serializers.BooleanField(required=False, default=False)
-    received_from = serializers.DateField(required=False)
-    received_to = serializers.DateField(required=False)
-    sort = serializers.ChoiceField(choices=list(LIST_SORTS), required=False)
-
-    def filters(self):
-        data = self.validated_data
-        category = data.get("category")
-        return ListFilters(
-            query=data.get("q") or "",
-            stage=data.get("stage") or "open",
-            category=category.pk if category else None,
-            channel=data.get("channel") or "",
-            assignee=data.get("assignee") or "",
-            escalated=data.get("escalated") or "",
-            overdue=bool(data.get("overdue")),
-            received_from=data.get("received_from"),
-            received_to=data.get("received_to"),
-            sort=data.get("sort") or "deadline",
-        )
 
 
 class ComplaintCreate(serializers.Serializer):
