@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.roles import workflow_role
+from complaints.input_limits import ID_MESSAGE, id_from, validate_day
 from complaints.models import (
     AcknowledgmentMethod,
     Attachment,
@@ -47,6 +48,16 @@ class Line(serializers.CharField):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.validators.append(one_line)
+
+
+class Id(serializers.PrimaryKeyRelatedField):
+    """A record by id, checked to be one before the lookup: JSON's 1e400 arrives as infinity,
+    which the database lookup cannot take."""
+
+    def to_internal_value(self, data):
+        if id_from(data) is None:
+            raise serializers.ValidationError(ID_MESSAGE)
+        return super().to_internal_value(data)
 
 
 # Output ---------------------------------------------------------------------------------
@@ -229,11 +240,11 @@ class ComplaintCreate(serializers.Serializer):
     customer_name = Line(max_length=200)
     customer_email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     customer_phone = Line(required=False, allow_blank=True, max_length=40)
-    date_of_complaint = serializers.DateField(help_text="When the customer complained.")
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(active=True))
-    product = serializers.PrimaryKeyRelatedField(
-        queryset=Product.objects.filter(active=True), required=False, allow_null=True
+    date_of_complaint = serializers.DateField(
+        help_text="When the customer complained.", validators=[validate_day]
     )
+    category = Id(queryset=Category.objects.filter(active=True))
+    product = Id(queryset=Product.objects.filter(active=True), required=False, allow_null=True)
     transaction_reference = Line(required=False, allow_blank=True, max_length=100)
     complexity = serializers.ChoiceField(
         choices=Complexity.choices, required=False, default=Complexity.STANDARD
@@ -329,7 +340,7 @@ class AttachmentInput(serializers.Serializer):
 
 
 class AssignInput(serializers.Serializer):
-    assignee = serializers.PrimaryKeyRelatedField(
+    assignee = Id(
         queryset=get_user_model().objects.filter(is_active=True),
         allow_null=True,
         help_text="A user id, your own to take the complaint, or null to unassign.",

@@ -7,6 +7,7 @@ django-simple-history's user column holds people only.
 """
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 from accounts.roles import workflow_role
 from complaints import workflow
@@ -16,6 +17,9 @@ ACKNOWLEDGMENT_SWEEP = "Acknowledgment sweep"
 RESOLUTION_SWEEP = "Resolution target sweep"
 FOLLOW_UP_SWEEP = "Follow-up sweep"
 CFPB_IMPORT = "CFPB import"
+# How far ahead of this server's clock a moment may be (another machine's clock) before it
+# is refused as in the future.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def locked(complaint):

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from complaints import services
+from complaints.input_limits import LARGEST_ID, validate_day
 from complaints.models import (
     AcknowledgmentMethod,
     Category,
@@ -111,6 +112,7 @@ class ComplaintIntakeForm(forms.ModelForm):
 
     def clean_date_of_complaint(self):
         value = self.cleaned_data["date_of_complaint"]
+        validate_day(value)
         if value > timezone.localdate():
             raise forms.ValidationError("The date of the complaint cannot be in the future.")
         return value
@@ -157,7 +159,9 @@ class ComplaintEditForm(forms.ModelForm):
 
     # The version of the record the user started from, so a save over someone else's change
     # made meanwhile is refused. Optional: without it (a page from before) nothing is checked.
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=LARGEST_ID
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,6 +176,7 @@ class ComplaintEditForm(forms.ModelForm):
 
     def clean_date_of_complaint(self):
         value = self.cleaned_data["date_of_complaint"]
+        validate_day(value)
         if value > timezone.localdate():
             raise forms.ValidationError("The date of the complaint cannot be in the future.")
         return value
