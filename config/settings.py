@@ -467,6 +467,7 @@ INSTALLED_APPS += [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_filters",
 ]
 REST_FRAMEWORK = {
     # Token first: an anonymous caller is told 401 with `WWW-Authenticate: Token`. Tokens are
@@ -477,7 +478,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["complaints.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "complaints.api.pagination.PagePagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 25),
@@ -501,7 +502,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "complaints.workflow.STAGE_CHOICES",
-        "StageFilterEnum": "complaints.api.serializers.STAGE_FILTERS",
+        "StageFilterEnum": "complaints.selectors.lists.STAGE_FILTERS",
         "EscalationTargetEnum": "complaints.api.serializers.ESCALATION_TARGETS",
         "AcknowledgmentMethodEnum": "complaints.models.AcknowledgmentMethod",
     },

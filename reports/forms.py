@@ -1,8 +1,11 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Subquery
+from django.utils import timezone
 
+from complaints.input_limits import validate_day
 from reports.models import ActionStatus, Period, ProcedureReview, TrendReport
+from reports.services import REVIEW_IN_THE_FUTURE
 
 
 class RebuildForm(forms.Form):
@@ -10,6 +13,7 @@ class RebuildForm(forms.Form):
     day = forms.DateField(
         label="Any day in the period",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_day],
     )
 
 
@@ -33,12 +37,22 @@ class ProcedureReviewForm(forms.ModelForm):
             pk__in=Subquery(recent)
         ).order_by("-start")
         self.fields["reports"].required = False
+        self.fields["held_on"].validators.append(validate_day)
+
+    def clean_held_on(self):
+        held_on = self.cleaned_data["held_on"]
+        if held_on > timezone.localdate():
+            raise forms.ValidationError(REVIEW_IN_THE_FUTURE)
+        return held_on
 
 
 class ImprovementActionForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     owner = forms.ModelChoiceField(queryset=None)
-    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    due_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_day],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

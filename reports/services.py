@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,8 @@ from complaints.selectors import managers_to_notify
 from reports import selectors
 from reports.metrics import SCHEMA_VERSION, build_metrics, local_bounds
 from reports.models import ActionStatus, ImprovementAction, Period, TrendReport
+
+REVIEW_IN_THE_FUTURE = "A review cannot be held in the future: give the day it was held."
 
 
 def period_containing(period, day):
@@ -126,6 +129,9 @@ def procedure_review_record(form, actions, *, actor):
     """A periodic review of the procedure (seed section 7) with its improvement actions.
     `form` is the bound, valid review form; `actions` the cleaned data of each action."""
     review = form.save(commit=False)
+    if review.held_on > timezone.localdate():
+        # The reviews page, the dashboard and the hourly job count from the latest review.
+        raise ValidationError({"held_on": REVIEW_IN_THE_FUTURE})
     review.recorded_by = actor
     review.save()
     form.save_m2m()

@@ -94,12 +94,17 @@ def report_csv(request, pk, table):
     return response
 
 
+NO_PERIOD = "Choose a kind of report and a day in its period."
+
+
 @require_POST
 @capability_required(Capability.VIEW_REPORTS)
 def report_rebuild(request):
     form = forms.RebuildForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a kind of report and a day in its period.")
+        # A day out of range says so; anything else (no day, no period) gets the request.
+        out_of_range = form.has_error("day", "day_out_of_range")
+        messages.error(request, form.errors["day"][0] if out_of_range else NO_PERIOD)
         return redirect("reports:list")
     period, day = form.cleaned_data["period"], form.cleaned_data["day"]
     start, end = services.period_containing(period, day)

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.roles import workflow_role
+from complaints.input_limits import ID_MESSAGE, id_from, validate_day
 from complaints.models import (
     LONG_TEXT,
     SHORT_TEXT,
@@ -16,18 +17,14 @@ from complaints.models import (
     Channel,
     Complaint,
     Complexity,
-    EscalationLevel,
     Note,
     Product,
     ResolutionType,
 )
 from complaints.permissions import Action, can_act
-from complaints.selectors import LIST_SORTS, ListFilters, complaint_timeline
+from complaints.selectors import ESCALATION_TARGETS, complaint_timeline
 from complaints.workflow import STAGE_CHOICES, transitions_from
 
-STAGES = [value for value, _ in STAGE_CHOICES]
-STAGE_FILTERS = ["open", "all", *STAGES]
-ESCALATION_TARGETS = [c for c in EscalationLevel.choices if c[0]]
 # The actions a caller may be offered on a complaint, as `can_act` names them.
 OFFERED_ACTIONS = (
     Action.NOTE,
@@ -53,6 +50,16 @@ class Line(serializers.CharField):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.validators.append(one_line)
+
+
+class Id(serializers.PrimaryKeyRelatedField):
+    """A record by id, checked to be one before the lookup: JSON's 1e400 arrives as infinity,
+    which the database lookup cannot take."""
+
+    def to_internal_value(self, data):
+        if id_from(data) is None:
+            raise serializers.ValidationError(ID_MESSAGE)
+        return super().to_internal_value(data)
 
 
 # Output ---------------------------------------------------------------------------------
@@ -228,45 +235,6 @@ class ErrorResponse(serializers.Serializer):
 # Input ----------------------------------------------------------------------------------
 
 
-class ComplaintFilter(serializers.Serializer):
-    """The web list's filters and search, as query parameters."""
-
-    q = serializers.CharField(
-        required=False, allow_blank=True, max_length=200, help_text="Search text."
-    )
-    stage = serializers.ChoiceField(
-        choices=STAGE_FILTERS, required=False, help_text="Default: open."
-    )
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
-    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    assignee = serializers.RegexField(
-        r"^(none|me|[0-9]{1,15})$",
-        required=False,
-        help_text='"none" (unassigned), "me", or a user id.',
-    )
-    escalated = serializers.ChoiceField(choices=ESCALATION_TARGETS, required=False)
-    overdue = serializers.BooleanField(required=False, default=False)
-    received_from = serializers.DateField(required=False)
-    received_to = serializers.DateField(required=False)
-    sort = serializers.ChoiceField(choices=list(LIST_SORTS), required=False)
-
-    def filters(self):
-        data = self.validated_data
-        category = data.get("category")
-        return ListFilters(
-            query=data.get("q") or "",
-            stage=data.get("stage") or "open",
-            category=category.pk if category else None,
-            channel=data.get("channel") or "",
-            assignee=data.get("assignee") or "",
-            escalated=data.get("escalated") or "",
-            overdue=bool(data.get("overdue")),
-            received_from=data.get("received_from"),
-            received_to=data.get("received_to"),
-            sort=data.get("sort") or "deadline",
-        )
-
-
 class ComplaintCreate(serializers.Serializer):
     """Appendix A of the procedure, as the web intake form takes it, from any channel."""
 
@@ -274,11 +242,11 @@ class ComplaintCreate(serializers.Serializer):
     customer_name = Line(max_length=200)
     customer_email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     customer_phone = Line(required=False, allow_blank=True, max_length=40)
-    date_of_complaint = serializers.DateField(help_text="When the customer complained.")
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(active=True))
-    product = serializers.PrimaryKeyRelatedField(
-        queryset=Product.objects.filter(active=True), required=False, allow_null=True
+    date_of_complaint = serializers.DateField(
+        help_text="When the customer complained.", validators=[validate_day]
     )
+    category = Id(queryset=Category.objects.filter(active=True))
+    product = Id(queryset=Product.objects.filter(active=True), required=False, allow_null=True)
     transaction_reference = Line(required=False, allow_blank=True, max_length=100)
     complexity = serializers.ChoiceField(
         choices=Complexity.choices, required=False, default=Complexity.STANDARD
@@ -376,7 +344,7 @@ class AttachmentInput(serializers.Serializer):
 
 
 class AssignInput(serializers.Serializer):
-    assignee = serializers.PrimaryKeyRelatedField(
+    assignee = Id(
         queryset=get_user_model().objects.filter(is_active=True),
         allow_null=True,
         help_text="A user id, your own to take the complaint, or null to unassign.",

@@ -12,10 +12,11 @@ from complaints.selectors.due import (
     resolution_targets_missed,
 )
 from complaints.selectors.lists import (
+    ACKNOWLEDGMENT_CHOICES,
     ACKNOWLEDGMENT_FILTERS,
-    LIST_SORTS,
-    ListFilters,
-    complaints_filtered,
+    ESCALATION_TARGETS,
+    QUEUE_CHOICES,
+    ComplaintFilterSet,
     top_level_categories,
 )
 from complaints.selectors.operations import api_idempotency_record, job_runs_latest
@@ -35,10 +36,12 @@ from complaints.selectors.search import REFERENCE_PATTERN, complaints_search
 from complaints.selectors.timeline import complaint_timeline, customer_timeline
 
 __all__ = [
+    "ACKNOWLEDGMENT_CHOICES",
     "ACKNOWLEDGMENT_FILTERS",
-    "LIST_SORTS",
+    "ESCALATION_TARGETS",
+    "QUEUE_CHOICES",
     "REFERENCE_PATTERN",
-    "ListFilters",
+    "ComplaintFilterSet",
     "acknowledgments_sent_unrecorded",
     "acknowledgments_to_breach",
     "api_idempotency_record",
@@ -49,7 +52,6 @@ __all__ = [
     "complaints_assigned_to",
     "complaints_escalated_to_team",
     "complaints_escalation_queue",
-    "complaints_filtered",
     "complaints_intake_queue",
     "complaints_search",
     "consultations_waiting_for",

@@ -1,18 +1,24 @@
-"""The complaint list's filters and order, shared by the list page, its CSV export and the
-API."""
+"""The complaint list's filters, search and order: one FilterSet for the list page, its CSV
+export and the API."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import cached_property
+from drf_spectacular.utils import extend_schema_field
 
-from complaints.models import Category, Feedback
+from complaints.input_limits import LARGEST_ID, id_from, validate_day
+from complaints.models import Category, Channel, Complaint, EscalationLevel, Feedback
 from complaints.permissions import visible_complaints
 from complaints.selectors.queues import in_escalation_queue
 from complaints.selectors.search import FAR_FUTURE, REFERENCE_PATTERN, complaints_search
-from complaints.workflow import OPEN_STAGE_VALUES, Stage
+from complaints.workflow import OPEN_STAGE_VALUES, STAGE_CHOICES, Stage
 
 # Sorting only by these keys; anything else falls back to the deadline order.
 LIST_SORTS = {
@@ -57,9 +63,9 @@ ACKNOWLEDGMENT_FILTERS = {
 }
 
 
-def complaints_filtered(user, filters, now=None):
-    now = now or timezone.now()
-    queryset = visible_complaints(user)
+def complaints_filtered(queryset, user, filters):
+    """`queryset` (the complaints `user` may see) narrowed and ordered by `filters`."""
+    now = timezone.now()
     if REFERENCE_PATTERN.match(filters.query.strip()):
         # A reference names one complaint: found whatever its stage or the other filters.
         return complaints_search(queryset, filters.query)
@@ -102,7 +108,7 @@ def complaints_filtered(user, filters, now=None):
         queryset = queryset.filter(stage__in=OPEN_STAGE_VALUES, next_deadline_at__lt=now)
     if filters.received_from:
         queryset = queryset.filter(received_at__gte=_start_of(filters.received_from))
-    if filters.received_to and filters.received_to < date.max:
+    if filters.received_to:
         queryset = queryset.filter(received_at__lt=_start_of(filters.received_to + timedelta(1)))
     queryset = complaints_search(queryset, filters.query)
     sort = filters.sort if filters.sort in LIST_SORTS else "deadline"
@@ -122,3 +128,151 @@ def top_level_categories():
     """(id, name) of the issues a list filters by; a sub-issue is found through its issue.
     Plain pairs: a widget renders hundreds of options (the CFPB taxonomy) slowly."""
     return Category.objects.filter(parent=None).values_list("pk", "name")
+
+
+STAGE_FILTERS = [("open", "Open"), ("all", "All stages"), *STAGE_CHOICES]
+ESCALATION_TARGETS = [choice for choice in EscalationLevel.choices if choice[0]]
+ASSIGNEE_WORDS = ("none", "me", "not_me")
+SORT_CHOICES = [
+    ("deadline", "Next deadline"),
+    ("-received", "Newest first"),
+    ("received", "Oldest first"),
+    ("reference", "Reference"),
+    ("customer", "Customer"),
+]
+# In words, as the list page says what it shows.
+QUEUE_CHOICES = [
+    (
+        "escalations",
+        "the escalation queue: missed deadlines, escalations to managers and resolutions "
+        "waiting for approval",
+    )
+]
+ACKNOWLEDGMENT_CHOICES = [
+    ("due", "acknowledgment due (acknowledged, or past the deadline)"),
+    ("on_time", "acknowledged on time"),
+    ("late", "acknowledged late or not at all by the deadline"),
+    ("done", "acknowledged"),
+]
+
+
+class AssigneeField(forms.CharField):
+    def validate(self, value):
+        super().validate(value)
+        if value and value not in ASSIGNEE_WORDS and id_from(value) is None:
+            raise ValidationError('Give "none", "me", "not_me" or a user id.', code="invalid")
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": rf"^(none|me|not_me|[1-9][0-9]{{0,{len(str(LARGEST_ID)) - 2}}})$",
+        "description": '"none" (unassigned), "me", "not_me", or a user id.',
+    }
+)
+class AssigneeFilter(django_filters.CharFilter):
+    field_class = AssigneeField
+
+
+class YesNoField(forms.Field):
+    """A checkbox ("on") on the page, true or false in the API; anything else is an error
+    rather than a guess."""
+
+    VALUES = {"on": True, "true": True, "1": True, "yes": True}
+    VALUES |= {"off": False, "false": False, "0": False, "no": False}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if str(value).lower() not in self.VALUES:
+            raise ValidationError("Say true or false.", code="invalid")
+        return self.VALUES[str(value).lower()]
+
+
+class YesNoFilter(django_filters.BooleanFilter):
+    field_class = YesNoField
+
+
+def _select(**kwargs):
+    return django_filters.ChoiceFilter(
+        widget=forms.Select(attrs={"class": "form-select"}), **kwargs
+    )
+
+
+def _day(**kwargs):
+    return django_filters.DateFilter(validators=[validate_day], **kwargs)
+
+
+def _day_input():
+    return forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+
+
+class ComplaintFilterSet(django_filters.FilterSet):
+    """The list's filters, search and order, each declared once with its validation. A bad
+    value is a form error: the list page and its export drop that filter, the API answers
+    400 naming it. The filtering itself is `complaints_filtered`, whose filters depend on
+    each other (a reference search ignores the rest; the queue replaces the stage).
+
+    The labels describe the parameters in the API's documentation; the list page writes its
+    own. (A help_text would point the page's inputs at help elements it does not have.)"""
+
+    q = django_filters.CharFilter(
+        max_length=200,
+        label="Search: a reference, a name, an email address, a phone number or words.",
+    )
+    stage = _select(choices=STAGE_FILTERS, empty_label=None, label="Default: open.")
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.all(),
+        empty_label="All categories",
+        label="An issue's id; its sub-issues are included.",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    channel = _select(choices=Channel.choices, empty_label="All channels")
+    assignee = AssigneeFilter()
+    escalated = _select(choices=ESCALATION_TARGETS, empty_label="Any")
+    overdue = YesNoFilter(label="Only open complaints past their next deadline.")
+    received_from = _day(widget=_day_input(), label="Received on or after this day.")
+    received_to = _day(widget=_day_input(), label="Received on or before this day.")
+    sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, label="Default: deadline.")
+    # Set by the links from the home page's queue and figures, kept through "Apply".
+    queue = django_filters.ChoiceFilter(choices=QUEUE_CHOICES, label="Replaces the stage filter.")
+    acknowledgment = django_filters.ChoiceFilter(
+        choices=ACKNOWLEDGMENT_CHOICES, label="As the dashboard counts them."
+    )
+    resolved_from = _day(label="Resolved on or after this day.")
+    feedback_from = _day(label="With customer feedback given on or after this day.")
+
+    class Meta:
+        model = Complaint
+        fields = []  # every filter is declared above
+
+    def __init__(self, data=None, queryset=None, *, request, prefix=None):
+        if queryset is None:
+            queryset = visible_complaints(request.user)
+        super().__init__(data, queryset, request=request, prefix=prefix)
+
+    @cached_property
+    def values(self):
+        """The valid filters, with the defaults for the missing or bad ones."""
+        self.form.is_valid()
+        data = self.form.cleaned_data
+        category = data.get("category")
+        return ListFilters(
+            query=data.get("q") or "",
+            stage=data.get("stage") or "open",
+            category=category.pk if category else None,
+            channel=data.get("channel") or "",
+            assignee=data.get("assignee") or "",
+            escalated=data.get("escalated") or "",
+            overdue=bool(data.get("overdue")),
+            received_from=data.get("received_from"),
+            received_to=data.get("received_to"),
+            sort=data.get("sort") or "deadline",
+            queue=data.get("queue") or "",
+            acknowledgment=data.get("acknowledgment") or "",
+            resolved_from=data.get("resolved_from"),
+            feedback_from=data.get("feedback_from"),
+        )
+
+    def filter_queryset(self, queryset):
+        return complaints_filtered(queryset, self.request.user, self.values)

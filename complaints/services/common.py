@@ -7,10 +7,15 @@ managers", "Imported from CSV"), since django-simple-history's user column holds
 """
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 from accounts.roles import workflow_role
 from complaints import workflow
 from complaints.models import Complaint
+
+# How far ahead of this server's clock a moment may be (another machine's clock) before it
+# is refused as in the future.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def locked(complaint):

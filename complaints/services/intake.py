@@ -11,7 +11,12 @@ from complaints.models import ApiIdempotencyKey, Complaint, ReferenceCounter, St
 from complaints.outbox import messages
 from complaints.permissions import Action, require
 from complaints.services.attachments import store_attachment
-from complaints.services.common import attribute, files_removed_on_failure, locked
+from complaints.services.common import (
+    CLOCK_SKEW,
+    attribute,
+    files_removed_on_failure,
+    locked,
+)
 from complaints.workflow import Refused, Stage
 
 
@@ -25,6 +30,8 @@ def complaint_create(*, actor, data, received_at=None, uploads=(), assign_to_act
         if actor is not None and not can(actor, Capability.LOG_COMPLAINT):
             raise Refused("You are not allowed to log complaints.")
         received_at = received_at or timezone.now()
+        if received_at > timezone.now() + CLOCK_SKEW:
+            raise Refused("A complaint cannot be received in the future.")
         if data["date_of_complaint"] > timezone.localdate(received_at):
             raise Refused("The date of the complaint cannot be in the future.")
         complaint = Complaint(

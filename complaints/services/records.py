@@ -118,6 +118,8 @@ def complaint_update(complaint, *, actor, changes, expected_version=None):
         conflict = _edit_conflict(complaint, expected_version, list(changes))
         if conflict is not None:
             raise conflict
+    if changes.get("date_of_complaint") and changes["date_of_complaint"] > timezone.localdate():
+        raise Refused("The date of the complaint cannot be in the future.")
     changed = [name for name, value in changes.items() if getattr(complaint, name) != value]
     if not changed:
         return complaint

@@ -11,7 +11,7 @@ from complaints import outbox, workflow
 from complaints.models import MONEY_RESOLUTION_TYPES, Resolution, ResolutionStatus
 from complaints.outbox import messages
 from complaints.permissions import Action, require
-from complaints.services.common import attribute, locked
+from complaints.services.common import CLOCK_SKEW, attribute, locked
 from complaints.services.stages import LIVE_RESOLUTION, expect_stage, stage_move
 from complaints.workflow import Refused, Stage
 
@@ -147,10 +147,13 @@ def resolution_implement(complaint, *, actor, notes, at=None):
     notes = (notes or "").strip()
     if not notes:
         raise Refused("Say what was done to implement the resolution.")
+    at = at or timezone.now()
+    if at > timezone.now() + CLOCK_SKEW:
+        raise Refused("A resolution cannot be implemented in the future.")
     resolution = _live_resolution(complaint, ResolutionStatus.ACCEPTED)
     resolution.status = ResolutionStatus.IMPLEMENTED
     resolution.implemented_by = actor
-    resolution.implemented_at = at or timezone.now()
+    resolution.implemented_at = at
     resolution.implementation_notes = notes
     resolution.save(
         update_fields=["status", "implemented_by", "implemented_at", "implementation_notes"]

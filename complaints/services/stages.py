@@ -1,8 +1,6 @@
 """Stage moves: the one stage writer, and the gates each move checks against the workflow's
 transition table."""
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,7 +12,7 @@ from complaints.models import (
     StageChange,
 )
 from complaints.permissions import Action, require
-from complaints.services.common import attribute, locked, role_of
+from complaints.services.common import CLOCK_SKEW, attribute, locked, role_of
 from complaints.workflow import Refused, Stage
 
 STAGE_TIMESTAMP = {
@@ -141,7 +139,7 @@ def complaint_acknowledge(complaint, *, actor, method, at=None, note="", expecte
     at = at or timezone.now()
     if at < complaint.received_at:
         raise Refused("The acknowledgment cannot be earlier than the complaint was received.")
-    if at > timezone.now() + timedelta(minutes=5):
+    if at > timezone.now() + CLOCK_SKEW:
         raise Refused("The acknowledgment cannot be in the future.")
     complaint.acknowledged_at = at
     complaint.acknowledgment_method = method

@@ -5,19 +5,19 @@ from django.core import validators
 from django.utils import timezone
 
 from complaints import services
+from complaints.input_limits import LARGEST_ID, validate_day
 from complaints.models import (
     LONG_TEXT,
     SHORT_TEXT,
     AcknowledgmentMethod,
     Category,
-    Channel,
     Complaint,
     EscalationLevel,
     Product,
     ResolutionType,
     RootCause,
 )
-from complaints.selectors import ACKNOWLEDGMENT_FILTERS, LIST_SORTS, ListFilters, team_members
+from complaints.selectors import team_members
 from complaints.workflow import STAGE_CHOICES
 
 
@@ -75,6 +75,7 @@ class RecordFields:
 
     def clean_date_of_complaint(self):
         value = self.cleaned_data["date_of_complaint"]
+        validate_day(value)
         if value > timezone.localdate():
             raise forms.ValidationError("The date of the complaint cannot be in the future.")
         return value
@@ -183,7 +184,9 @@ class ComplaintEditForm(RecordFields, forms.ModelForm):
 
     # The version of the record the user started from, so a save over someone else's change
     # made meanwhile is refused. Optional: without it (a page from before) nothing is checked.
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=LARGEST_ID
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -339,67 +342,6 @@ class ReviewForm(forms.Form):
     improvement_actions = forms.CharField(
         max_length=LONG_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-class ComplaintFilterForm(forms.Form):
-    """Parses list filters from the query string; a bad value is ignored, never an error."""
-
-    q = forms.CharField(required=False, label="Search")
-    stage = forms.ChoiceField(
-        required=False,
-        choices=[("open", "Open"), ("all", "All stages"), *STAGE_CHOICES],
-    )
-    category = forms.ModelChoiceField(queryset=None, required=False, empty_label="All categories")
-    channel = forms.ChoiceField(required=False, choices=[("", "All channels"), *Channel.choices])
-    assignee = forms.CharField(required=False)
-    escalated = forms.ChoiceField(
-        required=False,
-        choices=[("", "Any"), ("team", "Resolution team"), ("manager", "Managers")],
-    )
-    overdue = forms.BooleanField(required=False)
-    received_from = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    received_to = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    sort = forms.CharField(required=False)
-    # Set by the links from the home page's queue and figures, kept through "Apply".
-    queue = forms.ChoiceField(required=False, choices=[("", ""), ("escalations", "")])
-    acknowledgment = forms.ChoiceField(
-        required=False, choices=[("", ""), *((key, "") for key in ACKNOWLEDGMENT_FILTERS)]
-    )
-    resolved_from = forms.DateField(required=False)
-    feedback_from = forms.DateField(required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.all()
-        for name in ("stage", "category", "channel", "escalated"):
-            self.fields[name].widget.attrs["class"] = "form-select"
-        for name in ("received_from", "received_to"):
-            self.fields[name].widget.attrs["class"] = "form-control"
-
-    def filters(self):
-        self.is_valid()
-        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
-        category = data.get("category")
-        return ListFilters(
-            query=data.get("q") or "",
-            stage=data.get("stage") or "open",
-            category=category.pk if category else None,
-            channel=data.get("channel") or "",
-            assignee=data.get("assignee") or "",
-            escalated=data.get("escalated") or "",
-            overdue=bool(data.get("overdue")),
-            received_from=data.get("received_from"),
-            received_to=data.get("received_to"),
-            sort=data.get("sort") if data.get("sort") in LIST_SORTS else "deadline",
-            queue=data.get("queue") or "",
-            acknowledgment=data.get("acknowledgment") or "",
-            resolved_from=data.get("resolved_from"),
-            feedback_from=data.get("feedback_from"),
-        )
 
 
 class ImportForm(forms.Form):

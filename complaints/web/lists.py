@@ -13,7 +13,6 @@ from accounts.services import security_event_record
 from complaints import selectors
 from complaints.models import Channel, EscalationLevel
 from complaints.spreadsheets import UTF8_BOM, spreadsheet_safe
-from complaints.web import forms
 from complaints.web.rows import ROW_FIELDS, rows_of
 from complaints.workflow import STAGE_LABELS
 
@@ -21,9 +20,8 @@ PAGE_SIZE = 25
 
 
 def _filtered(request):
-    form = forms.ComplaintFilterForm(request.GET or None)
-    filters = form.filters() if request.GET else forms.ListFilters()
-    return form, filters, selectors.complaints_filtered(request.user, filters)
+    filterset = selectors.ComplaintFilterSet(request.GET, request=request)
+    return filterset.form, filterset.values, filterset.qs
 
 
 @capability_required(Capability.LOG_COMPLAINT)
@@ -58,32 +56,18 @@ def complaint_list(request):
     )
 
 
-ACKNOWLEDGMENT_SCOPES = {
-    "due": "acknowledgment due (acknowledged, or past the deadline)",
-    "on_time": "acknowledged on time",
-    "late": "acknowledged late or not at all by the deadline",
-    "done": "acknowledged",
-}
-
-
 def _scope(filters):
     """The filters a link from the home page set that the form has no control for, in words
     and as the hidden inputs that keep them when the form is applied again."""
     scope = []
     if selectors.REFERENCE_PATTERN.match(filters.query.strip()):
         return scope  # a reference search ignores every other filter
-    if filters.queue == "escalations":
-        scope.append(
-            (
-                "queue",
-                "escalations",
-                "the escalation queue: missed deadlines, escalations "
-                "to managers and resolutions waiting for approval",
-            )
-        )
-    if filters.acknowledgment in ACKNOWLEDGMENT_SCOPES:
-        words = ACKNOWLEDGMENT_SCOPES[filters.acknowledgment]
-        scope.append(("acknowledgment", filters.acknowledgment, words))
+    for name, choices in (
+        ("queue", selectors.QUEUE_CHOICES),
+        ("acknowledgment", selectors.ACKNOWLEDGMENT_CHOICES),
+    ):
+        if value := getattr(filters, name):
+            scope.append((name, value, dict(choices)[value]))
     for name, words in (("resolved_from", "resolved"), ("feedback_from", "feedback given")):
         if day := getattr(filters, name):
             scope.append((name, day.isoformat(), f"{words} since {day:%-d %b %Y}"))

@@ -1,13 +1,18 @@
 """Every endpoint with every role: what each may do, what each may see, and the refusals."""
 
+import csv
+import io
 import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from complaints import services
 from complaints.models import Attachment, Complaint, Note, Resolution
+from complaints.selectors import ComplaintFilterSet
 from tests import factories
 from tests.api.conftest import PDF, error_fields, error_messages, new_complaint
 
@@ -287,12 +292,23 @@ def test_the_list_takes_the_web_lists_filters_and_search(api, people):
         ({"page": "0"}, "page"),
         ({"page": "two"}, "page"),
         ({"page_size": "101"}, "page_size"),
+        # The filters the API once lacked, and ids and dates out of range.
+        ({"queue": "everything"}, "queue"),
+        ({"acknowledgment": "soon"}, "acknowledgment"),
+        ({"resolved_from": "last week"}, "resolved_from"),
+        ({"feedback_from": "9999-12-31"}, "feedback_from"),
+        ({"received_to": "0001-01-01"}, "received_to"),
+        ({"assignee": "9" * 30}, "assignee"),
+        ({"assignee": "1" * 5000}, "assignee"),
+        ({"assignee": "0"}, "assignee"),
+        ({"category": "9" * 30}, "category"),
     ],
 )
 def test_bad_filters_are_400_naming_the_parameter(api, csr, query, field):
     response = api(csr).get(LIST, query)
     assert response.status_code == 400
     assert error_fields(response) == [field]
+    assert all(message.endswith(".") for message in error_messages(response))
 
 
 def test_the_list_is_paged_without_counting(api, csr):
@@ -636,3 +652,61 @@ def test_only_managers_read_the_dashboard(api, people, role):
     response = api(people[role]).get("/api/v1/dashboard/")
     assert response.status_code == 403
     assert error_messages(response) == ["Only managers may read the reports."]
+
+
+# One filter set for the page, its export and the API -------------------------------------
+
+PAGE_REFERENCE = re.compile(r'<a href="/complaints/\d+/">(CMP-\d{4}-\d{6})</a>')
+
+
+def test_the_api_filters_exactly_as_the_list_page_and_its_export(api, client, people):
+    csr, manager = people["csr"], people["manager"]
+    received = factories.complaint(csr, customer_name="Alice Jones")
+    services.complaint_assign(received, actor=csr, assignee=csr)
+    escalated = factories.complaint(csr, channel="email", customer_name="Bob Smith")
+    services.complaint_escalate(escalated, actor=manager, level="manager", reason="Angry.")
+    acknowledged = factories.complaint_at_stage(
+        "acknowledged", csr=csr, resolver=people["resolver"], manager=manager
+    )
+    documented = factories.complaint_at_stage(
+        "documented", csr=csr, resolver=people["resolver"], manager=manager
+    )
+    today = timezone.localdate().isoformat()
+    queries = [
+        {},
+        {"queue": "escalations"},
+        {"queue": "escalations", "stage": "documented"},
+        {"acknowledgment": "done"},
+        {"acknowledgment": "due", "stage": "all"},
+        {"resolved_from": today, "stage": "all"},
+        {"feedback_from": today, "stage": "all"},
+        {"assignee": "not_me"},
+        {"assignee": "me"},
+        {"assignee": str(csr.pk)},
+        {"stage": "all", "sort": "customer"},
+        {"q": documented.reference},
+        {"q": "smith", "escalated": "manager", "channel": "email"},
+        {"overdue": "true"},
+        {"received_from": today, "received_to": today, "sort": "-received"},
+        {"category": factories.category().pk, "stage": "all", "sort": "reference"},
+    ]
+    client.force_login(manager)
+    seen = set()
+    for query in queries:
+        response = api(manager).get(LIST, query)
+        assert response.status_code == 200, (query, response.json())
+        from_api = [row["reference"] for row in response.json()["results"]]
+        page = client.get("/complaints/", query)
+        assert PAGE_REFERENCE.findall(page.content.decode()) == from_api, query
+        export = client.get("/complaints/export.csv", query)
+        rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode()[1:])))
+        assert [row[0] for row in rows[1:]] == from_api, query
+        seen.update(from_api)
+    assert seen == {c.reference for c in (received, escalated, acknowledged, documented)}
+
+
+def test_the_schema_documents_every_filter_of_the_list(api, csr):
+    schema = api(csr).get("/api/v1/schema/?format=json").json()
+    parameters = schema["paths"][LIST]["get"]["parameters"]
+    documented = {p["name"] for p in parameters if p["in"] == "query"}
+    assert set(ComplaintFilterSet.base_filters) | {"page", "page_size"} == documented
