@@ -3,6 +3,7 @@
 from django import forms
 from django.utils import timezone
 
+from complaints.input_limits import validate_day
 from complaints.models import Category, Channel, Complexity, Product
 
 
@@ -114,6 +115,7 @@ class PublicComplaintForm(forms.Form):
 
     def clean_date_of_complaint(self):
         value = self.cleaned_data["date_of_complaint"]
+        validate_day(value)
         if value > timezone.localdate():
             raise forms.ValidationError("The date cannot be in the future.")
         return value

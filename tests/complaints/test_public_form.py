@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from complaints.input_limits import DAY_MESSAGE
 from complaints.models import Category, Complaint, MessageKind, OutboundMessage, StageChange
 from tests import factories
 
@@ -92,6 +93,12 @@ def test_submission_logs_a_web_complaint_shows_its_reference_and_queues_one_ackn
             "date_of_complaint",
             "The date cannot be in the future.",
             id="future-date",
+        ),
+        pytest.param(
+            {"date_of_complaint": "0001-01-01"},
+            "date_of_complaint",
+            DAY_MESSAGE,
+            id="day-out-of-range",
         ),
         pytest.param(
             {"customer_name": "Priya\r\nBcc: victim@example.com"},
