@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self):
-        from accounts import signin  # noqa: F401  (connects the sign-in receivers)
+        from accounts import audit, signin  # noqa: F401  (connect their receivers)

@@ -53,6 +53,7 @@ class SecurityEventKind(models.TextChoices):
     API_TOKEN_REFUSED = "api_token_refused", "API token refused"
     DATA_EXPORTED = "data_exported", "Data exported"
     FILE_DOWNLOADED = "file_downloaded", "Attachment downloaded"
+    ADMIN_CHANGED = "admin_changed", "Changed in the admin site"
 
 
 class SecurityEventQuerySet(models.QuerySet):

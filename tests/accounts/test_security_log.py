@@ -66,6 +66,20 @@ def test_a_role_change_in_the_admin_is_recorded(client, administrator, csr):
     assert event.detail == "csr: role Customer service representative → Manager"
 
 
+def test_a_change_of_settings_in_the_admin_is_recorded(client, manager):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("admin:complaints_holiday_add"), {"date": "2026-12-28", "name": "Boxing Day"}
+    )
+
+    assert response.status_code == 302
+    event = SecurityEvent.objects.get(kind=Kind.ADMIN_CHANGED)
+    assert event.actor == manager
+    assert event.detail.startswith("Addition holiday «")
+    assert "Boxing Day" in event.detail or "2026-12-28" in event.detail
+
+
 def test_other_code_records_exports_through_one_function(csr):
     request = RequestFactory().get("/complaints/export.csv", REMOTE_ADDR="198.51.100.4")
     request.user = csr
