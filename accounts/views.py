@@ -4,6 +4,7 @@ import logging
 from base64 import b32encode
 from binascii import unhexlify
 
+import jwt
 import requests
 import segno
 from django.conf import settings
@@ -190,6 +191,10 @@ class SingleSignOnCallbackView(OIDCAuthenticationCallbackView):
             return self.login_failure()
         try:
             return super().get(request)
+        except jwt.PyJWTError as error:
+            # An expired or otherwise unusable ID token (a forged one is SuspiciousOperation).
+            log.warning("Single sign-on: the ID token was refused: %s", error)
+            return self.login_failure()
         except requests.RequestException as error:
             log.error("Single sign-on: the identity provider could not be reached: %s", error)
             messages.error(
