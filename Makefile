@@ -54,6 +54,9 @@ run: export DATABASE_URL ?= sqlite:///$(CURDIR)/var/redress.sqlite3
 run: export CELERY_BROKER_URL ?= $(if $(REDIS_URL),$(REDIS_URL),filesystem://)
 run: export EMAIL_BACKEND ?= $(if $(EMAIL_HOST),django.core.mail.backends.smtp.EmailBackend,django.core.mail.backends.filebased.EmailBackend)
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+# A first look needs no authenticator app: the demo users sign in with a password alone.
+# Everywhere else managers and administrators must set up a second factor (docs/authentication.md).
+run: export MFA_ENFORCED ?= 0
 run: install
 	mkdir -p var/celery/processed var/celery/control var/mail
 	$(BIN)/python manage.py migrate --no-input

@@ -2,13 +2,14 @@ import csv
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.mfa import mfa_reset
 from accounts.models import ApiToken, SecurityEvent, SecurityEventKind, User
 from accounts.roles import Capability, Role, can
 from accounts.services import api_token_issue, api_token_revoke, security_event_record
@@ -35,8 +36,27 @@ def _shown(field, value):
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "role", "is_active")
     list_filter = ("role", "is_active", "is_superuser")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Complaints team", {"fields": ("role",)}))
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("Complaints team", {"fields": ("role", "sso_subject")}),
+    )
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, ("Complaints team", {"fields": ("role",)}))
+    readonly_fields = ("sso_subject",)
+    actions = ["reset_two_step_sign_in"]
+
+    @admin.action(
+        description="Reset two-step sign-in (they set it up again at their next sign-in)",
+        permissions=["change"],
+    )
+    def reset_two_step_sign_in(self, request, queryset):
+        for user in queryset:
+            mfa_reset(user, by=request.user)
+        self.message_user(
+            request,
+            f"Two-step sign-in reset for {len(queryset)} user(s). Each sets it up again at "
+            "their next sign-in.",
+            messages.SUCCESS,
+        )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -18,3 +18,16 @@ def capability_required(capability):
         return wrapper
 
     return decorator
+
+
+def before_second_factor(view):
+    """Reachable by a signed-in user who has not passed the second step yet: the step itself
+    and signing out (accounts/middleware.py)."""
+    view.second_factor_stage = "step"
+    return view
+
+
+def before_enrolment(view):
+    """Reachable by a signed-in user who must enrol a second factor and has none yet."""
+    view.second_factor_stage = "enrolment"
+    return view

@@ -15,6 +15,15 @@ class User(AbstractUser):
         blank=True,
         help_text="What this person does in the complaints team. Administrators are superusers.",
     )
+    # The identity provider's `sub` for this person, once they have used single sign-on.
+    sso_subject = models.CharField(
+        "single sign-on subject",
+        max_length=255,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

@@ -110,6 +110,10 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "accounts",
     "complaints",
     "reports",
@@ -135,9 +139,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Says which second factor, if any, this session has passed (request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     # Deny by default: every view needs a signed-in user unless it is marked
     # @login_not_required, and those views are listed in config.urls.PUBLIC_URL_NAMES.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Then the second step: a signed-in user reaches nothing but the sign-in steps until the
+    # session has passed the second factor, or enrolled one where it is required.
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Below the messages, so that a session ended for idleness can say so on the sign-in page.
     "accounts.middleware.IdleSessionTimeoutMiddleware",
@@ -188,7 +197,9 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # Counts failed sign-ins and refuses further tries for a while (django-axes).
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, unless OIDC_ONLY; then single sign-on through the identity provider.
+    "accounts.backends.PasswordBackend",
+    "accounts.backends.IdentityProviderBackend",
 ]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
@@ -215,6 +226,48 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# Two-step sign-in (accounts/mfa.py, docs/authentication.md). Administrators (superusers) and
+# the roles listed must have a second factor; MFA_ENFORCED=0 (what `make run` sets for its
+# demo users) requires it of nobody, but whoever has enrolled is still asked for it.
+MFA_ENFORCED = env_bool("MFA_ENFORCED", True)
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", "manager")
+MFA_REQUIRED_FOR_ALL = env_bool("MFA_REQUIRED_FOR_ALL", False)
+# Wrong codes in a row before the session is signed out; each device also makes every
+# further try wait twice as long as the one before (django-otp's throttling).
+MFA_FAILURE_LIMIT = env_int("MFA_FAILURE_LIMIT", 5)
+MFA_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = env("MFA_ISSUER", "Redress")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A passkey is a second factor after the password (which django-axes counts), not a way in.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+
+# Single sign-on through the firm's OpenID Connect provider (mozilla-django-oidc; see
+# docs/authentication.md). Configured when OIDC_CLIENT_ID is set.
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_RP_CLIENT_ID = env("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("OIDC_CLIENT_SECRET")
+OIDC_OP_ISSUER = env("OIDC_ISSUER")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env("OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env("OIDC_SIGN_ALGORITHM", "RS256")
+OIDC_RP_SCOPES = env("OIDC_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+# Which claim carries the user's groups, and which group gives which role ("csr",
+# "resolver", "manager" or "administrator"): OIDC_ROLE_GROUPS=complaints-managers=manager,...
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", "groups")
+OIDC_ROLE_GROUPS = dict(item.split("=", 1) for item in env_list("OIDC_ROLE_GROUPS") if "=" in item)
+OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM", "preferred_username")
+# Hide the password form and refuse passwords, the admin's sign-in included.
+OIDC_ONLY = env_bool("OIDC_ONLY", False)
+# The provider is where the firm enforces its own second factor; set to 0 to ask for
+# Redress's second factor after single sign-on as well.
+OIDC_MFA_BY_PROVIDER = env_bool("OIDC_MFA_BY_PROVIDER", True)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env("TIME_ZONE", "Europe/London")
@@ -371,6 +424,13 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SERVED_OVER_TLS)
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 if env_bool("BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Passkeys (django-otp-webauthn) belong to the host people reach us on, over https (or
+# http://localhost); browsers refuse them on a bare IP address, so a first look on 127.0.0.1
+# offers the authenticator app only, and the placeholders below only satisfy the app's checks.
+MFA_PASSKEYS = SERVED_OVER_TLS or urlsplit(SITE_URL).hostname == "localhost"
+OTP_WEBAUTHN_RP_ID = urlsplit(SITE_URL).hostname if MFA_PASSKEYS else "localhost"
+OTP_WEBAUTHN_RP_NAME = env("MFA_ISSUER", "Redress")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL if MFA_PASSKEYS else "http://localhost"]
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 if EMBEDDED_DATABASE:
     # SQLite keeps neither covering columns nor NULLS NOT DISTINCT; the first look is fine

@@ -38,6 +38,9 @@ PUBLIC_URL_NAMES = frozenset(
     {
         "login",
         "admin:login",
+        # Single sign-on: to the identity provider and back (accounts/backends.py).
+        "oidc_authentication_init",
+        "oidc_authentication_callback",
         "public-complaint",
         "public-complaint-thanks",
         "customer:status",

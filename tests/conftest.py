@@ -54,6 +54,9 @@ override_settings(
     PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     # Each test makes its own data; a cached dashboard would show another test's.
     DASHBOARD_CACHE_SECONDS=0,
+    # The personas sign in with a password alone, as in the demo; tests/accounts/test_mfa.py
+    # turns the production default back on.
+    MFA_ENFORCED=False,
     STORAGES={
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

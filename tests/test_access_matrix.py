@@ -38,7 +38,9 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import mfa
 from accounts.models import ApiTokenScope
 from accounts.services import api_token_create
 from complaints import links, services
@@ -327,6 +329,61 @@ reports:rebuild                               GET  login  method method method m
 reports:rebuild                               POST login  denied denied ok     ok     denied login
 reports:reviews                               GET  login  denied denied ok     ok     denied login
 reports:reviews                               POST login  denied denied ok     ok     denied login
+# The second factors in the admin (django-otp): the superuser's; the TOTP key and its QR code
+# are shown to nobody there (OTP_ADMIN_HIDE_SENSITIVE_DATA).
+admin/otp_static/staticdevice/<path:object_id>/ GET  login  login  login  ok     ok     login  login
+admin/otp_static/staticdevice/<path:object_id>/ POST login  login  login  ok     ok     login  login
+admin/otp_totp/totpdevice/<path:object_id>/   GET  login  login  login  ok     ok     login  login
+admin/otp_totp/totpdevice/<path:object_id>/   POST login  login  login  ok     ok     login  login
+admin:otp_static_staticdevice_add             GET  login  login  login  denied ok     login  login
+admin:otp_static_staticdevice_add             POST login  login  login  denied ok     login  login
+admin:otp_static_staticdevice_change          GET  login  login  login  denied ok     login  login
+admin:otp_static_staticdevice_change          POST login  login  login  denied ok     login  login
+admin:otp_static_staticdevice_changelist      GET  login  login  login  denied ok     login  login
+admin:otp_static_staticdevice_changelist      POST login  login  login  denied ok     login  login
+admin:otp_static_staticdevice_delete          GET  login  login  login  denied ok     login  login
+admin:otp_static_staticdevice_delete          POST login  login  login  denied ok     login  login
+admin:otp_static_staticdevice_history         GET  login  login  login  denied ok     login  login
+admin:otp_static_staticdevice_history         POST login  login  login  denied ok     login  login
+admin:otp_totp_totpdevice_add                 GET  login  login  login  denied ok     login  login
+admin:otp_totp_totpdevice_add                 POST login  login  login  denied ok     login  login
+admin:otp_totp_totpdevice_change              GET  login  login  login  denied ok     login  login
+admin:otp_totp_totpdevice_change              POST login  login  login  denied ok     login  login
+admin:otp_totp_totpdevice_changelist          GET  login  login  login  denied ok     login  login
+admin:otp_totp_totpdevice_changelist          POST login  login  login  denied ok     login  login
+admin:otp_totp_totpdevice_config              GET  login  login  login  denied denied login  login
+admin:otp_totp_totpdevice_config              POST login  login  login  denied denied login  login
+admin:otp_totp_totpdevice_delete              GET  login  login  login  denied ok     login  login
+admin:otp_totp_totpdevice_delete              POST login  login  login  denied ok     login  login
+admin:otp_totp_totpdevice_history             GET  login  login  login  denied ok     login  login
+admin:otp_totp_totpdevice_history             POST login  login  login  denied ok     login  login
+admin:otp_totp_totpdevice_qrcode              GET  login  login  login  denied denied login  login
+admin:otp_totp_totpdevice_qrcode              POST login  login  login  denied denied login  login
+# Two-step sign-in (accounts/mfa.py): every signed-in user's own; the passkey ceremonies
+# (django-otp-webauthn) answer JSON and check the user themselves.
+mfa                                           GET  login  ok     ok     ok     ok     ok     login
+mfa                                           POST login  method method method method method login
+mfa-enrol                                     GET  login  ok     ok     ok     ok     ok     login
+mfa-enrol                                     POST login  ok     ok     ok     ok     ok     login
+mfa-recovery-codes                            GET  login  ok     ok     ok     ok     ok     login
+mfa-recovery-codes                            POST login  ok     ok     ok     ok     ok     login
+mfa-verify                                    GET  login  ok     ok     ok     ok     ok     login
+mfa-verify                                    POST login  ok     ok     ok     ok     ok     login
+otp_webauthn:credential-authentication-begin  GET  login  method method method method method login
+otp_webauthn:credential-authentication-begin  POST login  ok     ok     ok     ok     ok     login
+otp_webauthn:credential-authentication-complete GET  login  method method method method method login
+otp_webauthn:credential-authentication-complete POST login  ok     ok     ok     ok     ok     login
+otp_webauthn:credential-registration-begin    GET  login  method method method method method login
+otp_webauthn:credential-registration-begin    POST login  ok     ok     ok     ok     ok     login
+otp_webauthn:credential-registration-complete GET  login  method method method method method login
+otp_webauthn:credential-registration-complete POST login  ok     ok     ok     ok     ok     login
+otp_webauthn:js-i18n-catalog                  GET  login  ok     ok     ok     ok     ok     login
+otp_webauthn:js-i18n-catalog                  POST login  method method method method method login
+# Single sign-on: with no identity provider configured, both send back to the sign-in page.
+oidc_authentication_callback                  GET  login  login  login  login  login  login  login
+oidc_authentication_callback                  POST method method method method method method method
+oidc_authentication_init                      GET  login  login  login  login  login  login  login
+oidc_authentication_init                      POST method method method method method method method
 """
 
 
@@ -466,6 +523,10 @@ class World:
         Group.objects.create(name="Matrix group")
         Holiday.objects.create(date=date(2031, 12, 25), name="Christmas Day")
         factories.root_cause()
+        # Second factors for the admin's device pages (django-otp), on a user who is no role
+        # of the matrix, so that no session here is asked for its second step.
+        TOTPDevice.objects.create(user=self.csr2, name="Authenticator app")
+        mfa.recovery_codes_issue(self.csr2)
         objects = {
             (model._meta.app_label, model._meta.model_name): model._default_manager.first()
             for model in apps.get_models()
@@ -511,9 +572,10 @@ class World:
             return reverse(key, args=[content_type.pk, self.complaint.pk])
         if route == "admin/(?P<url>.*)$":
             return "/admin/nowhere/"
-        if "<path:object_id>" in route or "<id>" in route:
-            pk = self.admin_objects[(parts[1], parts[2])]
-            route = route.replace("<path:object_id>", str(pk)).replace("<id>", str(pk))
+        if "<path:object_id>" in route or "<id>" in route or "<int:pk>" in route:
+            pk = str(self.admin_objects[(parts[1], parts[2])])
+            for converter in ("<path:object_id>", "<id>", "<int:pk>"):
+                route = route.replace(converter, pk)
         assert "<" not in route and "(" not in route, route
         return "/" + route
 

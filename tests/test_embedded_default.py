@@ -36,6 +36,8 @@ def manage(var):
         "CELERY_BROKER_URL": "memory://",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "VAR_DIR": str(var / "var"),
+        # As `make run` sets: the demo users sign in with a password alone.
+        "MFA_ENFORCED": "0",
     }
 
     def run(*arguments):

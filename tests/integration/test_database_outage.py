@@ -189,6 +189,9 @@ def server(transactional_db, relay, tmp_path):
         "ALLOWED_HOSTS": "127.0.0.1",
         "SITE_URL": f"http://127.0.0.1:{port}",
         "VAR_DIR": str(tmp_path / "var"),
+        # The manager signs in with a password alone, as in the demo (tests/accounts/test_mfa.py
+        # covers the second step).
+        "MFA_ENFORCED": "0",
         "ATTACHMENT_ROOT": str(tmp_path / "attachments"),
         "PYTHONUNBUFFERED": "1",
     }
