@@ -146,9 +146,10 @@ REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
 # PgBouncer in transaction mode hands each transaction to any server connection, so a cursor
 # opened outside a transaction (Django's .iterator() on PostgreSQL) would be gone by the next
 # fetch: the CSV export then fetches its rows client-side, in chunks, instead. Django's
-# psycopg 3 backend binds parameters on the client, so it prepares no statements that
-# another server connection would not know. Keeping Django's connection to PgBouncer open
-# (DB_CONN_MAX_AGE) is cheap: PgBouncer holds the few real ones.
+# psycopg 3 backend prepares no statements unless OPTIONS asks it to (another server
+# connection would not know them), and sets no time zone when the server's is UTC. Keeping
+# Django's connection to PgBouncer open (DB_CONN_MAX_AGE) is cheap: PgBouncer holds the few
+# real ones.
 if env_bool("DB_BEHIND_PGBOUNCER"):
     for database in DATABASES.values():
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
