@@ -155,3 +155,44 @@ def test_a_web_node_and_a_worker_killed_mid_run_lose_nothing_and_double_nothing(
     )[0][0]
     assert acknowledged == len(tally.created)
     assert len(received) == sent_and_waiting(cluster)["sent"]
+
+
+# What the CSV export does, .iterator() over the complaints through PgBouncer, with another
+# client taking a server connection in a transaction after the first chunk, as another
+# request would under load. PgBouncer hands out its most recently used server connection
+# first: the one the iterator has just used.
+ITERATE = """
+import django, os, psycopg
+django.setup()
+from complaints.models import Complaint
+rows = Complaint.objects.values_list("reference").iterator(chunk_size=2)
+count, other = 0, None
+for _ in rows:
+    count += 1
+    if count == 1:
+        other = psycopg.connect(os.environ["DATABASE_URL"])
+        other.execute("SELECT 1")  # a transaction, held open
+print(count)
+"""
+
+
+def iterate_through_pgbouncer(cluster, behind_pgbouncer):
+    env = {
+        **cluster.env(),
+        "DB_BEHIND_PGBOUNCER": behind_pgbouncer,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    return subprocess.run(
+        [PYTHON, "-c", ITERATE], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_the_export_iterates_through_pgbouncer_only_without_server_side_cursors(cluster):
+    with_setting = iterate_through_pgbouncer(cluster, "1")
+    assert with_setting.returncode == 0, with_setting.stderr
+    assert int(with_setting.stdout) > 2  # more than one chunk
+    # Without it, Django's server-side cursor is declared on one server connection and the
+    # next chunk is fetched from another: the setting is what makes the export work.
+    without = iterate_through_pgbouncer(cluster, "0")
+    assert without.returncode != 0
+    assert "does not exist" in without.stderr, without.stderr[-1000:]
