@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: help install run test test-deps lint format check-services migrate demo bench clean audit load
+.PHONY: help install run test test-deps lint format check-services migrate demo bench clean audit load test-cluster cluster-throughput cluster-deps
 
 help:
 	@echo "make run      set everything up and run web, worker and beat with demo data on :$(PORT)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench    load 1,000,000 complaints (BENCH_SIZE) into redress_bench and time the pages"
 	@echo "make audit    bandit, and pip-audit of the installed dependencies (needs PyPI)"
 	@echo "make load     load test: gunicorn and locust on loopback, database redress_load (LOAD_USERS)"
+	@echo "make test-cluster  three nodes in network namespaces behind HAProxy, a standby, PgBouncer (root)"
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -111,3 +112,31 @@ load: install $(VENV)/.load-installed
 $(VENV)/.load-installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,load]'
 	touch $@
+
+# Several hosts on this machine (tests/cluster/): network namespaces, HAProxy, PgBouncer, a
+# PostgreSQL primary and standby of the test's own. Needs root. The trap removes whatever a
+# run interrupted before its own clean-up left behind (tests/cluster/cleanup.py).
+CLUSTER_PACKAGES := haproxy pgbouncer iproute2 redis-server
+cluster-deps:
+	@missing=""; for tool in haproxy pgbouncer ip redis-server; do \
+		command -v $$tool >/dev/null || test -x /usr/sbin/$$tool || missing=yes; done; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null; then \
+			$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(CLUSTER_PACKAGES); \
+		else \
+			echo "make test-cluster needs $(CLUSTER_PACKAGES) and PostgreSQL's server binaries;"; \
+			echo "this system has no apt-get: install them with its package manager."; exit 1; \
+		fi; \
+	fi
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(echo "make test-cluster needs PostgreSQL's server binaries in /usr/lib/postgresql/*/bin"; exit 1)
+cluster-deps: SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+test-cluster: install cluster-deps
+	@trap '$(BIN)/python -m tests.cluster.cleanup' EXIT; \
+	$(BIN)/python -m pytest -m cluster tests/cluster -p no:cacheprovider
+
+# The measured throughput in docs/scaling.md: 1, 2 and 3 web nodes behind HAProxy.
+cluster-throughput: install cluster-deps
+	@trap '$(BIN)/python -m tests.cluster.cleanup' EXIT; \
+	$(BIN)/python -m tests.cluster.throughput

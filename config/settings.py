@@ -135,6 +135,8 @@ MIDDLEWARE = [
     # PostgreSQL unreachable: a 503 page instead of a server error. Above everything that
     # may touch the database (the session, the signed-in user).
     "config.middleware.DatabaseUnavailableMiddleware",
+    # Chooses the read replica for the pages that may use it (config/db_router.py).
+    "config.db_router.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -191,6 +193,32 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DB_CONNECT_TIMEOUT", 5
     )
+# A read replica (a streaming standby) for the dashboard, the reports and the exports;
+# config/db_router.py chooses it per page. Without DATABASE_REPLICA_URL every query goes to
+# the primary. A browser that has just written reads from the primary for
+# REPLICA_PIN_SECONDS, which must exceed the replica's usual lag (docs/scaling.md).
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL and not EMBEDDED_DATABASE:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5)}
+    # Tests read the replica's rows from the test database itself.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
+# PgBouncer in transaction mode hands each transaction to any server connection, so a cursor
+# opened outside a transaction (Django's .iterator() on PostgreSQL) would be gone by the next
+# fetch: the CSV export then fetches its rows client-side, in chunks, instead. Django's
+# psycopg 3 backend prepares no statements unless OPTIONS asks it to (another server
+# connection would not know them), and sets no time zone when the server's is UTC. Keeping
+# Django's connection to PgBouncer open (DB_CONN_MAX_AGE) is cheap: PgBouncer holds the few
+# real ones.
+if env_bool("DB_BEHIND_PGBOUNCER"):
+    for database in DATABASES.values():
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

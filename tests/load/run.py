@@ -48,6 +48,8 @@ def server_env(port=0):
         ),
         REDIS_URL=os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/12"),
         DEBUG="0",
+        # The load test's staff sign in with a password alone, as the demo's do.
+        MFA_ENFORCED="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1",
         SITE_URL=f"http://127.0.0.1:{port}",
