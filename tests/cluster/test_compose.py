@@ -3,7 +3,10 @@ Docker engine (nor `docker compose`) where the tests run, so this reads the file
 checks what the cluster test proves with real processes is wired the same way."""
 
 import configparser
+import os
+import subprocess
 
+import pytest
 import yaml
 
 from tests.cluster.harness import ROOT
@@ -40,3 +43,29 @@ def test_the_app_reads_its_database_urls_from_variables_of_its_own():
     assert env["DATABASE_URL"].startswith("${REDRESS_DATABASE_URL:-postgres://")
     assert env["DATABASE_REPLICA_URL"] == "${REDRESS_DATABASE_REPLICA_URL:-}"
     assert env["DB_BEHIND_PGBOUNCER"] == "${REDRESS_DB_BEHIND_PGBOUNCER:-0}"
+
+
+def _compose_client():
+    """`docker compose` where the client (not an engine) is installed; None elsewhere."""
+    try:
+        found = subprocess.run(  # noqa: S603, S607  (a fixed command, no input)
+            ["docker", "compose", "version"], capture_output=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return found if found.returncode == 0 else None
+
+
+@pytest.mark.skipif(_compose_client() is None, reason="no `docker compose` client here")
+@pytest.mark.parametrize("profile", [[], ["--profile", "replica"]])
+def test_docker_compose_accepts_the_file(profile):
+    checked = subprocess.run(  # noqa: S603, S607
+        ["docker", "compose", *profile, "config", "--quiet"],
+        cwd=ROOT,
+        env={**os.environ, "SECRET_KEY": "x" * 50},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
