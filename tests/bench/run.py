@@ -86,7 +86,9 @@ def main(argv=None):
     }
     results = []
     load_average("before")
-    with override_settings(STORAGES=storages, ALLOWED_HOSTS=["testserver"]):
+    # The personas sign in with a password alone, as the demo's do: the pages are timed, not
+    # the second step of signing in.
+    with override_settings(STORAGES=storages, ALLOWED_HOSTS=["testserver"], MFA_ENFORCED=False):
         for row_name, target_ms, function in MEASUREMENTS:
             if options.only and options.only not in row_name:
                 continue
