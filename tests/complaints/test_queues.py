@@ -707,3 +707,7 @@ def test_workload_marks_complaints_held_by_the_import_account_to_reassign(csr, m
 
     assert "CSV import" in table
     assert "imported still in progress at the source; account inactive: reassign" in text(table)
+
+
+def test_a_fresh_install_shows_no_procedure_review_banner_on_its_first_day(manager):
+    assert "A review of the complaints procedure is due" not in home_html(manager)
