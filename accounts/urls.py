@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
+from django.utils.text import format_lazy
 
 urlpatterns = [
     path(
@@ -9,7 +10,14 @@ urlpatterns = [
         ),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "logout/",
+        # The sign-in page then says the sign-out worked (a session is gone, so no message).
+        auth_views.LogoutView.as_view(
+            next_page=format_lazy("{}?signed_out=1", reverse_lazy("login"))
+        ),
+        name="logout",
+    ),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(template_name="accounts/password_change.html"),
