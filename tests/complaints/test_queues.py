@@ -711,3 +711,14 @@ def test_workload_marks_complaints_held_by_the_import_account_to_reassign(csr, m
 
 def test_a_fresh_install_shows_no_procedure_review_banner_on_its_first_day(manager):
     assert "A review of the complaints procedure is due" not in home_html(manager)
+
+
+def test_the_menu_marks_the_current_page_and_the_page_has_a_favicon(manager):
+    client = client_for(manager)
+    for path, label in ((HOME, "My work"), ("/complaints/", "Complaints")):
+        html = client.get(path).content.decode()
+        current = re.findall(
+            r'<a class="nav-link active" aria-current="page" href="[^"]+">([^<]+)', html
+        )
+        assert current == [label], path
+        assert re.search(r'<link rel="icon" href="[^"]*favicon\.svg"', html)
