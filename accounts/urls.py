@@ -1,12 +1,22 @@
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
+from django.utils.text import format_lazy
 
 from accounts import views
 from accounts.decorators import before_second_factor
 
 urlpatterns = [
     path("login/", before_second_factor(views.SignInView.as_view()), name="login"),
-    path("logout/", before_second_factor(auth_views.LogoutView.as_view()), name="logout"),
+    path(
+        "logout/",
+        # The sign-in page then says the sign-out worked (a session is gone, so no message).
+        before_second_factor(
+            auth_views.LogoutView.as_view(
+                next_page=format_lazy("{}?signed_out=1", reverse_lazy("login"))
+            )
+        ),
+        name="logout",
+    ),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(template_name="accounts/password_change.html"),

@@ -49,6 +49,8 @@ class Transition:
     target: Stage
     roles: frozenset
     verb: str
+    # The move undoes work the customer was told of, so whoever makes it says why.
+    needs_reason: bool = False
 
 
 TRANSITIONS = (
@@ -67,6 +69,7 @@ TRANSITIONS = (
         Stage.INVESTIGATING,
         STAFF | {CUSTOMER},
         "Reopen: not resolved",
+        needs_reason=True,
     ),
     Transition(Stage.FOLLOW_UP, Stage.DOCUMENTED, STAFF | {SYSTEM}, "Mark documented"),
     Transition(Stage.DOCUMENTED, Stage.REVIEWED, frozenset({MANAGER}), "Sign off review"),

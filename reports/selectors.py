@@ -9,9 +9,10 @@ import statistics
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, DurationField, F, FloatField, Q
+from django.db.models import Aggregate, Avg, Count, DurationField, F, FloatField, Min, Q
 from django.utils import timezone
 
 from complaints.models import Category, Complaint, Feedback
@@ -164,11 +165,15 @@ def last_review_held_on():
 
 
 def review_due_date(today=None):
-    """When the next procedure review is due, from the last one held."""
+    """When the next procedure review is due: an interval after the last one held or, before
+    any, after the install began (its first account), so a fresh install owes none on its
+    first day. Accounts, not complaints: an import brings complaints years old."""
+    interval = timedelta(days=settings.PROCEDURE_REVIEW_INTERVAL_DAYS)
     last = last_review_held_on()
-    if last is None:
-        return today or timezone.localdate()
-    return last + timedelta(days=settings.PROCEDURE_REVIEW_INTERVAL_DAYS)
+    if last is not None:
+        return last + interval
+    began = get_user_model().objects.aggregate(first=Min("date_joined"))["first"]
+    return (timezone.localdate(began) if began else today or timezone.localdate()) + interval
 
 
 def procedure_reviews(limit=50):

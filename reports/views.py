@@ -12,7 +12,7 @@ from accounts.roles import Capability
 from accounts.services import security_event_record
 from complaints.spreadsheets import spreadsheet_safe
 from reports import forms, selectors, services
-from reports.models import ImprovementAction, TrendReport
+from reports.models import ImprovementAction, Period, TrendReport
 
 # Each downloadable table: (title, column headings, how to read its rows from the metrics).
 TABLES = {
@@ -55,13 +55,20 @@ TABLES = {
 }
 
 
+def _last_closed_period():
+    """The form's default: the last period that has ended, the one a report is usually for
+    (building the current one gives figures that are still moving)."""
+    period = Period.DAILY
+    return {"period": period, "day": services.last_closed(period, timezone.localdate())[0]}
+
+
 @capability_required(Capability.VIEW_REPORTS)
 def report_list(request):
     reports = selectors.trend_reports()[:200]
     return render(
         request,
         "reports/list.html",
-        {"reports": reports, "form": forms.RebuildForm(initial={"day": timezone.localdate()})},
+        {"reports": reports, "form": forms.RebuildForm(initial=_last_closed_period())},
     )
 
 

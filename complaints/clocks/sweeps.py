@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from complaints import outbox, selectors, services
 from complaints.models import Complaint
@@ -59,6 +60,10 @@ def _kick_relay():
     outbox.publish_after_commit(outbox.RELAY_TASK)
 
 
+def _counted(count, singular, plural):
+    return ngettext(singular, plural, count) % {"count": count}
+
+
 def _digest(recipients, complaints, *, event, headline, now, total=None):
     """One notification per person per batch, listing that batch's complaints (or the first
     of `total`)."""
@@ -86,7 +91,11 @@ def enforce_acknowledgment_deadline(now=None):
                 selectors.managers_to_notify(),
                 _listed(ids),
                 event="ack-breach",
-                headline=f"{len(ids)} complaint(s) missed the acknowledgment deadline",
+                headline=_counted(
+                    len(ids),
+                    "%(count)d complaint missed the acknowledgment deadline",
+                    "%(count)d complaints missed the acknowledgment deadline",
+                ),
                 now=now,
                 total=len(ids),
             )
@@ -109,7 +118,11 @@ def enforce_acknowledgment_deadline(now=None):
                     recipients,
                     complaints,
                     event="ack-warning",
-                    headline=f"{len(complaints)} complaint(s) to acknowledge soon",
+                    headline=_counted(
+                        len(complaints),
+                        "%(count)d complaint to acknowledge soon",
+                        "%(count)d complaints to acknowledge soon",
+                    ),
                     now=now,
                 )
             _kick_relay()
@@ -133,7 +146,11 @@ def enforce_resolution_targets(now=None):
                 selectors.managers_to_notify(),
                 batch,
                 event="target-missed",
-                headline=f"{len(batch)} complaint(s) passed their resolution target",
+                headline=_counted(
+                    len(batch),
+                    "%(count)d complaint passed its resolution target",
+                    "%(count)d complaints passed their resolution target",
+                ),
                 now=now,
             )
             _kick_relay()

@@ -22,9 +22,11 @@ from complaints.selectors.lists import (
 from complaints.selectors.operations import api_idempotency_record, job_runs_latest
 from complaints.selectors.people import csrs_to_notify, managers_to_notify, team_members
 from complaints.selectors.queues import (
+    SIGN_OFF_ORDER,
     complaint_by_token,
     complaint_detail_queryset,
     complaints_assigned_to,
+    complaints_awaiting_sign_off,
     complaints_escalated_to_team,
     complaints_escalation_queue,
     complaints_intake_queue,
@@ -41,6 +43,7 @@ __all__ = [
     "ESCALATION_TARGETS",
     "QUEUE_CHOICES",
     "REFERENCE_PATTERN",
+    "SIGN_OFF_ORDER",
     "ComplaintFilterSet",
     "acknowledgments_sent_unrecorded",
     "acknowledgments_to_breach",
@@ -50,6 +53,7 @@ __all__ = [
     "complaint_detail_queryset",
     "complaint_timeline",
     "complaints_assigned_to",
+    "complaints_awaiting_sign_off",
     "complaints_escalated_to_team",
     "complaints_escalation_queue",
     "complaints_intake_queue",

@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from complaints.input_limits import LARGEST_ID, id_from, validate_day
 from complaints.models import Category, Channel, Complaint, EscalationLevel, Feedback
 from complaints.permissions import visible_complaints
-from complaints.selectors.queues import in_escalation_queue
+from complaints.selectors.queues import SIGN_OFF_ORDER, awaiting_sign_off, in_escalation_queue
 from complaints.selectors.search import FAR_FUTURE, REFERENCE_PATTERN, complaints_search
 from complaints.workflow import OPEN_STAGE_VALUES, STAGE_CHOICES, Stage
 
@@ -71,6 +71,8 @@ def complaints_filtered(queryset, user, filters):
         return complaints_search(queryset, filters.query)
     if filters.queue == "escalations":
         queryset = in_escalation_queue(queryset)
+    elif filters.queue == "sign_off":
+        queryset = awaiting_sign_off(queryset)
     elif filters.stage == "open":
         queryset = queryset.filter(stage__in=OPEN_STAGE_VALUES)
     elif filters.stage in Stage._value2member_map_:
@@ -112,6 +114,9 @@ def complaints_filtered(queryset, user, filters):
         queryset = queryset.filter(received_at__lt=_start_of(filters.received_to + timedelta(1)))
     queryset = complaints_search(queryset, filters.query)
     sort = filters.sort if filters.sort in LIST_SORTS else "deadline"
+    if filters.queue == "sign_off" and sort == "deadline":
+        # Documented cases have no deadline: the queue's own order, as on the home page.
+        return queryset.order_by(*SIGN_OFF_ORDER)
     if filters.query and sort == "deadline":
         # Closed complaints have no deadline; ordering a text search by the raw column lets
         # the planner walk the deadline index through all of them. This order is the same
@@ -146,7 +151,8 @@ QUEUE_CHOICES = [
         "escalations",
         "the escalation queue: missed deadlines, escalations to managers and resolutions "
         "waiting for approval",
-    )
+    ),
+    ("sign_off", "waiting for a manager's sign-off: documented cases, oldest first"),
 ]
 ACKNOWLEDGMENT_CHOICES = [
     ("due", "acknowledgment due (acknowledged, or past the deadline)"),

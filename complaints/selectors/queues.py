@@ -59,6 +59,20 @@ def in_escalation_queue(queryset):
     )
 
 
+# Oldest first: the longer a documented case waits, the longer the customer's file stays open.
+SIGN_OFF_ORDER = ("documented_at", "id")
+
+
+def complaints_awaiting_sign_off(user):
+    return awaiting_sign_off(visible_complaints(user))
+
+
+def awaiting_sign_off(queryset):
+    """Documented cases a manager has yet to review. They have left the open stages, so no
+    other queue shows them; the partial index complaint_awaiting_sign_off holds only these."""
+    return queryset.filter(stage=Stage.DOCUMENTED)
+
+
 def consultations_waiting_for(user):
     return Consultation.objects.filter(consultee=user, answered_at__isnull=True).select_related(
         "complaint"

@@ -76,7 +76,14 @@ def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=
     """Change the stage of a complaint already locked by the caller. The one stage writer."""
     at = at or timezone.now()
     source = Stage(complaint.stage)
-    workflow.check_transition(source, target, role or role_of(actor), case_facts(complaint))
+    transition = workflow.check_transition(
+        source, target, role or role_of(actor), case_facts(complaint)
+    )
+    if transition.needs_reason and not (note or "").strip():
+        raise Refused(
+            f"Say why the complaint goes back to {transition.target.label}: "
+            "a reason is required to reopen it."
+        )
     target = Stage(target)
     complaint.stage = target
     fields = ["stage", "updated_at"]

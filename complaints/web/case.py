@@ -88,7 +88,9 @@ def _action_forms(complaint, user):
         offer(Action.RECORD_CUSTOMER_RESPONSE, "customer_response", forms.CustomerResponseForm())
     if live and live.status == ResolutionStatus.ACCEPTED:
         offer(Action.IMPLEMENT_RESOLUTION, "implement", forms.ImplementForm())
-    if stage == Stage.FOLLOW_UP:
+    # Once the customer has answered this round, a form to answer for them would only be
+    # refused (or, worse, read as the customer's word).
+    if stage == Stage.FOLLOW_UP and not complaint.has_feedback_this_round():
         offer(Action.RECORD_FEEDBACK, "feedback", forms.FeedbackForm())
     if stage == Stage.DOCUMENTED:
         offer(Action.REVIEW, "review", forms.ReviewForm())

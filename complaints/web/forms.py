@@ -211,6 +211,16 @@ class ComplaintEditForm(RecordFields, forms.ModelForm):
         return type(self)(data, instance=self.instance)
 
 
+def must_choose(choices, what, *, field=forms.ChoiceField, **kwargs):
+    """A choice nothing pre-selects: a decision that moves money, closes off an option or
+    speaks for the customer is made by picking it, never by leaving a default as it was."""
+    return field(
+        choices=[("", "Choose…"), *choices],
+        error_messages={"required": f"Choose {what}: nothing is pre-selected."},
+        **kwargs,
+    )
+
+
 class StageForm(forms.Form):
     """Carries the stage the user saw, so a move made meanwhile by someone else is refused."""
 
@@ -277,7 +287,7 @@ class ConsultationAnswerForm(forms.Form):
 
 
 class ResolutionForm(StageForm):
-    type = forms.ChoiceField(choices=ResolutionType.choices, label="Resolution")
+    type = must_choose(ResolutionType.choices, "the kind of resolution", label="Resolution")
     amount = forms.DecimalField(
         required=False,
         min_value=0,
@@ -299,15 +309,15 @@ class ResolutionForm(StageForm):
 
 
 class ApprovalForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("refuse", "Refuse")])
+    decision = must_choose([("approve", "Approve"), ("refuse", "Refuse")], "a decision")
     note = forms.CharField(
         max_length=SHORT_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class CustomerResponseForm(forms.Form):
-    decision = forms.ChoiceField(
-        choices=[("accept", "Customer accepts"), ("reject", "Customer disagrees")]
+    decision = must_choose(
+        [("accept", "Customer accepts"), ("reject", "Customer disagrees")], "the customer's answer"
     )
     comment = forms.CharField(
         max_length=SHORT_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -321,11 +331,17 @@ class ImplementForm(forms.Form):
 
 
 class FeedbackForm(forms.Form):
-    score = forms.TypedChoiceField(
-        choices=[(i, str(i)) for i in range(1, 6)], coerce=int, label="Satisfaction (1 to 5)"
+    score = must_choose(
+        [(i, str(i)) for i in range(1, 6)],
+        "the score the customer gave",
+        field=forms.TypedChoiceField,
+        coerce=int,
+        label="Satisfaction (1 to 5)",
     )
-    resolved = forms.TypedChoiceField(
-        choices=[("yes", "Yes"), ("no", "No")],
+    resolved = must_choose(
+        [("yes", "Yes"), ("no", "No")],
+        "what the customer said",
+        field=forms.TypedChoiceField,
         coerce=lambda value: value == "yes",
         label="Is the issue resolved?",
     )

@@ -14,16 +14,26 @@ QUEUE_LENGTH = 25
 
 
 def queue_section(
-    title, queryset, now, *, more=None, take=False, assign=False, why=False, empty_text=""
+    title,
+    queryset,
+    now,
+    *,
+    more=None,
+    take=False,
+    assign=False,
+    why=False,
+    empty_text="",
+    order=("next_deadline_at", "id"),
+    counted=False,
 ):
-    queryset = (
-        queryset.select_related("category", "assignee")
-        .only(*ROW_FIELDS)
-        .order_by("next_deadline_at", "id")
-    )
+    """A queue's first rows; `counted` adds the whole queue's size to its heading, for the
+    queues an index counts cheaply."""
+    count = queryset.count() if counted else None
+    queryset = queryset.select_related("category", "assignee").only(*ROW_FIELDS).order_by(*order)
     rows = rows_of(queryset[: QUEUE_LENGTH + 1], now)
     return {
         "title": title,
+        "count": count,
         "rows": rows[:QUEUE_LENGTH],
         "truncated": len(rows) > QUEUE_LENGTH,
         "more": more,
@@ -52,6 +62,18 @@ def home(request):
                 empty_text="Nothing overdue, escalated or waiting for approval.",
             )
         )
+        if can(user, Capability.REVIEW_CASE):
+            queues.append(
+                queue_section(
+                    "Sign-off queue",
+                    selectors.complaints_awaiting_sign_off(user),
+                    now,
+                    more="?queue=sign_off",
+                    order=selectors.SIGN_OFF_ORDER,
+                    counted=True,
+                    empty_text="No documented cases waiting for review.",
+                )
+            )
         context["workload"] = selectors.team_workload(user, now)
         context["show_dashboard"] = True
     else:

@@ -44,6 +44,15 @@ def test_logout_is_post_only_and_ends_the_session(client, csr):
 
 
 @pytest.mark.django_db
+def test_signing_out_lands_on_the_sign_in_page_which_says_so(client, csr):
+    client.force_login(csr)
+    page = client.post(reverse("logout"), follow=True)
+    assert page.redirect_chain[-1][0].startswith(reverse("login"))
+    assert "You have signed out." in page.content.decode()
+    assert "You have signed out." not in client.get(reverse("login")).content.decode()
+
+
+@pytest.mark.django_db
 def test_password_change(client, csr):
     client.force_login(csr)
     response = client.post(

@@ -18,7 +18,15 @@ from complaints.models import Complaint, Resolution, ResolutionStatus
 from complaints.workflow import Stage
 from reports.services import report_build
 from tests import factories
-from tests.browser.conftest import PASSWORD, PHONE, MailCatcher, card, published_tasks, sign_in
+from tests.browser.conftest import (
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    MailCatcher,
+    card,
+    published_tasks,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -318,6 +326,29 @@ def test_manager_approves_a_refund_and_works_the_escalation_queue(
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV").first.click()
     assert download.value.suggested_filename.startswith(f"daily-{report.start.isoformat()}")
+
+
+def test_a_documented_case_waits_on_the_managers_sign_off_queue(
+    new_page, journey, csr, resolver, manager
+):
+    people = {"csr": csr, "resolver": resolver, "manager": manager}
+    documented = factories.complaint_at_stage("documented", customer_name="Ines Duarte", **people)
+    factories.complaint_at_stage("reviewed", customer_name="Signed Off", **people)
+    steps = journey("05-manager-sign-off-queue")
+    for viewport in (DESKTOP, PHONE):
+        page = new_page(viewport)
+        sign_in(page, steps, manager)
+        queue = card(page, "Sign-off queue 1")
+        expect(queue.get_by_role("row", name=documented.reference)).to_be_visible()
+        expect(queue).not_to_contain_text("Signed Off")
+        steps.step(page, f"manager-home-{viewport['width']}")
+
+    queue.get_by_role("link", name="open as list").click()
+    expect(page.locator("main")).to_contain_text("waiting for a manager's sign-off")
+    expect(page.get_by_role("link", name=documented.reference)).to_be_visible()
+    steps.step(page, "sign-off-list")
+    page.get_by_role("link", name=documented.reference).click()
+    expect(page.locator("main h1 + .badge")).to_contain_text("Documented")
 
 
 def test_on_a_phone_without_javascript_every_menu_link_and_sign_out_still_work(

@@ -127,6 +127,8 @@ def test_at_18_hours_the_assignee_is_warned_once(team):
     assert message.to_customer is False
     assert message.complaint == complaint
     assert "to acknowledge soon" in message.subject
+    assert "1 complaint to acknowledge soon" in message.subject
+    assert "(s)" not in message.subject + message.body_text
     assert complaint.reference in message.body_text
     assert complaint.history.filter(history_change_reason=WARNED_REASON).count() == 1
 
@@ -240,7 +242,7 @@ def test_a_long_digest_lists_fifty_and_counts_the_rest(team):
     assert listed < {c.reference for c in complaints}
     assert "and 7 more" in message.body_text
     assert "and 7 more" in message.body_html
-    assert f"{len(complaints)} complaint(s) missed" in message.subject
+    assert f"{len(complaints)} complaints missed" in message.subject
 
 
 def test_a_complaint_acknowledged_in_time_is_never_breached(team):
@@ -376,6 +378,7 @@ def test_a_missed_resolution_target_escalates_once_with_one_delay_notice(team):
     assert notice.to_customer is True
     assert notice.recipient == "priya@example.com"
     managers_told = staff_messages(subject__icontains="resolution target")
+    assert managers_told.first().subject.endswith("1 complaint passed its resolution target")
     assert sorted(managers_told.values_list("recipient", flat=True)) == [
         "admin@staff.example.com",
         "manager@staff.example.com",

@@ -221,6 +221,44 @@ def test_manager_escalation_queue_holds_breaches_escalations_approvals_and_misse
     assert "approval" not in row_of(queue, to_managers.reference)
 
 
+def test_manager_sign_off_queue_holds_documented_cases_oldest_first_and_its_list_matches(
+    csr, resolver, manager
+):
+    people = {"csr": csr, "resolver": resolver, "manager": manager}
+    recent = factories.complaint_at_stage("documented", **people)
+    older = factories.complaint_at_stage("documented", **people)
+    Complaint.objects.filter(pk=older.pk).update(
+        documented_at=recent.documented_at - timedelta(days=3)
+    )
+    reviewed = factories.complaint_at_stage("reviewed", **people)
+    in_follow_up = factories.complaint_at_stage("follow_up", **people)
+
+    html = home_html(manager)
+    queue = sections(html)["Sign-off queue 2"]
+    assert ROW_REFERENCE.findall(queue) == [older.reference, recent.reference]
+    assert reviewed.reference not in html and in_follow_up.reference not in queue
+    link = re.search(r'href="(/complaints/\?queue=sign_off)"', queue)
+    assert link, "the queue has no link to its list"
+
+    page = client_for(manager).get(link.group(1)).content.decode()
+    assert ROW_REFERENCE.findall(page) == [older.reference, recent.reference]
+    assert "waiting for a manager&#x27;s sign-off" in page
+    assert 'type="hidden" name="queue" value="sign_off"' in page
+
+    services.review_sign_off(older, actor=manager, quality_notes="Handled well.")
+    assert ROW_REFERENCE.findall(sections(home_html(manager))["Sign-off queue 1"]) == [
+        recent.reference
+    ]
+
+
+def test_only_managers_have_a_sign_off_queue(csr, resolver, manager):
+    empty = sections(home_html(manager))["Sign-off queue 0"]
+    assert "No documented cases waiting for review." in empty
+    factories.complaint_at_stage("documented", csr=csr, resolver=resolver, manager=manager)
+    for user in (csr, resolver):
+        assert "Sign-off queue" not in home_html(user)
+
+
 # Order, countdowns, Take --------------------------------------------------------------------
 
 
@@ -669,3 +707,18 @@ def test_workload_marks_complaints_held_by_the_import_account_to_reassign(csr, m
 
     assert "CSV import" in table
     assert "imported still in progress at the source; account inactive: reassign" in text(table)
+
+
+def test_a_fresh_install_shows_no_procedure_review_banner_on_its_first_day(manager):
+    assert "A review of the complaints procedure is due" not in home_html(manager)
+
+
+def test_the_menu_marks_the_current_page_and_the_page_has_a_favicon(manager):
+    client = client_for(manager)
+    for path, label in ((HOME, "My work"), ("/complaints/", "Complaints")):
+        html = client.get(path).content.decode()
+        current = re.findall(
+            r'<a class="nav-link active" aria-current="page" href="[^"]+">([^<]+)', html
+        )
+        assert current == [label], path
+        assert re.search(r'<link rel="icon" href="[^"]*favicon\.svg"', html)

@@ -220,6 +220,17 @@ def test_yesterday_has_closed(manager_client):
     assert response["Location"] == reverse("reports:detail", args=[report.pk])
 
 
+def test_the_build_form_offers_the_last_closed_period_so_submitting_it_as_is_builds(
+    manager_client,
+):
+    form = manager_client.get(LIST).context["form"]
+    yesterday = timezone.localdate() - timedelta(days=1)
+    assert (form["period"].value(), form["day"].value()) == ("daily", yesterday)
+
+    manager_client.post(REBUILD, {"period": "daily", "day": form["day"].value().isoformat()})
+    assert TrendReport.objects.get().start == yesterday
+
+
 def test_a_rebuild_with_a_bad_form_is_refused(manager_client):
     response = manager_client.post(REBUILD, {"period": "yearly", "day": "2026-03-01"}, follow=True)
     assert response.redirect_chain == [(LIST, 302)]

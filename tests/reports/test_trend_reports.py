@@ -744,7 +744,8 @@ def test_a_daily_report_sends_nothing(managers, april):
     assert not OutboundMessage.objects.exists()
 
 
-def test_jobs_run_records_a_job_run(managers):
+def test_jobs_run_records_a_job_run(managers, django_user_model):
+    install_began(django_user_model, days_before=REVIEW_INTERVAL)
     summary = jobs.run(jobs.JOBS["build_trend_reports"])
 
     [record] = JobRun.objects.filter(name="build_trend_reports")
@@ -764,12 +765,23 @@ def test_jobs_run_records_a_job_run(managers):
 # Procedure reviews ----------------------------------------------------------------------
 
 
+REVIEW_INTERVAL = timedelta(days=settings.PROCEDURE_REVIEW_INTERVAL_DAYS)
+
+
+def install_began(user_model, *, days_before, today=None):
+    """Backdate every account: with no review held, one is due an interval after the first."""
+    today = today or datetime.now(LONDON).date()
+    began = datetime.combine(today - days_before, datetime.min.time(), tzinfo=LONDON)
+    user_model.objects.update(date_joined=began)
+
+
 def review_messages():
     return OutboundMessage.objects.filter(idempotency_key__startswith="review-due:")
 
 
-def test_with_no_review_ever_held_managers_are_reminded_once(managers):
+def test_with_no_review_ever_held_managers_are_reminded_once(managers, django_user_model):
     today = date(2026, 4, 15)
+    install_began(django_user_model, days_before=REVIEW_INTERVAL, today=today)
     assert report_selectors.review_due_date(today) == today
 
     assert reports.review_reminder(today) is True
@@ -784,11 +796,24 @@ def test_with_no_review_ever_held_managers_are_reminded_once(managers):
     assert review_messages().count() == len(managers)
 
 
-def test_with_no_review_ever_held_the_reminder_is_not_repeated_the_next_day(managers):
+def test_with_no_review_ever_held_the_reminder_is_not_repeated_the_next_day(
+    managers, django_user_model
+):
     today = date(2026, 4, 15)
+    install_began(django_user_model, days_before=REVIEW_INTERVAL, today=today)
     reports.review_reminder(today)
     reports.review_reminder(today + DAY)
     assert review_messages().count() == len(managers)
+
+
+def test_a_fresh_install_owes_no_review_until_an_interval_after_its_first_account(
+    managers, django_user_model
+):
+    today = date(2026, 4, 15)
+    install_began(django_user_model, days_before=DAY, today=today)
+    assert report_selectors.review_due_date(today) == today - DAY + REVIEW_INTERVAL
+    assert reports.review_reminder(today) is False
+    assert not review_messages().exists()
 
 
 def test_a_review_held_yesterday_is_not_due(managers):
