@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 
 from complaints.jobs import JOBS
 from complaints.selectors import probes
+from complaints.selectors.due import RESOLUTION_CLOCK_STAGES
 
 # Headers a reverse proxy adds: such a request came from elsewhere, even when the proxy
 # itself talks to us over loopback.
@@ -90,7 +91,7 @@ class RedressCollector(Collector):
             "has): the deadline sweep marks one within minutes.",
             _seconds_since(unmarked["earliest_due"], now),
         )
-        before_resolution = sum(by_stage[stage] for stage in probes.BEFORE_RESOLUTION)
+        before_resolution = sum(by_stage[stage] for stage in RESOLUTION_CLOCK_STAGES)
         yield _gauge(
             "redress_resolutions_overdue",
             "Complaints not yet resolved and marked past their resolution target.",

@@ -12,10 +12,6 @@ from complaints.models import Complaint, JobRun, MessageStatus, OutboundMessage
 from complaints.selectors.due import RESOLUTION_CLOCK_STAGES
 from complaints.workflow import OPEN_STAGE_VALUES, Stage
 
-# The stages whose complaints can still pass their resolution target: the enforcing sweep and
-# its index (complaint_target_unflagged) look only here.
-BEFORE_RESOLUTION = RESOLUTION_CLOCK_STAGES
-
 
 def complaints_open_by_stage():
     """{stage: count} of open complaints, every open stage present, read from a partial index
@@ -48,7 +44,7 @@ def acknowledgments_unmarked():
 def resolution_targets_unflagged_count():
     """Complaints before resolution not marked overdue (index complaint_target_unflagged)."""
     return Complaint.objects.filter(
-        stage__in=BEFORE_RESOLUTION, resolution_overdue_at__isnull=True
+        stage__in=RESOLUTION_CLOCK_STAGES, resolution_overdue_at__isnull=True
     ).count()
 
 
