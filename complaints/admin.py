@@ -3,6 +3,7 @@ read-only here: every change to a complaint goes through the application's servi
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.roles import Capability, can
@@ -60,10 +61,22 @@ class ComplaintAdmin(SimpleHistoryAdmin):
     def revert_disabled(self, request, obj=None):
         return True
 
+    def history_view(self, request, object_id, extra_context=None):
+        _refuse_an_id_that_is_not_a_number(object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _refuse_an_id_that_is_not_a_number(object_id)
         # simple-history saves whatever form is posted here, Revert button shown or not; that
         # would rewrite a complaint (stage included) around the services, the workflow and
         # their history rules. An earlier version is there to read only.
         if request.method not in ("GET", "HEAD"):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def _refuse_an_id_that_is_not_a_number(object_id):
+    # simple-history filters its rows by the id as the URL gives it, so anything but digits
+    # would be a 500 where the rest of the admin says there is no such object.
+    if not (object_id.isascii() and object_id.isdigit()):
+        raise Http404("No such complaint")

@@ -234,3 +234,15 @@ def test_the_admin_history_cannot_revert_a_complaint(client, csr, administrator)
     complaint.refresh_from_db()
     assert complaint.customer_name == "Corrected Name"
     assert complaint.history.count() == versions
+
+
+@pytest.mark.parametrize("object_id", ["../../etc/passwd", "\x00", "x", "²", "9" * 30])
+def test_the_admin_history_of_an_id_that_is_not_a_number_is_a_404(client, administrator, object_id):
+    client.force_login(administrator)
+    assert (
+        client.get(reverse("admin:complaints_complaint_history", args=[object_id])).status_code
+        == 404
+    )
+    # With a slash in it the id is no version URL: the admin's catch-all redirects instead.
+    version = client.get(f"/admin/complaints/complaint/{object_id}/history/1/")
+    assert version.status_code == (302 if "/" in object_id else 404)

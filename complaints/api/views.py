@@ -64,6 +64,8 @@ class ApiView(GenericAPIView):
     marks its views so already; saying it here keeps it true whatever DRF does."""
 
     permission_classes = [IsAuthenticated, TeamMember]
+    # What a POST takes; an OPTIONS request describes it (DRF asks get_serializer_class).
+    input_class = None
 
     @classmethod
     def as_view(cls, **initkwargs):
@@ -80,6 +82,9 @@ class ApiView(GenericAPIView):
             selectors.complaint_detail_queryset().select_related("logged_by").get(pk=complaint.pk)
         )
         return Response(s.ComplaintDetail(complaint, context=self.get_serializer_context()).data)
+
+    def get_serializer_class(self):
+        return self.serializer_class or self.input_class
 
     def valid(self, serializer_class):
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
@@ -230,8 +235,6 @@ class ComplaintRetrieve(ApiView):
 class ComplaintAction(ApiView):
     """POST an action on one complaint; the answer is the complaint as it now is."""
 
-    input_class = None
-
     def perform(self, complaint, data):
         raise NotImplementedError
 
@@ -356,6 +359,8 @@ class ComplaintResolution(ComplaintAction):
 
 
 class ComplaintNotes(ApiView):
+    input_class = s.NoteInput
+
     @extend_schema(
         operation_id="complaints_notes_create",
         summary="Add a note",
@@ -364,13 +369,14 @@ class ComplaintNotes(ApiView):
     )
     def post(self, request, pk):
         complaint = complaint_for(request.user, pk)
-        data = self.valid(s.NoteInput).validated_data
+        data = self.valid(self.input_class).validated_data
         note = services.note_add(complaint, actor=request.user, text=data["text"])
         return Response(s.NoteOut(note).data, status=status.HTTP_201_CREATED)
 
 
 class ComplaintAttachments(ApiView):
     parser_classes = [MultiPartParser]
+    input_class = s.AttachmentInput
 
     @extend_schema(
         operation_id="complaints_attachments_create",
@@ -382,6 +388,6 @@ class ComplaintAttachments(ApiView):
     )
     def post(self, request, pk):
         complaint = complaint_for(request.user, pk)
-        upload = self.valid(s.AttachmentInput).validated_data["file"]
+        upload = self.valid(self.input_class).validated_data["file"]
         attachment = services.attachment_add(complaint, actor=request.user, upload=upload)
         return Response(s.AttachmentOut(attachment).data, status=status.HTTP_201_CREATED)

@@ -710,3 +710,14 @@ def test_the_schema_documents_every_filter_of_the_list(api, csr):
     parameters = schema["paths"][LIST]["get"]["parameters"]
     documented = {p["name"] for p in parameters if p["in"] == "query"}
     assert set(ComplaintFilterSet.base_filters) | {"page", "page_size"} == documented
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["notes", "attachments", "transition", "acknowledge", "assign", "escalate", "resolution"],
+)
+def test_options_on_an_action_describes_it_instead_of_a_500(api, csr, action):
+    complaint = factories.complaint(csr)
+    response = api(csr).options(url(complaint, action))
+    assert response.status_code == 200
+    assert "POST" in response.json()["actions"]
