@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from complaints.api import views
 
@@ -31,7 +31,7 @@ urlpatterns = [
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
     path(
         "docs/",
-        login_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
+        login_required(views.ApiDocs.as_view(url_name="api:schema")),
         name="docs",
     ),
 ]

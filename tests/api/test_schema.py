@@ -56,6 +56,17 @@ def test_the_documentation_page_is_for_signed_in_people_and_loads_nothing_remote
     assert "SwaggerUIBundle" in script.content.decode()
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["options", "post", "put", "delete"])
+def test_the_documentation_page_refuses_other_methods_without_a_server_error(client, csr, method):
+    """Found by the black-box probe: OPTIONS answered 500 (the page's only renderer is a
+    template, with nothing to show for DRF's metadata)."""
+    client.force_login(csr)
+    response = getattr(client, method)("/api/v1/docs/")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, HEAD"
+
+
 def test_the_documentation_assets_are_served_from_this_server():
     for asset in (
         "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
