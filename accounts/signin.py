@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.utils import timezone
@@ -52,6 +53,20 @@ def _record_lockout(sender, request, username, ip_address, **kwargs):
         detail=f"{settings.AXES_FAILURE_LIMIT} failed sign-ins; paused for "
         f"{settings.AXES_COOLOFF_TIME}",
     )
+
+
+def attempted_username(request, credentials=None):
+    """The name a sign-in attempt gave, as django-axes counts and records it: cut to the
+    longest a username can be, which names the same accounts. Whole, a 50,000-character name
+    overflowed axes's column, its record of the failure was lost and the sign-in was a
+    server error."""
+    if credentials:
+        name = credentials.get("username")
+    else:
+        name = getattr(request, "data", request.POST).get("username")
+    if name is None:
+        return None
+    return str(name)[: get_user_model()._meta.get_field("username").max_length]
 
 
 def client_address(request):

@@ -98,7 +98,7 @@ if not DEBUG:
         )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.RedressAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -239,6 +239,7 @@ if env_bool("BEHIND_PROXY"):
     # Behind a proxy every request comes from the proxy's address; count the client's instead.
     AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_address"
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.signin.attempted_username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 LOGIN_URL = "login"

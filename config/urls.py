@@ -8,9 +8,6 @@ from config.health import health
 from config.metrics import metrics
 from reports.api import urlpatterns as reports_api
 
-admin.site.site_header = "Redress administration"
-admin.site.site_title = "Redress"
-
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("accounts.urls")),

@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from complaints import links
@@ -185,6 +187,24 @@ def test_other_accounts_and_addresses_are_not_held_up(client, csr, csr2, setting
     assert other.status_code == 302
 
 
+@pytest.mark.parametrize("page", ["login", "admin:login"])
+def test_a_sign_in_with_a_name_of_any_length_is_refused_and_counted(client, csr, settings, page):
+    """Found by the black-box probe: a 50,000-character name overflowed django-axes's column,
+    the failure went unrecorded and the sign-in answered 500."""
+    huge = "c" * 50_000
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(
+            reverse(page),
+            {"username": huge, "password": huge},
+            REMOTE_ADDR=f"198.51.100.{attempt + 1}",
+        )
+    assert response.status_code == 429
+    # Counted under its first 150 characters, the longest name an account can have: other
+    # accounts are not held up.
+    other = client.post(reverse("login"), {"username": "csr", "password": "pw-for-tests-1"})
+    assert other.status_code == 302
+
+
 def test_behind_a_proxy_the_clients_address_counts(rf):
     from accounts.signin import client_address
 
@@ -246,3 +266,34 @@ def test_the_admin_history_of_an_id_that_is_not_a_number_is_a_404(client, admini
     # With a slash in it the id is no version URL: the admin's catch-all redirects instead.
     version = client.get(f"/admin/complaints/complaint/{object_id}/history/1/")
     assert version.status_code == (302 if "/" in object_id else 404)
+
+
+# An admin action whose selection names no item is refused with a message --------------------
+
+
+def _changelists():
+    return sorted(
+        f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"
+        for model in admin.site._registry
+    )
+
+
+@pytest.mark.parametrize("changelist", _changelists())
+@pytest.mark.parametrize("selected", ["probe", "9" * 30, "\x00"])
+def test_an_admin_action_on_a_selection_that_is_no_id_changes_nothing(
+    client, administrator, changelist, selected
+):
+    """Found by the black-box probe: `_selected_action=probe` went to `pk__in` as it came and
+    PostgreSQL's driver raised, a server error on every change list of the admin site."""
+    client.force_login(administrator)
+    url = reverse(changelist)
+    User = get_user_model()
+    users = User.objects.count()
+    response = client.post(
+        url,
+        {"action": "delete_selected", "_selected_action": [selected], "index": "0"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "the selection names an item that does not exist" in response.content.decode()
+    assert User.objects.count() == users
