@@ -6,12 +6,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.history import export_history
 from accounts.roles import Capability, can
 from complaints.models import Category, Complaint, Holiday, Product, RetentionPolicy, RootCause
 
 
-class ManagerSettingsAdmin(admin.ModelAdmin):
-    """Managers keep these lists themselves; no per-model permission bookkeeping needed."""
+class ManagerSettingsAdmin(SimpleHistoryAdmin):
+    """Managers keep these lists themselves; no per-model permission bookkeeping needed. Each
+    keeps its history (who, when, old and new), shown under History and exported as CSV."""
+
+    actions = [export_history]
 
     def has_module_permission(self, request):
         return can(request.user, Capability.MANAGE_SETTINGS)
@@ -83,7 +87,7 @@ def _refuse_an_id_that_is_not_a_number(object_id):
 
 
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(ManagerSettingsAdmin, SimpleHistoryAdmin):
+class RetentionPolicyAdmin(ManagerSettingsAdmin):
     """Retention as data (docs/data-protection.md): the retention job reads these daily."""
 
     list_display = (

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import capability_required
 from accounts.models import SecurityEventKind
@@ -66,6 +66,7 @@ class DecisionForm(forms.Form):
 
 
 @protected
+@require_safe
 def privacy_home(request):
     form = SubjectForm(request.GET or None)
     matches, blockers = None, []
