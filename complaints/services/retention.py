@@ -30,6 +30,7 @@ from complaints.models import (
 from complaints.selectors.record import SEAL_SALT, sealed_digest
 from complaints.selectors.retention import complaints_past_retention, policies_active
 from complaints.services.attachments import attachment_path
+from complaints.services.common import locked
 from complaints.services.history import history_copy
 from complaints.services.record import content_hashes
 from complaints.workflow import Refused
@@ -210,7 +211,7 @@ def legal_hold_place(complaint, *, actor, reason):
     reason = (reason or "").strip()
     if not reason:
         raise Refused("Say why the case is held (litigation, an ombudsman referral...).")
-    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    complaint = locked(complaint)
     if LegalHold.objects.filter(complaint=complaint, released_at__isnull=True).exists():
         raise Refused(f"{complaint.reference} is already under a legal hold.")
     hold = LegalHold.objects.create(
