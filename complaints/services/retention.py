@@ -185,18 +185,19 @@ def complaints_anonymise(complaint_ids, *, reason, policy=None, erasure=None, ac
 
 def retention_apply(now=None, batch=BATCH):
     """The retention job: anonymise every closed case past its policy, in batches of `batch`
-    cases, each its own transaction, so intake never waits on it."""
+    cases, each its own transaction, so intake never waits on it. The due cases are read in
+    one pass (a query per batch would scan the closed cases a hundred times at 100,000)."""
     now = now or timezone.now()
     policies = policies_active()
     summary = {"anonymised": 0}
     for policy in policies:
         due = complaints_past_retention(policy, policies, now).order_by("pk")
-        last = 0
-        while ids := list(due.filter(pk__gt=last).values_list("pk", flat=True)[:batch]):
+        reason = f"retention policy '{policy.name}' ({policy.source})"
+        ids = list(due.values_list("pk", flat=True))
+        for start in range(0, len(ids), batch):
             summary["anonymised"] += complaints_anonymise(
-                ids, reason=f"retention policy '{policy.name}' ({policy.source})", policy=policy
+                ids[start : start + batch], reason=reason, policy=policy
             )
-            last = ids[-1]
     return summary
 
 
