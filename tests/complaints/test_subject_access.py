@@ -138,6 +138,8 @@ def test_a_search_without_anything_to_search_for_says_so(client, manager):
     page = client.get(reverse("complaints:privacy"), {"email": "", "phone": "12"})
     assert page.status_code == 200
     assert b"at least 6 digits" in page.content
+    page = client.get(reverse("complaints:privacy"), {"email": "not an address"})
+    assert page.status_code == 200 and b"valid email" in page.content
 
 
 def test_erasure_needs_a_second_manager(priya_and_bob, manager, manager2):
