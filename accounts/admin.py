@@ -8,7 +8,9 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.history import HistoryToReadMixin, export_history
 from accounts.mfa import mfa_reset
 from accounts.models import ApiToken, SecurityEvent, SecurityEventKind, User
 from accounts.roles import Capability, Role, can
@@ -33,7 +35,7 @@ def _shown(field, value):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(HistoryToReadMixin, SimpleHistoryAdmin, BaseUserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "role", "is_active")
     list_filter = ("role", "is_active", "is_superuser")
     fieldsets = (
@@ -42,7 +44,7 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, ("Complaints team", {"fields": ("role",)}))
     readonly_fields = ("sso_subject",)
-    actions = ["reset_two_step_sign_in"]
+    actions = ["reset_two_step_sign_in", export_history]
 
     @admin.action(
         description="Reset two-step sign-in (they set it up again at their next sign-in)",

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from accounts.roles import Role
 
@@ -24,6 +25,9 @@ class User(AbstractUser):
         blank=True,
         editable=False,
     )
+    # Who changed whose role or access, and when. The password hash stays out of history, and
+    # so does the last sign-in, which changes daily (the security log records sign-ins).
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

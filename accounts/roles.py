@@ -27,6 +27,8 @@ class Capability(enum.StrEnum):
     VIEW_REPORTS = "view_reports"
     MANAGE_SETTINGS = "manage_settings"
     READ_SECURITY_LOG = "read_security_log"
+    # Retention, legal holds, subject access, erasure and the record's verification.
+    PROTECT_PERSONAL_DATA = "protect_personal_data"
     ADMINISTER = "administer"
 
 

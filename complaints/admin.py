@@ -6,12 +6,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.history import export_history
 from accounts.roles import Capability, can
-from complaints.models import Category, Complaint, Holiday, Product, RootCause
+from complaints.models import Category, Complaint, Holiday, Product, RetentionPolicy, RootCause
 
 
-class ManagerSettingsAdmin(admin.ModelAdmin):
-    """Managers keep these lists themselves; no per-model permission bookkeeping needed."""
+class ManagerSettingsAdmin(SimpleHistoryAdmin):
+    """Managers keep these lists themselves; no per-model permission bookkeeping needed. Each
+    keeps its history (who, when, old and new), shown under History and exported as CSV."""
+
+    actions = [export_history]
 
     def has_module_permission(self, request):
         return can(request.user, Capability.MANAGE_SETTINGS)
@@ -80,3 +84,19 @@ def _refuse_an_id_that_is_not_a_number(object_id):
     # would be a 500 where the rest of the admin says there is no such object.
     if not (object_id.isascii() and object_id.isdigit()):
         raise Http404("No such complaint")
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(ManagerSettingsAdmin):
+    """Retention as data (docs/data-protection.md): the retention job reads these daily."""
+
+    list_display = (
+        "name",
+        "product",
+        "regulatory_profile",
+        "minimum_days",
+        "anonymise_after_days",
+        "source",
+        "active",
+    )
+    list_filter = ("active",)

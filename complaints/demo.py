@@ -15,6 +15,8 @@ USERS = [
     ("csr2", "Sam", "Okafor", Role.CSR),
     ("resolver", "Rita", "Vance", Role.RESOLVER),
     ("manager", "Morgan", "Hale", Role.MANAGER),
+    # A second manager: an erasure needs one to request it and another to approve it.
+    ("manager2", "Jordan", "Price", Role.MANAGER),
 ]
 SUPERUSER = ("admin", "Ada", "Admin")
 CATEGORIES = [

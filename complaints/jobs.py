@@ -10,12 +10,16 @@ from django.utils import timezone
 from complaints import outbox, services
 from complaints.clocks import sweeps
 from complaints.models import JobRun
+from complaints.services.record import record_chain_extend
+from complaints.services.retention import retention_apply
 
 JOBS = {
     "enforce_acknowledgment_deadline": sweeps.enforce_acknowledgment_deadline,
     "enforce_resolution_targets": sweeps.enforce_resolution_targets,
     "send_follow_ups": sweeps.send_follow_ups,
     "relay_outbox": services.outbox_relay,
+    "chain_record": record_chain_extend,
+    "apply_retention": retention_apply,
 }
 
 

@@ -42,3 +42,13 @@ def enforce_resolution_targets():
 @shared_task(**RELIABLE)
 def send_follow_ups():
     return jobs.run(sweeps.send_follow_ups)
+
+
+@shared_task(**RELIABLE)
+def chain_record():
+    return jobs.run(jobs.JOBS["chain_record"])
+
+
+@shared_task(**RELIABLE)
+def apply_retention():
+    return jobs.run(jobs.JOBS["apply_retention"])

@@ -414,6 +414,10 @@ CELERY_BEAT_SCHEDULE = {
     "relay_outbox": {"task": "complaints.tasks.relay_outbox", "schedule": 60.0},
     # Builds each period's report once it has closed; hourly, so a missed run catches up.
     "build_trend_reports": {"task": "reports.tasks.build_trend_reports", "schedule": 60 * 60.0},
+    # The tamper-evident record (docs/data-protection.md): new rows join their case's chain.
+    "chain_record": {"task": "complaints.tasks.chain_record", "schedule": 5 * 60.0},
+    # Anonymises closed cases past their retention policy; daily is plenty for years.
+    "apply_retention": {"task": "complaints.tasks.apply_retention", "schedule": 24 * 60 * 60.0},
 }
 
 # Business rules that managers may tune per deployment.

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 
 class Period(models.TextChoices):
@@ -53,6 +54,7 @@ class ProcedureReview(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-held_on"]
@@ -76,6 +78,7 @@ class ImprovementAction(models.Model):
         max_length=10, choices=ActionStatus.choices, default=ActionStatus.OPEN
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["due_date", "id"]

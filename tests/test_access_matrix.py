@@ -44,7 +44,7 @@ from accounts import mfa
 from accounts.models import ApiTokenScope
 from accounts.services import api_token_create
 from complaints import links, services
-from complaints.models import Complaint, Holiday
+from complaints.models import Complaint, ErasureRequest, Holiday, RetentionPolicy
 from complaints.permissions import can_see, visible_complaints
 from reports.models import ImprovementAction, ProcedureReview
 from reports.services import report_build
@@ -384,6 +384,72 @@ oidc_authentication_callback                  GET  login  login  login  login  l
 oidc_authentication_callback                  POST method method method method method method method
 oidc_authentication_init                      GET  login  login  login  login  login  login  login
 oidc_authentication_init                      POST method method method method method method method
+# Data protection (docs/data-protection.md): the managers' pages; retention policies are a
+# managers' setting; settings keep their history; reviews and actions are read in the admin.
+admin/complaints/retentionpolicy/<path:object_id>/ GET login login login ok ok login login
+admin/complaints/retentionpolicy/<path:object_id>/ POST login login login ok ok login login
+admin/reports/improvementaction/<path:object_id>/ GET login login login ok ok login login
+admin/reports/improvementaction/<path:object_id>/ POST login login login ok ok login login
+admin/reports/procedurereview/<path:object_id>/ GET  login  login  login  ok     ok     login  login
+admin/reports/procedurereview/<path:object_id>/ POST login  login  login  ok     ok     login  login
+admin:accounts_user_simple_history            GET  login  login  login  denied ok     login  login
+admin:accounts_user_simple_history            POST login  login  login  denied denied login  login
+admin:complaints_category_simple_history      GET  login  login  login  ok     ok     login  login
+admin:complaints_category_simple_history      POST login  login  login  ok     ok     login  login
+admin:complaints_holiday_simple_history       GET  login  login  login  ok     ok     login  login
+admin:complaints_holiday_simple_history       POST login  login  login  ok     ok     login  login
+admin:complaints_product_simple_history       GET  login  login  login  ok     ok     login  login
+admin:complaints_product_simple_history       POST login  login  login  ok     ok     login  login
+admin:complaints_retentionpolicy_add          GET  login  login  login  ok     ok     login  login
+admin:complaints_retentionpolicy_add          POST login  login  login  ok     ok     login  login
+admin:complaints_retentionpolicy_change       GET  login  login  login  ok     ok     login  login
+admin:complaints_retentionpolicy_change       POST login  login  login  ok     ok     login  login
+admin:complaints_retentionpolicy_changelist   GET  login  login  login  ok     ok     login  login
+admin:complaints_retentionpolicy_changelist   POST login  login  login  ok     ok     login  login
+admin:complaints_retentionpolicy_delete       GET  login  login  login  ok     ok     login  login
+admin:complaints_retentionpolicy_delete       POST login  login  login  ok     ok     login  login
+admin:complaints_retentionpolicy_history      GET  login  login  login  ok     ok     login  login
+admin:complaints_retentionpolicy_history      POST login  login  login  ok     ok     login  login
+admin:complaints_retentionpolicy_simple_history GET  login  login  login  ok     ok     login  login
+admin:complaints_retentionpolicy_simple_history POST login  login  login  ok     ok     login  login
+admin:complaints_rootcause_simple_history     GET  login  login  login  ok     ok     login  login
+admin:complaints_rootcause_simple_history     POST login  login  login  ok     ok     login  login
+admin:reports_improvementaction_add           GET  login  login  login  denied denied login  login
+admin:reports_improvementaction_add           POST login  login  login  denied denied login  login
+admin:reports_improvementaction_change        GET  login  login  login  ok     ok     login  login
+admin:reports_improvementaction_change        POST login  login  login  denied denied login  login
+admin:reports_improvementaction_changelist    GET  login  login  login  ok     ok     login  login
+admin:reports_improvementaction_changelist    POST login  login  login  ok     ok     login  login
+admin:reports_improvementaction_delete        GET  login  login  login  denied denied login  login
+admin:reports_improvementaction_delete        POST login  login  login  denied denied login  login
+admin:reports_improvementaction_history       GET  login  login  login  ok     ok     login  login
+admin:reports_improvementaction_history       POST login  login  login  ok     ok     login  login
+admin:reports_improvementaction_simple_history GET  login  login  login  ok     ok     login  login
+admin:reports_improvementaction_simple_history POST login  login  login  denied denied login  login
+admin:reports_procedurereview_add             GET  login  login  login  denied denied login  login
+admin:reports_procedurereview_add             POST login  login  login  denied denied login  login
+admin:reports_procedurereview_change          GET  login  login  login  ok     ok     login  login
+admin:reports_procedurereview_change          POST login  login  login  denied denied login  login
+admin:reports_procedurereview_changelist      GET  login  login  login  ok     ok     login  login
+admin:reports_procedurereview_changelist      POST login  login  login  ok     ok     login  login
+admin:reports_procedurereview_delete          GET  login  login  login  denied denied login  login
+admin:reports_procedurereview_delete          POST login  login  login  denied denied login  login
+admin:reports_procedurereview_history         GET  login  login  login  ok     ok     login  login
+admin:reports_procedurereview_history         POST login  login  login  ok     ok     login  login
+admin:reports_procedurereview_simple_history  GET  login  login  login  ok     ok     login  login
+admin:reports_procedurereview_simple_history  POST login  login  login  denied denied login  login
+complaints:privacy                            GET  login  denied denied ok     ok     denied login
+complaints:privacy                            POST login  denied denied method method denied login
+complaints:privacy-erasure                    GET  login  denied denied method method denied login
+complaints:privacy-erasure                    POST login  denied denied ok     ok     denied login
+complaints:privacy-erasure-decide             GET  login  denied denied method method denied login
+complaints:privacy-erasure-decide             POST login  denied denied ok     ok     denied login
+complaints:privacy-export                     GET  login  denied denied method method denied login
+complaints:privacy-export                     POST login  denied denied ok     ok     denied login
+complaints:privacy-hold                       GET  login  denied denied method method denied login
+complaints:privacy-hold                       POST login  denied denied ok     ok     denied login
+complaints:privacy-record                     GET  login  denied denied ok     ok     denied login
+complaints:privacy-record                     POST login  denied denied ok     ok     denied login
 """
 
 
@@ -505,6 +571,12 @@ class World:
             for role, user in self.users.items()
         }
         self.link_token = links.customer_link(self.complaint).rstrip("/").rsplit("/", 1)[1]
+        self.erasure = ErasureRequest.objects.create(
+            subject="x@example.com",
+            reason="Asked",
+            requested_by=manager,
+            requested_at=timezone.now(),
+        )
         self.admin_objects = self._admin_objects(csr)
         self.sessions = {}
         for role, user in self.users.items():
@@ -522,6 +594,9 @@ class World:
         AccessFailureLog.objects.create(**common)
         Group.objects.create(name="Matrix group")
         Holiday.objects.create(date=date(2031, 12, 25), name="Christmas Day")
+        RetentionPolicy.objects.create(
+            name="Closed cases", minimum_days=1096, anonymise_after_days=2192, source="DISP 1.9"
+        )
         factories.root_cause()
         # Second factors for the admin's device pages (django-otp), on a user who is no role
         # of the matrix, so that no session here is asked for its second step.
@@ -545,13 +620,15 @@ class World:
             "reports:csv": self.report.pk,
             "reports:action-status": self.improvement.pk,
             "api:report": self.report.pk,
+            "complaints:privacy-erasure-decide": self.erasure.pk,
         }.get(key, self.complaint.pk)
         if key.startswith("admin:") or route.startswith("admin/"):
             return self._admin_url(key, route)
         token = self.link_token if role == "link" else "x"
         values = {
             "<int:pk>": str(pk),
-            "<slug:action>": "note",
+            "<slug:action>": "place" if key == "complaints:privacy-hold" else "note",
+            "<slug:decision>": "refuse",
             "<slug:table>": "by-category",
             "<str:token>": token,
         }
@@ -562,9 +639,11 @@ class World:
 
     def _admin_url(self, key, route):
         parts = route.split("/")
-        if key == "admin:complaints_complaint_simple_history":
-            history = self.complaint.history.order_by("-history_id").first()
-            return reverse(key, args=[self.complaint.pk, history.history_id])
+        if key.endswith("_simple_history"):
+            pk = self.admin_objects[(parts[1], parts[2])]
+            model = apps.get_model(parts[1], parts[2])
+            history = model.history.filter(**{model._meta.pk.attname: pk}).first()
+            return reverse(key, args=[pk, history.history_id])
         if key == "admin:app_list":
             return reverse(key, kwargs={"app_label": "complaints"})
         if key == "admin:view_on_site":

@@ -2,6 +2,7 @@
 firm's holidays."""
 
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class ManagedList(models.Model):
@@ -9,6 +10,8 @@ class ManagedList(models.Model):
 
     name = models.CharField(max_length=200)
     active = models.BooleanField(default=True)
+    # Who changed a setting, when, from what to what (shown and exported in the admin).
+    history = HistoricalRecords(inherit=True)
 
     class Meta:
         abstract = True
@@ -60,6 +63,7 @@ class Holiday(models.Model):
 
     date = models.DateField(unique=True)
     name = models.CharField(max_length=100)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["date"]

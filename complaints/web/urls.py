@@ -1,6 +1,6 @@
 from django.urls import path
 
-from complaints.web import case, lists, operations
+from complaints.web import case, lists, operations, privacy
 
 app_name = "complaints"
 
@@ -16,4 +16,14 @@ urlpatterns = [
     path("jobs/", operations.jobs_status, name="jobs"),
     path("import/", operations.import_upload, name="import"),
     path("attachments/<int:pk>/", case.attachment_download, name="attachment"),
+    path("privacy/", privacy.privacy_home, name="privacy"),
+    path("privacy/export/", privacy.privacy_export, name="privacy-export"),
+    path("privacy/erasure/", privacy.privacy_erasure_request, name="privacy-erasure"),
+    path(
+        "privacy/erasure/<int:pk>/<slug:decision>/",
+        privacy.privacy_erasure_decide,
+        name="privacy-erasure-decide",
+    ),
+    path("privacy/hold/<slug:action>/", privacy.privacy_hold, name="privacy-hold"),
+    path("privacy/record/", privacy.privacy_record, name="privacy-record"),
 ]

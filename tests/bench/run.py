@@ -110,6 +110,9 @@ def main(argv=None):
     load_average("after")
     for summary in ctx.notes.get("ack_sweep", [])[:1]:
         say(f"First acknowledgment sweep: {summary}")
+    for name in ("chain", "retention", "verify"):
+        for summary in ctx.notes.get(name, [])[:1]:
+            say(f"Data protection, {name}: {summary}")
     say("")
     say(report.table(results))
     path = settings.VAR_DIR / "bench" / "results.json"

@@ -68,7 +68,8 @@ class Command(BaseCommand):
                 call_command("run_job", name, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo ready: users csr, csr2, resolver, manager, admin (password: {password}); "
+                "Demo ready: users csr, csr2, resolver, manager, manager2, admin "
+                f"(password: {password}); "
                 f"{created} demo complaints created."
             )
         )
