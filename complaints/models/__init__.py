@@ -29,10 +29,11 @@ from complaints.models.complaint import (
     phone_digits,
 )
 from complaints.models.lists import Category, Holiday, ManagedList, Product, RootCause
-from complaints.models.messages import MessageKind, MessageStatus, OutboundMessage
+from complaints.models.messages import EXIT_NOTICES, MessageKind, MessageStatus, OutboundMessage
 from complaints.models.operations import ApiIdempotencyKey, JobRun
 
 __all__ = [
+    "EXIT_NOTICES",
     "LONG_TEXT",
     "MONEY_RESOLUTION_TYPES",
     "SHORT_TEXT",

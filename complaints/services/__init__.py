@@ -16,6 +16,11 @@ from complaints.services.deadlines import (
     resolution_targets_miss,
 )
 from complaints.services.escalation import complaint_assign, complaint_escalate
+from complaints.services.exits import (
+    complaint_merge,
+    complaint_not_a_complaint,
+    complaint_withdraw,
+)
 from complaints.services.follow_up import (
     feedback_record,
     follow_up_close,
@@ -66,8 +71,11 @@ __all__ = [
     "complaint_assign",
     "complaint_create",
     "complaint_escalate",
+    "complaint_merge",
+    "complaint_not_a_complaint",
     "complaint_transition",
     "complaint_update",
+    "complaint_withdraw",
     "complaint_version",
     "consultation_answer",
     "consultation_request",

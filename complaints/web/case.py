@@ -27,9 +27,15 @@ from complaints.permissions import (
 )
 from complaints.uploads import UploadRejected
 from complaints.web import forms
-from complaints.workflow import Refused, Stage, transitions_from
+from complaints.workflow import EXIT_STAGES, Refused, Stage, transitions_from
 
-FORM_DRIVEN_STAGES = {Stage.ACKNOWLEDGED, Stage.RESOLVED, Stage.FOLLOW_UP, Stage.REVIEWED}
+FORM_DRIVEN_STAGES = {
+    Stage.ACKNOWLEDGED,
+    Stage.RESOLVED,
+    Stage.FOLLOW_UP,
+    Stage.REVIEWED,
+    *EXIT_STAGES,
+}
 
 
 @capability_required(Capability.LOG_COMPLAINT)
