@@ -18,8 +18,10 @@ from complaints.services.deadlines import (
 from complaints.services.escalation import complaint_assign, complaint_escalate
 from complaints.services.exits import (
     complaint_merge,
+    complaint_merge_check,
     complaint_not_a_complaint,
     complaint_withdraw,
+    merge_contents,
 )
 from complaints.services.follow_up import (
     feedback_record,
@@ -72,6 +74,7 @@ __all__ = [
     "complaint_create",
     "complaint_escalate",
     "complaint_merge",
+    "complaint_merge_check",
     "complaint_not_a_complaint",
     "complaint_transition",
     "complaint_update",
@@ -83,6 +86,7 @@ __all__ = [
     "feedback_record",
     "follow_up_close",
     "follow_ups_request",
+    "merge_contents",
     "message_deliver",
     "note_add",
     "outbox_relay",

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 
 from complaints import outbox, workflow
-from complaints.models import Complaint, OutboundMessage
+from complaints.models import Complaint
 from complaints.outbox import messages
 from complaints.permissions import Action, can_act, require, visible_complaints
 from complaints.services.common import attribute, locked
@@ -162,11 +162,32 @@ def _may_merge(actor, duplicate, survivor):
 
 def _move(rows, survivor, actor, reason):
     """One save each, so each row's history says where it came from."""
-    for row in rows:
+    for row in list(rows):
         row.complaint = survivor
         attribute(row, actor, reason)
         row.save(update_fields=["complaint"])
-    return len(rows)
+
+
+def merge_contents(duplicate):
+    """What a merge would move, in words: "3 notes, 1 document, 0 consultations and 2
+    emails"."""
+    return workflow.join_phrases(
+        [
+            _counted(duplicate.notes.count(), "note", "notes"),
+            _counted(duplicate.attachments.count(), "document", "documents"),
+            _counted(duplicate.consultations.count(), "consultation", "consultations"),
+            _counted(duplicate.messages.count(), "email", "emails"),
+        ]
+    )
+
+
+def complaint_merge_check(duplicate, *, actor, into_reference):
+    """The case a merge would keep, or the refusal the merge itself would give: the
+    confirmation page shows both cases only for a merge that can go ahead."""
+    survivor = _survivor_for(actor, duplicate, into_reference)
+    _may_merge(actor, duplicate, survivor)
+    require(actor, duplicate, Action.EXIT)
+    return survivor
 
 
 @transaction.atomic
@@ -184,30 +205,20 @@ def complaint_merge(duplicate, *, actor, into_reference, reason="", expected_sta
     duplicate.exit_reason = reason
     attribute(duplicate, actor, f"Merged into {survivor.reference}")
     duplicate.save(update_fields=["duplicate_of", "exit_reason", "updated_at"])
-    # Counted before the move, and moved after the stage change: the exit cancels what
-    # still waited to be emailed about the duplicate, and those rows move cancelled.
-    notes = list(duplicate.notes.all())
-    documents = list(duplicate.attachments.all())
-    consultations = list(duplicate.consultations.all())
-    emails = OutboundMessage.objects.filter(complaint=duplicate)
-    moved = [
-        _counted(len(notes), "note", "notes"),
-        _counted(len(documents), "document", "documents"),
-        _counted(len(consultations), "consultation", "consultations"),
-        _counted(emails.count(), "email", "emails"),
-    ]
+    # Moved after the stage change: the exit cancels what still waited to be emailed about
+    # the duplicate, and those rows move cancelled.
     stage_move(
         duplicate,
         Stage.DUPLICATE,
         actor=actor,
-        note=f"Merged into {survivor.reference}; moved there: {workflow.join_phrases(moved)}"
+        note=f"Merged into {survivor.reference}; moved there: {merge_contents(duplicate)}"
         + (f". {reason}" if reason else ""),
     )
     why = f"Moved from {duplicate.reference}, merged as a duplicate"
-    _move(notes, survivor, actor, why)
-    _move(documents, survivor, actor, why)
-    _move(consultations, survivor, actor, why)
-    emails.update(complaint=survivor)
+    _move(duplicate.notes.all(), survivor, actor, why)
+    _move(duplicate.attachments.all(), survivor, actor, why)
+    _move(duplicate.consultations.all(), survivor, actor, why)
+    duplicate.messages.update(complaint=survivor)
     # A case merged into this duplicate earlier now points at the survivor too: no chains.
     for earlier in Complaint.objects.select_for_update().filter(duplicate_of=duplicate):
         earlier.duplicate_of = survivor
