@@ -104,10 +104,18 @@ def _phone_key(complaint):
     return complaint.customer_phone_digits[-9:]
 
 
+def _name_key(complaint):
+    return " ".join(complaint.customer_name.casefold().split())
+
+
 def same_customer(first, second):
+    """The same email address; else the same phone number; with neither to compare, the
+    same name."""
     if first.customer_email and second.customer_email:
         return first.customer_email.lower() == second.customer_email.lower()
-    return bool(_phone_key(first)) and _phone_key(first) == _phone_key(second)
+    if _phone_key(first) and _phone_key(second):
+        return _phone_key(first) == _phone_key(second)
+    return _name_key(first) == _name_key(second)
 
 
 def _counted(count, singular, plural):
@@ -155,7 +163,7 @@ def _may_merge(actor, duplicate, survivor):
     if not same_customer(duplicate, survivor):
         raise Refused(
             f"{duplicate.reference} and {survivor.reference} are from different customers "
-            "(their email addresses or phone numbers differ): only one customer's own "
+            "(their email addresses, phone numbers or names differ): only one customer's own "
             "complaints can be merged, or each would see the other's documents."
         )
 

@@ -442,3 +442,13 @@ def test_two_cases_merged_into_each_other_at_once_end_as_one(csr):
     stages = sorted(Complaint.objects.values_list("stage", flat=True))
     assert stages == ["duplicate", "received"]
     assert customer_messages(MessageKind.MERGE_NOTICE).count() == 1
+
+
+def test_without_email_or_phone_the_name_says_whose_it_is(csr):
+    first = factories.complaint(csr, customer_email="", customer_name="Priya  Shah")
+    other = factories.complaint(csr, customer_email="", customer_name="Sam Jones")
+    second = factories.complaint(csr, customer_email="", customer_name="priya shah")
+    with pytest.raises(Refused, match="names differ"):
+        services.complaint_merge(other, actor=csr, into_reference=first.reference)
+    services.complaint_merge(second, actor=csr, into_reference=first.reference)
+    assert reload(second).duplicate_of == first
