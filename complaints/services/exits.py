@@ -76,6 +76,7 @@ def complaint_withdraw(complaint, *, actor, customer_words, withdrawn_on, expect
         Stage.WITHDRAWN,
         actor=actor,
         note=f"The customer withdrew the complaint on {_day(withdrawn_on)}: “{words}”",
+        reason="Withdrawn by the customer",
     )
     if complaint.customer_email:
         outbox.send_after_commit(messages.queue_withdrawal_confirmation(complaint))
@@ -95,7 +96,13 @@ def complaint_not_a_complaint(complaint, *, actor, reason, expected_stage=None):
     complaint.exit_reason = reason
     attribute(complaint, actor, "Closed: not a complaint")
     complaint.save(update_fields=["exit_reason", "updated_at"])
-    stage_move(complaint, Stage.NOT_A_COMPLAINT, actor=actor, note=f"Not a complaint: {reason}")
+    stage_move(
+        complaint,
+        Stage.NOT_A_COMPLAINT,
+        actor=actor,
+        note=f"Not a complaint: {reason}",
+        reason="Closed: not a complaint",
+    )
     return complaint
 
 
@@ -221,6 +228,7 @@ def complaint_merge(duplicate, *, actor, into_reference, reason="", expected_sta
         actor=actor,
         note=f"Merged into {survivor.reference}; moved there: {merge_contents(duplicate)}"
         + (f". {reason}" if reason else ""),
+        reason=f"Merged into {survivor.reference} as a duplicate",
     )
     why = f"Moved from {duplicate.reference}, merged as a duplicate"
     _move(duplicate.notes.all(), survivor, actor, why)

@@ -76,8 +76,9 @@ def case_facts(complaint):
     )
 
 
-def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=False):
-    """Change the stage of a complaint already locked by the caller. The one stage writer."""
+def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=False, reason=None):
+    """Change the stage of a complaint already locked by the caller. The one stage writer.
+    `reason` names the change in the history when the note is too long to."""
     at = at or timezone.now()
     source = Stage(complaint.stage)
     transition = workflow.check_transition(
@@ -119,7 +120,7 @@ def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=
         for resolution in complaint.resolutions.filter(status__in=LIVE_RESOLUTION):
             resolution.status = ResolutionStatus.WITHDRAWN
             resolution.save(update_fields=["status"])
-    attribute(complaint, actor, note[:100] if note else f"Moved to {target.label}")
+    attribute(complaint, actor, reason or (note[:100] if note else f"Moved to {target.label}"))
     complaint.save(update_fields=fields)
     StageChange.objects.create(
         complaint=complaint, from_stage=source, to_stage=target, actor=actor, at=at, note=note

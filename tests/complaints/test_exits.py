@@ -452,3 +452,24 @@ def test_without_email_or_phone_the_name_says_whose_it_is(csr):
         services.complaint_merge(other, actor=csr, into_reference=first.reference)
     services.complaint_merge(second, actor=csr, into_reference=first.reference)
     assert reload(second).duplicate_of == first
+
+
+def test_an_escalated_case_awaiting_approval_leaves_the_managers_queue_when_withdrawn(
+    csr, resolver, manager
+):
+    complaint = at_stage("investigating", csr, resolver, manager)
+    services.complaint_escalate(complaint, actor=csr, level="manager", reason="Angry customer")
+    services.resolution_propose(
+        complaint, actor=manager, type="refund", amount=900, description="We refund it all."
+    )
+    assert list(selectors.complaints_escalation_queue(manager)) == [complaint]
+    services.complaint_withdraw(
+        complaint,
+        actor=manager,
+        customer_words="Paid by my insurer",
+        withdrawn_on=timezone.localdate(),
+    )
+    assert list(selectors.complaints_escalation_queue(manager)) == []
+    assert complaint.resolutions.get().status == ResolutionStatus.WITHDRAWN
+    history = reload(complaint).history.first()
+    assert history.history_change_reason == "Withdrawn by the customer"
