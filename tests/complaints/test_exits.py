@@ -473,3 +473,14 @@ def test_an_escalated_case_awaiting_approval_leaves_the_managers_queue_when_with
     assert complaint.resolutions.get().status == ResolutionStatus.WITHDRAWN
     history = reload(complaint).history.first()
     assert history.history_change_reason == "Withdrawn by the customer"
+
+
+def test_the_resolution_team_closes_what_reaches_it_and_nothing_else(csr, resolver, manager):
+    escalated = factories.complaint(csr)
+    services.complaint_escalate(escalated, actor=csr, level="team", reason="Needs the team")
+    not_theirs = factories.complaint(csr)
+    with pytest.raises(Refused, match=f"no complaint {not_theirs.reference} that you may see"):
+        services.complaint_merge(escalated, actor=resolver, into_reference=not_theirs.reference)
+    services.complaint_not_a_complaint(escalated, actor=resolver, reason="An enquiry")
+    assert reload(escalated).stage == Stage.NOT_A_COMPLAINT
+    assert reload(escalated).stage_changes.last().actor == resolver
