@@ -43,6 +43,16 @@ def _words(text, missing):
     return text
 
 
+def _owned(complaint, actor):
+    """A case nobody owned (the intake queue's) is given to whoever closes it: a closed case
+    leaves the queue, and its record stays in the sight of the person who closed it. The
+    fields to save."""
+    if complaint.assignee_id is None:
+        complaint.assignee = actor
+        return ["assignee", "updated_at"]
+    return ["updated_at"]
+
+
 def _day(value):
     return formats.date_format(value, "j F Y")
 
@@ -70,7 +80,7 @@ def complaint_withdraw(complaint, *, actor, customer_words, withdrawn_on, expect
     complaint.exit_reason = words
     complaint.withdrawn_on = withdrawn_on
     attribute(complaint, actor, "Withdrawn by the customer")
-    complaint.save(update_fields=["exit_reason", "withdrawn_on", "updated_at"])
+    complaint.save(update_fields=["exit_reason", "withdrawn_on", *_owned(complaint, actor)])
     stage_move(
         complaint,
         Stage.WITHDRAWN,
@@ -95,7 +105,7 @@ def complaint_not_a_complaint(complaint, *, actor, reason, expected_stage=None):
     reason = _words(reason, "Say why this is not a complaint (an enquiry, out of scope, ...).")
     complaint.exit_reason = reason
     attribute(complaint, actor, "Closed: not a complaint")
-    complaint.save(update_fields=["exit_reason", "updated_at"])
+    complaint.save(update_fields=["exit_reason", *_owned(complaint, actor)])
     stage_move(
         complaint,
         Stage.NOT_A_COMPLAINT,
@@ -219,7 +229,7 @@ def complaint_merge(duplicate, *, actor, into_reference, reason="", expected_sta
     duplicate.duplicate_of = survivor
     duplicate.exit_reason = reason
     attribute(duplicate, actor, f"Merged into {survivor.reference}")
-    duplicate.save(update_fields=["duplicate_of", "exit_reason", "updated_at"])
+    duplicate.save(update_fields=["duplicate_of", "exit_reason", *_owned(duplicate, actor)])
     # Moved after the stage change: the exit cancels what still waited to be emailed about
     # the duplicate, and those rows move cancelled.
     stage_move(

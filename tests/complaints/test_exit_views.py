@@ -156,3 +156,16 @@ def test_the_customers_link_says_plainly_what_happened(client, csr):
     assert "we are not handling it as a complaint" in page
     # Staff's reason is theirs; the customer is not shown it.
     assert "spam filter" not in page
+
+
+def test_a_csr_closing_a_case_nobody_owned_keeps_it_in_sight(client, csr):
+    from_the_web = services.complaint_create(actor=None, data=factories.complaint_data())
+    client.force_login(csr)
+    response = client.post(
+        action_url(from_the_web, "not_a_complaint"),
+        {"not_a_complaint-expected_stage": "received", "not_a_complaint-reason": "Spam"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert messages_of(response) == ["Closed as not a complaint."]
+    assert Complaint.objects.get(pk=from_the_web.pk).assignee == csr
