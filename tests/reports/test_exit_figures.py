@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints import services
-from complaints.models import Complaint
+from complaints.models import Complaint, OutboundMessage
 from reports import services as reports
 from reports.models import Period
 from reports.selectors import dashboard
@@ -114,3 +114,22 @@ def test_the_dashboard_counts_recent_exits_apart_from_the_open(client, csr, mana
     assert all(c.reference in page for c in recent)
     assert old.reference not in page and kept.reference not in page
     assert "closed since" in page
+
+
+def test_the_emailed_report_and_the_list_csv_name_the_exits(client, manager):
+    manager.email = "manager@staff.example.com"
+    manager.save(update_fields=["email"])
+    dismissed = make(manager, local(2026, 3, 3))
+    dismiss(dismissed, manager)
+    closed_at(dismissed, local(2026, 3, 9))
+    report = reports.report_build(Period.MONTHLY, date(2026, 3, 1))
+    reports.report_email_managers(report)
+    email = OutboundMessage.objects.get(recipient="manager@staff.example.com")
+    expected = "Closed without a resolution: 1 (withdrawn 0, duplicate 0, not a complaint 1)"
+    assert expected in email.body_text
+    assert "Closed without a resolution" in email.body_html
+
+    client.force_login(manager)
+    export = client.get(reverse("complaints:export") + "?stage=exited")
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
+    assert [row[:2] for row in rows[1:]] == [[dismissed.reference, "Not a complaint"]]
