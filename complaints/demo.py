@@ -57,8 +57,9 @@ class DemoResolution(NamedTuple):
 
 
 class DemoComplaint(NamedTuple):
-    """One demo case and how far it has got. `story` is a stage, or one of the ways a case
-    waits for someone: escalated to the team, escalated to the managers, awaiting approval.
+    """One demo case and how far it has got. `story` is a stage (an exit among them), or one
+    of the ways a case waits for someone: escalated to the team, escalated to the managers,
+    awaiting approval.
     A case received more than a day ago and still unacknowledged is escalated by the
     acknowledgment clock; one past its resolution target by the target clock."""
 
@@ -74,6 +75,8 @@ class DemoComplaint(NamedTuple):
     story: str
     escalation_reason: str = ""
     resolution: DemoResolution | None = None
+    # The exits: the customer's words, the reason, or the demo reference it duplicates.
+    exit_text: str = ""
 
 
 REFUND_45 = DemoResolution(
@@ -461,5 +464,47 @@ COMPLAINTS = [
             "Training need",
             "Apology letter sent and the call-back queue corrected.",
         ),
+    ),
+    # Closed without a resolution: withdrawn, a duplicate merged into the case it repeats,
+    # and an enquiry that was not a complaint.
+    DemoComplaint(
+        "DEMO-027",
+        "George Bennett",
+        "george.bennett@example.com",
+        "",
+        "email",
+        "Fees and charges",
+        "Current account",
+        "You charged me a £15 fee for a payment that bounced, but I had the money in my account.",
+        30,
+        "withdrawn",
+        exit_text="The shop re-sent the payment and my bank fixed it; please close my complaint.",
+    ),
+    DemoComplaint(
+        "DEMO-028",
+        "Isabel Moreno",
+        "isabel.moreno@example.com",
+        "",
+        "web",
+        "Service outage",
+        "Energy supply",
+        "Writing again: my power was off all day after the meter exchange. Who pays for the "
+        "food in my freezer?",
+        20,
+        "duplicate",
+        exit_text="DEMO-018",
+    ),
+    DemoComplaint(
+        "DEMO-029",
+        "Noah Clarke",
+        "noah.clarke@example.com",
+        "",
+        "web",
+        "Communication",
+        "Mortgage",
+        "What are your branch opening hours over the holidays?",
+        10,
+        "not_a_complaint",
+        exit_text="A question about opening hours: answered by the branch team as an enquiry.",
     ),
 ]

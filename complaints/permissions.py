@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.roles import Capability, can, capabilities
 from complaints.models import Attachment, Complaint, Consultation, EscalationLevel
-from complaints.workflow import OPEN_STAGE_VALUES, Refused, Stage
+from complaints.workflow import EXIT_STAGES, OPEN_STAGE_VALUES, Refused, Stage
 
 
 def visible_complaints(user, queryset=None):
@@ -61,6 +61,8 @@ class Action:
     ESCALATE = "escalate"
     ACKNOWLEDGE = "acknowledge"
     TRANSITION = "transition"
+    # Withdrawn, merged as a duplicate, not a complaint: on the case that leaves.
+    EXIT = "exit"
     EDIT = "edit"
     NOTE = "note"
     ATTACH = "attach"
@@ -81,10 +83,11 @@ MANAGER_ONLY = {
 
 
 # Once documented, the case waits only for the manager's review; once reviewed it is
-# closed and its record can only grow by notes.
+# closed and its record can only grow by notes, as does an exited case's.
 ALLOWED_BY_STAGE = {
     Stage.DOCUMENTED: {"note", "review", "edit", "transition"},
     Stage.REVIEWED: {"note"},
+    **dict.fromkeys(EXIT_STAGES, {"note"}),
 }
 
 

@@ -16,6 +16,10 @@ class Stage(StrEnum):
     FOLLOW_UP = "follow_up"
     DOCUMENTED = "documented"
     REVIEWED = "reviewed"
+    # The exits: the case ends without a resolution, each for its own recorded reason.
+    WITHDRAWN = "withdrawn"
+    DUPLICATE = "duplicate"
+    NOT_A_COMPLAINT = "not_a_complaint"
 
     @property
     def label(self):
@@ -30,6 +34,9 @@ STAGE_LABELS = {
     Stage.FOLLOW_UP: "Follow-up",
     Stage.DOCUMENTED: "Documented",
     Stage.REVIEWED: "Reviewed",
+    Stage.WITHDRAWN: "Withdrawn",
+    Stage.DUPLICATE: "Duplicate",
+    Stage.NOT_A_COMPLAINT: "Not a complaint",
 }
 STAGE_CHOICES = [(stage.value, stage.label) for stage in Stage]
 # Stages in which the complaint still needs work from us; clocks and queues look only here.
@@ -38,6 +45,14 @@ OPEN_STAGES = frozenset(
 )
 # In a fixed order, so migrations and SQL built from it never change between runs.
 OPEN_STAGE_VALUES = tuple(stage.value for stage in Stage if stage in OPEN_STAGES)
+# A case that leaves the procedure before its resolution: final, every clock stopped.
+EXIT_STAGES = frozenset({Stage.WITHDRAWN, Stage.DUPLICATE, Stage.NOT_A_COMPLAINT})
+EXIT_STAGE_VALUES = tuple(stage.value for stage in Stage if stage in EXIT_STAGES)
+# Closed: signed off or exited; such a complaint has closed_at.
+CLOSED_STAGE_VALUES = (Stage.REVIEWED.value, *EXIT_STAGE_VALUES)
+# Before a resolution is proposed the case may still turn out to be another's duplicate or
+# no complaint at all; after it, the customer has our answer and only they can withdraw.
+BEFORE_RESOLUTION = (Stage.RECEIVED, Stage.ACKNOWLEDGED, Stage.INVESTIGATING)
 
 CSR, RESOLVER, MANAGER, CUSTOMER, SYSTEM = "csr", "resolver", "manager", "customer", "system"
 STAFF = frozenset({CSR, RESOLVER, MANAGER})
@@ -73,6 +88,19 @@ TRANSITIONS = (
     ),
     Transition(Stage.FOLLOW_UP, Stage.DOCUMENTED, STAFF | {SYSTEM}, "Mark documented"),
     Transition(Stage.DOCUMENTED, Stage.REVIEWED, frozenset({MANAGER}), "Sign off review"),
+    *(
+        Transition(source, Stage.WITHDRAWN, STAFF, "Withdrawn by the customer")
+        for source in Stage
+        if source in OPEN_STAGES
+    ),
+    *(
+        Transition(source, Stage.DUPLICATE, STAFF, "Merge as a duplicate")
+        for source in BEFORE_RESOLUTION
+    ),
+    *(
+        Transition(source, Stage.NOT_A_COMPLAINT, STAFF, "Not a complaint")
+        for source in BEFORE_RESOLUTION
+    ),
 )
 _BY_PAIR = {(t.source, t.target): t for t in TRANSITIONS}
 
@@ -114,6 +142,10 @@ class CaseFacts:
     feedback_waived: bool = False
     has_investigation_record: bool = False
     has_review: bool = False
+    # The exits' own record, set by their services before the move.
+    withdrawal_recorded: bool = False
+    duplicate_of_recorded: bool = False
+    exit_reason_recorded: bool = False
     missing_fields: tuple = field(default_factory=tuple)
 
 
@@ -142,6 +174,12 @@ def missing_for(target, facts):
             missing.append("customer feedback")
     if target == Stage.REVIEWED and not facts.has_review:
         missing.append("the manager's review (quality notes)")
+    if target == Stage.WITHDRAWN and not facts.withdrawal_recorded:
+        missing.append("the customer's words and the date they withdrew")
+    if target == Stage.DUPLICATE and not facts.duplicate_of_recorded:
+        missing.append("the complaint it duplicates")
+    if target == Stage.NOT_A_COMPLAINT and not facts.exit_reason_recorded:
+        missing.append("the reason it is not a complaint")
     return missing
 
 

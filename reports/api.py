@@ -42,6 +42,11 @@ class Dashboard(serializers.Serializer):
     window_start = serializers.DateField(help_text="The 30-day window starts on this day.")
     open_total = serializers.IntegerField()
     open_by_stage = StageCount(many=True)
+    exited_total = serializers.IntegerField(
+        help_text="Closed without a resolution in the 30 days (withdrawn, duplicate, not a "
+        "complaint)."
+    )
+    exited_by_stage = StageCount(many=True)
     acknowledged_due = serializers.IntegerField()
     acknowledged_on_time = serializers.IntegerField()
     acknowledged_on_time_rate = serializers.FloatField(allow_null=True)
@@ -67,6 +72,11 @@ class Dashboard(serializers.Serializer):
                 "open_by_stage": [
                     {"stage": stage, "label": label, "count": count}
                     for stage, label, count in figures["open_by_stage"]
+                ],
+                "exited_total": figures["exited_total"],
+                "exited_by_stage": [
+                    {"stage": stage, "label": label, "count": count}
+                    for stage, label, count in figures["exited_by_stage"]
                 ],
                 "acknowledged_due": figures["acknowledged_due"],
                 "acknowledged_on_time": figures["acknowledged_on_time"],

@@ -5,6 +5,9 @@ Schema (version 1) of TrendReport.metrics; durations are in hours, shares in 0..
     received: {total, by_category: [[name, n]], by_product: [[name, n]],
                by_channel: [[label, n]], by_day: [[YYYY-MM-DD, n]]}
     open_at_end: {total, by_stage: [[label, n]]}
+    exits: {total, by_stage: [[label, n]]}     closed without a resolution in the period
+                                        (withdrawn, duplicate, not a complaint); absent from
+                                        reports built before the exits existed
     acknowledgment: {count, median_hours, p90_hours, within_deadline, within_deadline_share}
     resolution: {count, median_hours, p90_hours, within_target, within_target_share}
     escalation: {escalated, rate}       of the complaints received in the period
@@ -39,7 +42,7 @@ from complaints.models import (
     RootCause,
     StageChange,
 )
-from complaints.workflow import OPEN_STAGE_VALUES, STAGE_LABELS, Stage
+from complaints.workflow import EXIT_STAGE_VALUES, OPEN_STAGE_VALUES, STAGE_LABELS, Stage
 
 SCHEMA_VERSION = 1
 TRAILING_PERIODS = 8
@@ -142,6 +145,23 @@ def open_at(moment):
             counts[stage] = counts.get(stage, 0) + 1
     by_stage = [[STAGE_LABELS[Stage(s)], counts.get(s, 0)] for s in OPEN_STAGE_VALUES]
     return {"total": sum(counts.values()), "by_stage": by_stage}
+
+
+def exits_between(starts_at, ends_at):
+    """Cases closed without a resolution in [starts_at, ends_at), by exit. Exits are final,
+    so closed_at is the moment of the exit; the partial index complaint_exited holds them."""
+    counts = dict(
+        Complaint.objects.filter(
+            stage__in=EXIT_STAGE_VALUES, closed_at__gte=starts_at, closed_at__lt=ends_at
+        )
+        .values_list("stage")
+        .annotate(n=Count("*"))
+        .values_list("stage", "n")
+    )
+    return {
+        "total": sum(counts.values()),
+        "by_stage": [[STAGE_LABELS[Stage(s)], counts.get(s, 0)] for s in EXIT_STAGE_VALUES],
+    }
 
 
 def build_metrics(starts_at, ends_at, previous_bounds=(), time_zone=None):
@@ -252,6 +272,7 @@ def build_metrics(starts_at, ends_at, previous_bounds=(), time_zone=None):
             "by_day": by_day,
         },
         "open_at_end": open_at(ends_at),
+        "exits": exits_between(starts_at, ends_at),
         "acknowledgment": {
             "count": ack_count,
             "median_hours": ack_median,

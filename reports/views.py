@@ -37,6 +37,12 @@ TABLES = {
         ["Stage", "Complaints"],
         lambda m: m["open_at_end"]["by_stage"],
     ),
+    "exits": (
+        "Closed without a resolution",
+        ["Exit", "Complaints"],
+        # Reports built before the exits existed have no such figures.
+        lambda m: m.get("exits", {}).get("by_stage", []),
+    ),
     "resolution-types": (
         "Resolutions implemented, by type",
         ["Type", "Resolutions"],

@@ -253,8 +253,12 @@ api:docs                                      GET  login  ok     ok     ok     o
 api:docs                                      POST login  method method method method method login
 api:escalate                                  GET  denied method method method method denied denied
 api:escalate                                  POST denied ok     denied ok     ok     denied denied
+api:merge                                     GET  denied method method method method denied denied
+api:merge                                     POST denied ok     denied ok     ok     denied denied
 api:notes                                     GET  denied method method method method denied denied
 api:notes                                     POST denied ok     denied ok     ok     denied denied
+api:not-a-complaint                           GET  denied method method method method denied denied
+api:not-a-complaint                           POST denied ok     denied ok     ok     denied denied
 api:report                                    GET  denied denied denied ok     ok     denied denied
 api:report                                    POST denied denied denied method method denied denied
 api:reports                                   GET  denied denied denied ok     ok     denied denied
@@ -265,6 +269,8 @@ api:schema                                    GET  denied ok     ok     ok     o
 api:schema                                    POST denied method method method method method denied
 api:transition                                GET  denied method method method method denied denied
 api:transition                                POST denied ok     denied ok     ok     denied denied
+api:withdraw                                  GET  denied method method method method denied denied
+api:withdraw                                  POST denied ok     denied ok     ok     denied denied
 complaints:action                             GET  login  method method method method method login
 complaints:action                             POST login  ok     denied ok     ok     denied login
 complaints:attachment                         GET  login  ok     denied ok     ok     denied login

@@ -35,6 +35,7 @@ OFFERED_ACTIONS = (
     Action.ASSIGN,
     Action.ESCALATE,
     Action.PROPOSE_RESOLUTION,
+    Action.EXIT,
 )
 
 
@@ -125,7 +126,7 @@ class TimelineEntry(serializers.Serializer):
     at = serializers.DateTimeField()
     kind = serializers.ChoiceField(
         choices=["stage", "fields", "note", "customer", "consultation", "resolution"]
-        + ["attachment", "message"]
+        + ["attachment", "message", "exit"]
     )
     title = serializers.CharField()
     actor = serializers.CharField(allow_blank=True)
@@ -165,6 +166,15 @@ class ComplaintDetail(ComplaintSummary):
     product = NamedRef(allow_null=True)
     root_cause = NamedRef(allow_null=True)
     logged_by = UserRef(allow_null=True)
+    duplicate_of = serializers.CharField(
+        source="duplicate_of.reference",
+        allow_null=True,
+        help_text="For a duplicate: the reference of the complaint it was merged into.",
+    )
+    exit_reason = serializers.CharField(
+        allow_blank=True,
+        help_text="Withdrawn: the customer's words. Not a complaint: why. Duplicate: a note.",
+    )
     allowed_actions = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
     attachments = AttachmentOut(many=True)
@@ -189,6 +199,9 @@ class ComplaintDetail(ComplaintSummary):
             "escalated_at",
             "acknowledgment_method",
             "closed_at",
+            "withdrawn_on",
+            "duplicate_of",
+            "exit_reason",
             "reopen_count",
             "created_at",
             "updated_at",
@@ -333,6 +346,28 @@ class TransitionInput(StageInput):
 class AcknowledgeInput(StageInput):
     method = serializers.ChoiceField(choices=AcknowledgmentMethod.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=SHORT_TEXT)
+
+
+class WithdrawInput(StageInput):
+    customer_words = serializers.CharField(
+        max_length=SHORT_TEXT, help_text="What the customer said, in their words."
+    )
+    withdrawn_on = serializers.DateField(
+        validators=[validate_day], help_text="The day the customer withdrew."
+    )
+
+
+class MergeInput(StageInput):
+    into = serializers.CharField(
+        max_length=40, help_text="The reference of the complaint this one duplicates."
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=SHORT_TEXT)
+
+
+class NotAComplaintInput(StageInput):
+    reason = serializers.CharField(
+        max_length=SHORT_TEXT, help_text="Why it is not a complaint (an enquiry, out of scope)."
+    )
 
 
 class NoteInput(serializers.Serializer):

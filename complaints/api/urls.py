@@ -23,6 +23,13 @@ urlpatterns = [
     path("complaints/<int:pk>/assign/", views.ComplaintAssign.as_view(), name="assign"),
     path("complaints/<int:pk>/escalate/", views.ComplaintEscalate.as_view(), name="escalate"),
     path("complaints/<int:pk>/resolution/", views.ComplaintResolution.as_view(), name="resolution"),
+    path("complaints/<int:pk>/withdraw/", views.ComplaintWithdraw.as_view(), name="withdraw"),
+    path("complaints/<int:pk>/merge/", views.ComplaintMerge.as_view(), name="merge"),
+    path(
+        "complaints/<int:pk>/not-a-complaint/",
+        views.ComplaintNotAComplaint.as_view(),
+        name="not-a-complaint",
+    ),
     # The schema answers token callers (401 without one). The documentation pages are for
     # signed-in people: DRF exempts its views from LoginRequiredMiddleware, so login_required
     # sends a visitor to the sign-in page as everywhere else on the site. The split view

@@ -359,6 +359,75 @@ class ComplaintResolution(ComplaintAction):
         )
 
 
+class ComplaintWithdraw(ComplaintAction):
+    input_class = s.WithdrawInput
+
+    @_action_schema(
+        "complaints_withdraw",
+        "Record that the customer withdrew the complaint",
+        s.WithdrawInput,
+        "Closes the complaint as Withdrawn, from any open stage, with the customer's words "
+        "and the day; a customer with an email address is sent a confirmation.",
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def perform(self, complaint, data):
+        services.complaint_withdraw(
+            complaint,
+            actor=self.request.user,
+            customer_words=data["customer_words"],
+            withdrawn_on=data["withdrawn_on"],
+            expected_stage=data.get("expected_stage"),
+        )
+
+
+class ComplaintMerge(ComplaintAction):
+    input_class = s.MergeInput
+
+    @_action_schema(
+        "complaints_merge",
+        "Merge a complaint into the one it duplicates",
+        s.MergeInput,
+        "Before a resolution is proposed: the complaint closes as Duplicate, pointing at the "
+        "complaint it duplicates (same customer, open, itself no duplicate), and its notes, "
+        "documents, consultations and emails move there; the customer is emailed once.",
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def perform(self, complaint, data):
+        services.complaint_merge(
+            complaint,
+            actor=self.request.user,
+            into_reference=data["into"],
+            reason=data.get("reason", ""),
+            expected_stage=data.get("expected_stage"),
+        )
+
+
+class ComplaintNotAComplaint(ComplaintAction):
+    input_class = s.NotAComplaintInput
+
+    @_action_schema(
+        "complaints_not_a_complaint",
+        "Close as not a complaint",
+        s.NotAComplaintInput,
+        "Before a resolution is proposed: an enquiry or something out of scope closes as "
+        "Not a complaint, with the reason.",
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def perform(self, complaint, data):
+        services.complaint_not_a_complaint(
+            complaint,
+            actor=self.request.user,
+            reason=data["reason"],
+            expected_stage=data.get("expected_stage"),
+        )
+
+
 class ComplaintNotes(ApiView):
     input_class = s.NoteInput
 

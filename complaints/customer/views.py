@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from complaints import selectors, services
 from complaints.customer import forms as customer_forms
-from complaints.links import LinkProblem, token_from_link
+from complaints.links import LinkProblem, customer_link, token_from_link
 from complaints.models import ResolutionStatus
 from complaints.selectors.timeline import CUSTOMER_STAGE_TEXT
 from complaints.uploads import UploadRejected
@@ -50,6 +50,8 @@ def _page(request, signed_token, complaint, status=200, **forms):
         "timeline": selectors.customer_timeline(complaint),
         "proposal": proposal,
         "feedback_open": feedback_open,
+        # Same customer by the merge's rule, so their own link to the case that goes on.
+        "survivor_link": customer_link(complaint.duplicate_of) if complaint.duplicate_of else "",
         "info_form": forms.get("info_form") or customer_forms.InformationForm(),
         "response_form": forms.get("response_form") or customer_forms.ResponseForm(),
         "feedback_form": forms.get("feedback_form") or customer_forms.CustomerFeedbackForm(),

@@ -29,7 +29,7 @@ from complaints.models.complaint import (
     phone_digits,
 )
 from complaints.models.lists import Category, Holiday, ManagedList, Product, RootCause
-from complaints.models.messages import MessageKind, MessageStatus, OutboundMessage
+from complaints.models.messages import EXIT_NOTICES, MessageKind, MessageStatus, OutboundMessage
 from complaints.models.operations import ApiIdempotencyKey, JobRun
 from complaints.models.privacy import (
     Anonymisation,
@@ -42,6 +42,7 @@ from complaints.models.privacy import (
 )
 
 __all__ = [
+    "EXIT_NOTICES",
     "LONG_TEXT",
     "MONEY_RESOLUTION_TYPES",
     "SHORT_TEXT",

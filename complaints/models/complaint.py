@@ -11,7 +11,15 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from complaints.models.lists import Category, Product, RootCause
-from complaints.workflow import OPEN_STAGE_VALUES, OPEN_STAGES, STAGE_CHOICES, Stage
+from complaints.workflow import (
+    CLOSED_STAGE_VALUES,
+    EXIT_STAGE_VALUES,
+    EXIT_STAGES,
+    OPEN_STAGE_VALUES,
+    OPEN_STAGES,
+    STAGE_CHOICES,
+    Stage,
+)
 
 # The longest free text any way in takes (staff pages, the API, the customer's pages): the
 # columns are unbounded TEXT, so the forms and serializers hold the line.
@@ -187,6 +195,19 @@ class Complaint(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveIntegerField(default=0)
     feedback_waived_reason = models.CharField(max_length=200, blank=True)
+    # The exits: the customer's words on withdrawing, or why it is not a complaint (and, for
+    # a duplicate, any note on the merge); the day the customer withdrew; the case a
+    # duplicate was merged into, which holds its messages, notes and documents now.
+    exit_reason = models.TextField(blank=True)
+    withdrawn_on = models.DateField(null=True, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+        db_index=False,
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -194,7 +215,15 @@ class Complaint(models.Model):
     # slow every write of a complaint.
     history = HistoricalRecords(
         excluded_fields=["customer_token"],
-        no_db_index=["assignee", "category", "escalated_by", "logged_by", "product", "root_cause"],
+        no_db_index=[
+            "assignee",
+            "category",
+            "duplicate_of",
+            "escalated_by",
+            "logged_by",
+            "product",
+            "root_cause",
+        ],
     )
 
     class Meta:
@@ -279,6 +308,19 @@ class Complaint(models.Model):
             models.Index(
                 fields=["resolved_at"], name="complaint_resolved", include=["received_at"]
             ),
+            # The dashboard's recent exits, and a survivor's duplicates on its page: both are
+            # a few rows among a million, found without a scan.
+            models.Index(
+                fields=["closed_at"],
+                name="complaint_exited",
+                include=["stage"],
+                condition=Q(stage__in=EXIT_STAGE_VALUES),
+            ),
+            models.Index(
+                fields=["duplicate_of"],
+                name="complaint_duplicate_of",
+                condition=Q(duplicate_of__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["reference"], name="complaint_reference_unique"),
@@ -299,9 +341,10 @@ class Complaint(models.Model):
                 condition=Q(acknowledgment_due_at__gt=models.F("received_at")),
                 name="complaint_ack_due_after_received",
             ),
-            # Past the first stage the customer has been acknowledged, and we know how.
+            # Past the first stage the customer has been acknowledged, and we know how; a
+            # case may exit before that (withdrawn the hour it came in).
             models.CheckConstraint(
-                condition=Q(stage=Stage.RECEIVED)
+                condition=Q(stage__in=[Stage.RECEIVED, *EXIT_STAGE_VALUES])
                 | (Q(acknowledged_at__isnull=False) & ~Q(acknowledgment_method="")),
                 name="complaint_acknowledged_after_received",
             ),
@@ -309,11 +352,28 @@ class Complaint(models.Model):
                 condition=Q(acknowledged_at__isnull=True) | ~Q(acknowledgment_method=""),
                 name="complaint_ack_method_with_time",
             ),
-            # A closed (reviewed) complaint has closed_at, an open one does not.
+            # A closed (reviewed or exited) complaint has closed_at, any other does not.
             models.CheckConstraint(
-                condition=(Q(stage=Stage.REVIEWED) & Q(closed_at__isnull=False))
-                | (~Q(stage=Stage.REVIEWED) & Q(closed_at__isnull=True)),
-                name="complaint_closed_iff_reviewed",
+                condition=(Q(stage__in=CLOSED_STAGE_VALUES) & Q(closed_at__isnull=False))
+                | (~Q(stage__in=CLOSED_STAGE_VALUES) & Q(closed_at__isnull=True)),
+                name="complaint_closed_iff_closed_stage",
+            ),
+            # Each exit keeps its own record.
+            models.CheckConstraint(
+                condition=~Q(stage=Stage.WITHDRAWN)
+                | (Q(withdrawn_on__isnull=False) & ~Q(exit_reason="")),
+                name="complaint_withdrawal_recorded",
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage=Stage.DUPLICATE) | Q(duplicate_of__isnull=False),
+                name="complaint_duplicate_has_survivor",
+            ),
+            models.CheckConstraint(
+                condition=~Q(duplicate_of=models.F("pk")), name="complaint_not_own_duplicate"
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage=Stage.NOT_A_COMPLAINT) | ~Q(exit_reason=""),
+                name="complaint_not_a_complaint_has_reason",
             ),
             models.CheckConstraint(
                 condition=(Q(escalation_level="") & Q(escalated_at__isnull=True))
@@ -359,6 +419,10 @@ class Complaint(models.Model):
     @property
     def is_open(self):
         return self.stage in OPEN_STAGES
+
+    @property
+    def has_exited(self):
+        return self.stage in EXIT_STAGES
 
     @property
     def is_escalated(self):

@@ -13,6 +13,12 @@ class MessageKind(models.TextChoices):
     FEEDBACK_REQUEST = "feedback_request", "Feedback request"
     FEEDBACK_REMINDER = "feedback_reminder", "Feedback reminder"
     STAFF_NOTIFICATION = "staff_notification", "Staff notification"
+    WITHDRAWAL_CONFIRMATION = "withdrawal_confirmation", "Withdrawal confirmation"
+    MERGE_NOTICE = "merge_notice", "Merge notice"
+
+
+# What a customer is still sent about a case that has left the procedure.
+EXIT_NOTICES = (MessageKind.WITHDRAWAL_CONFIRMATION, MessageKind.MERGE_NOTICE)
 
 
 class MessageStatus(models.TextChoices):

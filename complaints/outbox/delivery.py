@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from complaints.models import MessageKind, MessageStatus, OutboundMessage
+from complaints.models import EXIT_NOTICES, MessageKind, MessageStatus, OutboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,16 @@ def _claim(message_id, now):
 
 
 def _still_needed(message):
-    """An acknowledgment is pointless once a CSR has acknowledged by phone meanwhile."""
+    """An acknowledgment is pointless once a CSR has acknowledged by phone meanwhile, and
+    nothing but the notice of its exit goes to the customer of a case that has left the
+    procedure (withdrawn, merged, not a complaint)."""
+    if (
+        message.to_customer
+        and message.complaint_id
+        and message.complaint.has_exited
+        and message.kind not in EXIT_NOTICES
+    ):
+        return False
     if message.kind == MessageKind.ACKNOWLEDGMENT and message.complaint_id:
         return message.complaint.acknowledged_at is None
     return True

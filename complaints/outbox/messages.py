@@ -103,6 +103,22 @@ def queue_feedback_request(complaint, *, reminder=False):
     )
 
 
+def queue_withdrawal_confirmation(complaint):
+    return _queue(MessageKind.WITHDRAWAL_CONFIRMATION, complaint, "withdrawn", _context(complaint))
+
+
+def queue_merge_notice(survivor, duplicate):
+    """Told once per merge: the key names both cases, so a retried or raced merge finds the
+    first message. Kept on the surviving case, which the customer follows from now on."""
+    return _queue(
+        MessageKind.MERGE_NOTICE,
+        survivor,
+        f"merged:{duplicate.pk}",
+        _context(survivor, duplicate=duplicate),
+        recipient=duplicate.customer_email,
+    )
+
+
 def queue_staff_notification(complaint, recipient, event, *, headline, detail):
     context = {
         "complaint": complaint,

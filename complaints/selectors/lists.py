@@ -18,7 +18,7 @@ from complaints.models import Category, Channel, Complaint, EscalationLevel, Fee
 from complaints.permissions import visible_complaints
 from complaints.selectors.queues import SIGN_OFF_ORDER, awaiting_sign_off, in_escalation_queue
 from complaints.selectors.search import FAR_FUTURE, REFERENCE_PATTERN, complaints_search
-from complaints.workflow import OPEN_STAGE_VALUES, STAGE_CHOICES, Stage
+from complaints.workflow import EXIT_STAGE_VALUES, OPEN_STAGE_VALUES, STAGE_CHOICES, Stage
 
 # Sorting only by these keys; anything else falls back to the deadline order.
 LIST_SORTS = {
@@ -47,6 +47,7 @@ class ListFilters:
     acknowledgment: str = ""
     resolved_from: date | None = None
     feedback_from: date | None = None
+    closed_from: date | None = None
 
 
 # The acknowledgment filter, matching the dashboard's figures for complaints received in its
@@ -75,12 +76,16 @@ def complaints_filtered(queryset, user, filters):
         queryset = awaiting_sign_off(queryset)
     elif filters.stage == "open":
         queryset = queryset.filter(stage__in=OPEN_STAGE_VALUES)
+    elif filters.stage == "exited":
+        queryset = queryset.filter(stage__in=EXIT_STAGE_VALUES)
     elif filters.stage in Stage._value2member_map_:
         queryset = queryset.filter(stage=filters.stage)
     if filters.acknowledgment in ACKNOWLEDGMENT_FILTERS:
         queryset = queryset.filter(ACKNOWLEDGMENT_FILTERS[filters.acknowledgment](now))
     if filters.resolved_from:
         queryset = queryset.filter(resolved_at__gte=_start_of(filters.resolved_from))
+    if filters.closed_from:
+        queryset = queryset.filter(closed_at__gte=_start_of(filters.closed_from))
     if filters.feedback_from:
         queryset = queryset.filter(
             Exists(
@@ -135,7 +140,12 @@ def top_level_categories():
     return Category.objects.filter(parent=None).values_list("pk", "name")
 
 
-STAGE_FILTERS = [("open", "Open"), ("all", "All stages"), *STAGE_CHOICES]
+STAGE_FILTERS = [
+    ("open", "Open"),
+    ("all", "All stages"),
+    ("exited", "Closed without a resolution"),
+    *STAGE_CHOICES,
+]
 ESCALATION_TARGETS = [choice for choice in EscalationLevel.choices if choice[0]]
 ASSIGNEE_WORDS = ("none", "me", "not_me")
 SORT_CHOICES = [
@@ -247,6 +257,7 @@ class ComplaintFilterSet(django_filters.FilterSet):
     )
     resolved_from = _day(label="Resolved on or after this day.")
     feedback_from = _day(label="With customer feedback given on or after this day.")
+    closed_from = _day(label="Closed (signed off or exited) on or after this day.")
 
     class Meta:
         model = Complaint
@@ -278,6 +289,7 @@ class ComplaintFilterSet(django_filters.FilterSet):
             acknowledgment=data.get("acknowledgment") or "",
             resolved_from=data.get("resolved_from"),
             feedback_from=data.get("feedback_from"),
+            closed_from=data.get("closed_from"),
         )
 
     def filter_queryset(self, queryset):

@@ -16,8 +16,9 @@ from complaints.models import (
     Product,
     ResolutionStatus,
     RootCause,
+    StageChange,
 )
-from complaints.workflow import STAGE_LABELS, Stage
+from complaints.workflow import EXIT_STAGES, STAGE_LABELS, Stage
 
 
 @dataclass
@@ -48,6 +49,10 @@ HIDDEN_HISTORY_FIELDS = {"updated_at", "created_at", "stage", "reopen_count"} | 
     "documented_at",
     "reviewed_at",
     "closed_at",
+    # The exits' record: their own timeline entry says it in a sentence.
+    "exit_reason",
+    "withdrawn_on",
+    "duplicate_of",
 }
 
 
@@ -116,6 +121,18 @@ def _names(ids_by_kind):
     return names
 
 
+def _stage_title(complaint, change):
+    target = Stage(change.to_stage)
+    if target == Stage.WITHDRAWN:
+        return "Withdrawn by the customer"
+    if target == Stage.NOT_A_COMPLAINT:
+        return "Closed: not a complaint"
+    if target == Stage.DUPLICATE:
+        return f"Merged into {complaint.duplicate_of.reference} as a duplicate"
+    source = f" (from {STAGE_LABELS[Stage(change.from_stage)]})" if change.from_stage else ""
+    return f"{STAGE_LABELS[target]}{source}"
+
+
 def complaint_timeline(complaint):
     """Everything that happened to a complaint, oldest first, in a few fixed queries.
 
@@ -154,21 +171,35 @@ def complaint_timeline(complaint):
         for c in changed:
             if c.field in NAMED_FIELDS:
                 ids[NAMED_FIELDS[c.field]].update((c.old, c.new))
-    names = _names(ids)
 
     def who(user_id, default=""):
         return names["user"].get(user_id, default)
+
+    merged_in = list(
+        StageChange.objects.filter(
+            complaint__duplicate_of=complaint, to_stage=Stage.DUPLICATE
+        ).select_related("complaint")
+    )
+    ids["user"].update(change.actor_id for change in merged_in)
+    names = _names(ids)
 
     entries = []
     for change in stage_changes:
         entries.append(
             TimelineEntry(
                 change.at,
-                "stage",
-                f"{STAGE_LABELS[Stage(change.to_stage)]}"
-                + (
-                    f" (from {STAGE_LABELS[Stage(change.from_stage)]})" if change.from_stage else ""
-                ),
+                "exit" if Stage(change.to_stage) in EXIT_STAGES else "stage",
+                _stage_title(complaint, change),
+                who(change.actor_id, "System"),
+                change.note,
+            )
+        )
+    for change in merged_in:
+        entries.append(
+            TimelineEntry(
+                change.at,
+                "exit",
+                f"{change.complaint.reference} merged into this complaint",
                 who(change.actor_id, "System"),
                 change.note,
             )
@@ -309,6 +340,9 @@ CUSTOMER_STAGE_TEXT = {
     Stage.FOLLOW_UP: "We have put the resolution in place",
     Stage.DOCUMENTED: "Your complaint is resolved",
     Stage.REVIEWED: "Your complaint is closed",
+    Stage.WITHDRAWN: "You withdrew your complaint",
+    Stage.DUPLICATE: "We joined this complaint to your other one",
+    Stage.NOT_A_COMPLAINT: "We are not handling this as a complaint",
 }
 
 

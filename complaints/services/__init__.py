@@ -16,6 +16,13 @@ from complaints.services.deadlines import (
     resolution_targets_miss,
 )
 from complaints.services.escalation import complaint_assign, complaint_escalate
+from complaints.services.exits import (
+    complaint_merge,
+    complaint_merge_check,
+    complaint_not_a_complaint,
+    complaint_withdraw,
+    merge_contents,
+)
 from complaints.services.follow_up import (
     feedback_record,
     follow_up_close,
@@ -66,8 +73,12 @@ __all__ = [
     "complaint_assign",
     "complaint_create",
     "complaint_escalate",
+    "complaint_merge",
+    "complaint_merge_check",
+    "complaint_not_a_complaint",
     "complaint_transition",
     "complaint_update",
+    "complaint_withdraw",
     "complaint_version",
     "consultation_answer",
     "consultation_request",
@@ -75,6 +86,7 @@ __all__ = [
     "feedback_record",
     "follow_up_close",
     "follow_ups_request",
+    "merge_contents",
     "message_deliver",
     "note_add",
     "outbox_relay",

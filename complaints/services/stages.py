@@ -8,6 +8,7 @@ from complaints import workflow
 from complaints.clocks import resolution_target
 from complaints.models import (
     AcknowledgmentMethod,
+    MessageStatus,
     ResolutionStatus,
     StageChange,
 )
@@ -68,12 +69,16 @@ def case_facts(complaint):
         feedback_waived=bool(complaint.feedback_waived_reason),
         has_investigation_record=complaint.notes.exists() or complaint.consultations.exists(),
         has_review=hasattr(complaint, "review") and complaint.review is not None,
+        withdrawal_recorded=bool(complaint.withdrawn_on and complaint.exit_reason.strip()),
+        duplicate_of_recorded=complaint.duplicate_of_id is not None,
+        exit_reason_recorded=bool(complaint.exit_reason.strip()),
         missing_fields=tuple(missing_fields),
     )
 
 
-def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=False):
-    """Change the stage of a complaint already locked by the caller. The one stage writer."""
+def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=False, reason=None):
+    """Change the stage of a complaint already locked by the caller. The one stage writer.
+    `reason` names the change in the history when the note is too long to."""
     at = at or timezone.now()
     source = Stage(complaint.stage)
     transition = workflow.check_transition(
@@ -90,9 +95,11 @@ def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=
     if target in STAGE_TIMESTAMP:
         setattr(complaint, STAGE_TIMESTAMP[target], at)
         fields.append(STAGE_TIMESTAMP[target])
-    if target == Stage.REVIEWED:
+    if target.value in workflow.CLOSED_STAGE_VALUES:
         complaint.closed_at = at
         fields.append("closed_at")
+    if target in workflow.EXIT_STAGES:
+        stop_for_exit(complaint)
     if target == Stage.FOLLOW_UP:
         # Each follow-up round asks for feedback afresh, also after a reopening.
         complaint.feedback_requested_at = complaint.feedback_reminded_at = None
@@ -113,12 +120,24 @@ def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=
         for resolution in complaint.resolutions.filter(status__in=LIVE_RESOLUTION):
             resolution.status = ResolutionStatus.WITHDRAWN
             resolution.save(update_fields=["status"])
-    attribute(complaint, actor, note[:100] if note else f"Moved to {target.label}")
+    attribute(complaint, actor, reason or (note[:100] if note else f"Moved to {target.label}"))
     complaint.save(update_fields=fields)
     StageChange.objects.create(
         complaint=complaint, from_stage=source, to_stage=target, actor=actor, at=at, note=note
     )
     return complaint
+
+
+def stop_for_exit(complaint):
+    """An exited case owes the customer nothing more: a proposal still on the table is void
+    and every email still waiting for them (the acknowledgment, a delay notice, a feedback
+    request) is cancelled. The clocks need nothing: their sweeps read the open stages only."""
+    for resolution in complaint.resolutions.filter(status__in=LIVE_RESOLUTION):
+        resolution.status = ResolutionStatus.WITHDRAWN
+        resolution.save(update_fields=["status"])
+    complaint.messages.filter(to_customer=True, status=MessageStatus.PENDING).update(
+        status=MessageStatus.CANCELLED
+    )
 
 
 def expect_stage(complaint, expected_stage):

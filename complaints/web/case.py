@@ -27,9 +27,15 @@ from complaints.permissions import (
 )
 from complaints.uploads import UploadRejected
 from complaints.web import forms
-from complaints.workflow import Refused, Stage, transitions_from
+from complaints.workflow import EXIT_STAGES, Refused, Stage, transitions_from
 
-FORM_DRIVEN_STAGES = {Stage.ACKNOWLEDGED, Stage.RESOLVED, Stage.FOLLOW_UP, Stage.REVIEWED}
+FORM_DRIVEN_STAGES = {
+    Stage.ACKNOWLEDGED,
+    Stage.RESOLVED,
+    Stage.FOLLOW_UP,
+    Stage.REVIEWED,
+    *EXIT_STAGES,
+}
 
 
 @capability_required(Capability.LOG_COMPLAINT)
@@ -94,6 +100,7 @@ def _action_forms(complaint, user):
         offer(Action.RECORD_FEEDBACK, "feedback", forms.FeedbackForm())
     if stage == Stage.DOCUMENTED:
         offer(Action.REVIEW, "review", forms.ReviewForm())
+    available.update(_exit_forms(complaint, user, initial))
     offer(Action.EDIT, "edit", None)
     offer(Action.NOTE, "note", forms.NoteForm())
     offer(Action.ATTACH, "attach", forms.AttachmentForm())
@@ -109,6 +116,27 @@ def _action_forms(complaint, user):
         (t, forms.TransitionForm(initial={**initial, "to": t.target})) for t in moves
     ]
     return available, live
+
+
+EXIT_FORMS = {
+    Stage.WITHDRAWN: ("withdraw", forms.WithdrawForm),
+    Stage.DUPLICATE: ("merge", forms.MergeForm),
+    Stage.NOT_A_COMPLAINT: ("not_a_complaint", forms.NotAComplaintForm),
+}
+
+
+def _exit_forms(complaint, user, initial):
+    """The exits the transition table allows this user from this stage, each its own form."""
+    if not can_act(user, complaint, Action.EXIT):
+        return {}
+    exits = {}
+    for transition in transitions_from(Stage(complaint.stage), workflow_role(user)):
+        if transition.target in EXIT_FORMS:
+            name, form_class = EXIT_FORMS[transition.target]
+            exits[name] = form_class(
+                initial={**initial, "withdrawn_on": timezone.localdate()}, prefix=name
+            )
+    return exits
 
 
 def _detail_context(request, complaint, bound=None):
@@ -239,6 +267,24 @@ ACTIONS = {
         ),
         "Stage changed.",
     ),
+    "withdraw": (
+        forms.WithdrawForm,
+        lambda r, c, d: services.complaint_withdraw(
+            c,
+            actor=r.user,
+            customer_words=d["customer_words"],
+            withdrawn_on=d["withdrawn_on"],
+            expected_stage=d["expected_stage"],
+        ),
+        "Withdrawal recorded; the complaint is closed.",
+    ),
+    "not_a_complaint": (
+        forms.NotAComplaintForm,
+        lambda r, c, d: services.complaint_not_a_complaint(
+            c, actor=r.user, reason=d["reason"], expected_stage=d["expected_stage"]
+        ),
+        "Closed as not a complaint.",
+    ),
     "note": (
         forms.NoteForm,
         lambda r, c, d: services.note_add(c, actor=r.user, text=d["text"]),
@@ -321,11 +367,54 @@ def complaint_action(request, pk, action):
             lambda d: services.attachment_add(complaint, actor=request.user, upload=d["file"]),
             "Document attached.",
         )
+    if action == "merge":
+        return _merge(request, complaint)
     if action not in ACTIONS:
         raise Http404
     form_class, call, success = ACTIONS[action]
-    form = form_class(request.POST) if form_class else None
+    # The exits' forms share the page with others that have fields of the same name.
+    prefix = action if action in {name for name, _ in EXIT_FORMS.values()} else None
+    form = form_class(request.POST, prefix=prefix) if form_class else None
     return _run(request, complaint, action, form, lambda d: call(request, complaint, d), success)
+
+
+def _merge(request, complaint):
+    """Merge in two steps: the first submit shows both cases side by side, the second (from
+    that page) merges. A merge the rules refuse is refused on the first step."""
+    form = forms.MergeForm(request.POST, prefix="merge")
+    if form.is_valid() and not form.cleaned_data["confirmed"]:
+        data = form.cleaned_data
+        try:
+            survivor = services.complaint_merge_check(
+                complaint, actor=request.user, into_reference=data["into"]
+            )
+        except Refused as error:
+            messages.error(request, error.message)
+            return redirect("complaints:detail", pk=complaint.pk)
+        return render(
+            request,
+            "complaints/case/merge_confirm.html",
+            {
+                "complaint": complaint,
+                "survivor": survivor,
+                "form": forms.MergeForm(initial={**data, "confirmed": True}, prefix="merge"),
+                "moving": services.merge_contents(complaint),
+            },
+        )
+    return _run(
+        request,
+        complaint,
+        "merge",
+        form,
+        lambda d: services.complaint_merge(
+            complaint,
+            actor=request.user,
+            into_reference=d["into"],
+            reason=d["reason"],
+            expected_stage=d["expected_stage"],
+        ),
+        "Merged; the complaint is closed as a duplicate.",
+    )
 
 
 def consultation_detail(request, pk):

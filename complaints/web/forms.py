@@ -245,6 +245,45 @@ class TransitionForm(StageForm):
     )
 
 
+class WithdrawForm(StageForm):
+    customer_words = forms.CharField(
+        max_length=SHORT_TEXT,
+        label="What the customer said",
+        help_text="In their own words, as they told you or wrote.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    withdrawn_on = forms.DateField(
+        label="The day they withdrew",
+        validators=[validate_day],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class NotAComplaintForm(StageForm):
+    reason = forms.CharField(
+        max_length=SHORT_TEXT,
+        label="Why is this not a complaint?",
+        help_text="For example: an enquiry about opening hours, or a product we do not offer.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class MergeForm(StageForm):
+    into = forms.CharField(
+        max_length=40,
+        label="Reference of the complaint it duplicates",
+        help_text="The case that stays, e.g. CMP-2026-000123. The next page shows both to confirm.",
+    )
+    reason = forms.CharField(
+        max_length=SHORT_TEXT,
+        required=False,
+        label="Note (optional)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    # Set by the confirmation page: the first submit only shows both cases.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
 

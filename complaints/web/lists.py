@@ -68,7 +68,11 @@ def _scope(filters):
     ):
         if value := getattr(filters, name):
             scope.append((name, value, dict(choices)[value]))
-    for name, words in (("resolved_from", "resolved"), ("feedback_from", "feedback given")):
+    for name, words in (
+        ("resolved_from", "resolved"),
+        ("feedback_from", "feedback given"),
+        ("closed_from", "closed"),
+    ):
         if day := getattr(filters, name):
             scope.append((name, day.isoformat(), f"{words} since {day:%-d %b %Y}"))
     return scope

@@ -73,6 +73,9 @@ def calls(complaint):
         ("post", base + "assign/", {"assignee": None}),
         ("post", base + "escalate/", {"level": "team", "reason": "x"}),
         ("post", base + "resolution/", {"type": "apology", "description": "Sorry."}),
+        ("post", base + "withdraw/", {"customer_words": "x", "withdrawn_on": "2026-01-01"}),
+        ("post", base + "merge/", {"into": "CMP-2026-000001"}),
+        ("post", base + "not-a-complaint/", {"reason": "x"}),
         ("get", "/api/v1/dashboard/", None),
     ]
 
@@ -341,7 +344,8 @@ def test_each_role_retrieves_a_complaint_it_may_see_with_its_timeline(api, peopl
     assert kinds.count("stage") == 3  # received, acknowledged, investigating
     assert "note" in kinds
     assert "propose_resolution" in body["allowed_actions"]
-    assert body["allowed_transitions"] == ["resolved"]
+    # The exits have endpoints of their own (withdraw/, merge/, not-a-complaint/).
+    assert body["allowed_transitions"] == ["resolved", "withdrawn", "duplicate", "not_a_complaint"]
 
 
 def test_a_csr_cannot_retrieve_another_csrs_assigned_complaint(api, people):

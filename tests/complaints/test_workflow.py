@@ -16,6 +16,11 @@ ALLOWED = {
     (Stage.FOLLOW_UP, Stage.INVESTIGATING),
     (Stage.FOLLOW_UP, Stage.DOCUMENTED),
     (Stage.DOCUMENTED, Stage.REVIEWED),
+    # The exits: withdrawn from any open stage; duplicate and not a complaint only before a
+    # resolution is proposed.
+    *((source, Stage.WITHDRAWN) for source in workflow.OPEN_STAGES),
+    *((source, Stage.DUPLICATE) for source in workflow.BEFORE_RESOLUTION),
+    *((source, Stage.NOT_A_COMPLAINT) for source in workflow.BEFORE_RESOLUTION),
 }
 COMPLETE = CaseFacts(
     acknowledged=True,
@@ -25,6 +30,9 @@ COMPLETE = CaseFacts(
     has_feedback=True,
     has_investigation_record=True,
     has_review=True,
+    withdrawal_recorded=True,
+    duplicate_of_recorded=True,
+    exit_reason_recorded=True,
 )
 
 
@@ -84,7 +92,7 @@ def test_follow_up_needs_approval_and_implementation():
 
 def test_buttons_offered_follow_the_table():
     verbs = {t.verb for t in workflow.transitions_from(Stage.FOLLOW_UP, workflow.CSR)}
-    assert verbs == {"Reopen: not resolved", "Mark documented"}
+    assert verbs == {"Reopen: not resolved", "Mark documented", "Withdrawn by the customer"}
     assert workflow.transitions_from(Stage.DOCUMENTED, workflow.CSR) == []
 
 
@@ -96,3 +104,38 @@ def test_open_stage_values_are_stable_and_ordered():
         "resolved",
         "follow_up",
     )
+
+
+def test_exits_are_final_and_closed():
+    for exit_stage in workflow.EXIT_STAGES:
+        assert workflow.transitions_from(exit_stage, workflow.MANAGER) == []
+        assert exit_stage.value not in workflow.OPEN_STAGE_VALUES
+        assert exit_stage.value in workflow.CLOSED_STAGE_VALUES
+
+
+@pytest.mark.parametrize(
+    ("target", "missing"),
+    [
+        (Stage.WITHDRAWN, "the customer's words and the date they withdrew is missing"),
+        (Stage.DUPLICATE, "the complaint it duplicates is missing"),
+        (Stage.NOT_A_COMPLAINT, "the reason it is not a complaint is missing"),
+    ],
+)
+def test_each_exit_needs_its_own_record(target, missing):
+    with pytest.raises(TransitionRefused) as refused:
+        check_transition(Stage.ACKNOWLEDGED, target, workflow.CSR, CaseFacts(acknowledged=True))
+    assert refused.value.message == f"Cannot move to {target.label}: {missing}."
+
+
+@pytest.mark.parametrize("target", sorted(workflow.EXIT_STAGES))
+@pytest.mark.parametrize("role", [workflow.CUSTOMER, workflow.SYSTEM])
+def test_only_staff_close_a_case_by_an_exit(target, role):
+    with pytest.raises(TransitionRefused, match="only"):
+        check_transition(Stage.INVESTIGATING, target, role, COMPLETE)
+
+
+def test_a_resolved_case_can_be_withdrawn_but_not_merged_or_dismissed():
+    check_transition(Stage.RESOLVED, Stage.WITHDRAWN, workflow.CSR, COMPLETE)
+    for target in (Stage.DUPLICATE, Stage.NOT_A_COMPLAINT):
+        with pytest.raises(TransitionRefused):
+            check_transition(Stage.RESOLVED, target, workflow.MANAGER, COMPLETE)

@@ -155,6 +155,7 @@ def test_each_table_downloads_as_csv(manager_client, march):
         "by-channel": [["Phone", "6"]],
         "by-day": [[f"2026-03-{d:02d}", "1"] for d in (2, 3, 4, 5, 6, 20)],
         "open-by-stage": [[label, str(n)] for label, n in m["open_at_end"]["by_stage"]],
+        "exits": [["Withdrawn", "0"], ["Duplicate", "0"], ["Not a complaint", "0"]],
         "resolution-types": [["Refund", "1"]],
         "money-paid": [["GBP", "12.50"]],
         "root-causes": [["'@risk", "1"]],

@@ -422,6 +422,10 @@ MARCH_METRICS = {
             ["Follow-up", 2],
         ],
     },
+    "exits": {
+        "total": 0,
+        "by_stage": [["Withdrawn", 0], ["Duplicate", 0], ["Not a complaint", 0]],
+    },
     # 1 h, 2 h, 30 h: median 2 h; 90th percentile 2 + 0.8 x 28 = 24.4 h; 2 of 3 within 24 h.
     "acknowledgment": {
         "count": 3,
@@ -522,6 +526,10 @@ def test_an_empty_period():
                 ["Resolved", 0],
                 ["Follow-up", 0],
             ],
+        },
+        "exits": {
+            "total": 0,
+            "by_stage": [["Withdrawn", 0], ["Duplicate", 0], ["Not a complaint", 0]],
         },
         "acknowledgment": {
             "count": 0,

@@ -198,6 +198,7 @@ class Story:
         "documented": 7,
         "reviewed": 8,
     }
+    EXITS = {"withdrawn": "withdraw", "duplicate": "merge", "not_a_complaint": "dismiss"}
 
     def __init__(self, complaint, case, logger, users, root_causes, received_at):
         self.complaint, self.case, self.logger = complaint, case, logger
@@ -207,6 +208,8 @@ class Story:
     def tell(self):
         if self.case.story == "escalated_to_managers":
             steps = ["acknowledge", "escalate_to_managers"]
+        elif self.case.story in self.EXITS:
+            steps = ["acknowledge", self.EXITS[self.case.story]]
         else:
             steps = self.RESOLUTION_PATH[: self.ENDS[self.case.story]]
         for step in steps:
@@ -297,6 +300,28 @@ class Story:
 
     def document(self):
         services.complaint_transition(self.complaint, "documented", actor=self.resolver)
+
+    def withdraw(self):
+        services.complaint_withdraw(
+            self.complaint,
+            actor=self.logger,
+            customer_words=self.case.exit_text,
+            withdrawn_on=timezone.localdate(),
+        )
+
+    def merge(self):
+        survivor = Complaint.objects.get(external_reference=self.case.exit_text)
+        services.complaint_merge(
+            self.complaint,
+            actor=self.manager,
+            into_reference=survivor.reference,
+            reason="The customer wrote again about the same supply cut.",
+        )
+
+    def dismiss(self):
+        services.complaint_not_a_complaint(
+            self.complaint, actor=self.logger, reason=self.case.exit_text
+        )
 
     def review(self):
         services.review_sign_off(
