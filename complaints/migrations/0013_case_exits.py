@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0010_sign_off_queue_index'),
+        ('complaints', '0012_settings_history'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
