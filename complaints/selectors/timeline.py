@@ -2,7 +2,7 @@
 documents in one list, for staff; and the customer's plain-words version of it."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import NamedTuple
 
@@ -10,8 +10,11 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from complaints.models import (
+    AcknowledgmentMethod,
     Category,
     Complaint,
+    EscalationLevel,
+    MessageKind,
     MessageStatus,
     Product,
     ResolutionStatus,
@@ -28,6 +31,8 @@ class TimelineEntry:
     actor: str = ""
     body: str = ""
     changes: tuple = ()
+    # The email this entry is about, which staff may open in full.
+    message_id: int | None = None
 
     # The page shows each moment twice and states it once for machines; formatting here
     # costs a fraction of three date filters per entry.
@@ -37,8 +42,17 @@ class TimelineEntry:
 
     @property
     def local_text(self):
-        local = timezone.localtime(self.at)
-        return f"{local.day} {local:%b %Y %H:%M}"
+        return moment_text(self.at)
+
+
+def moment_text(at):
+    """The one way the staff pages write a moment: 5 Dec 2026 14:02, local time."""
+    local = timezone.localtime(at)
+    return f"{local.day} {local:%b %Y %H:%M}"
+
+
+def day_text(day):
+    return f"{day.day} {day:%b %Y}"
 
 
 HIDDEN_HISTORY_FIELDS = {"updated_at", "created_at", "stage", "reopen_count"} | {
@@ -71,8 +85,38 @@ def _display(field_name, value, names):
     if choices:
         return str(dict(choices).get(value, value))
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%d %b %Y %H:%M")
+        return moment_text(value)
+    if isinstance(value, date):
+        return day_text(value)
     return str(value)
+
+
+# Fields the system sets, which the timeline states in a sentence or leaves to the entry's
+# title (the reason its writer recorded), never as a diff of raw values.
+SYSTEM_FIELDS = {
+    "id",
+    "reference",
+    "external_reference",
+    "customer_phone_digits",
+    "logged_by",
+    "received_at",
+    "acknowledgment_due_at",
+    "next_deadline_at",
+    "acknowledged_at",
+    "acknowledgment_method",
+    "escalation_reason",
+    "escalated_at",
+    "escalated_by",
+}
+# Marks a clock sweep sets; a history row that sets one is worth an entry, titled by the
+# sweep's reason ("Acknowledgment due soon: warned").
+MARK_FIELDS = {
+    "acknowledgment_warned_at",
+    "acknowledgment_breached_at",
+    "resolution_overdue_at",
+    "feedback_requested_at",
+    "feedback_reminded_at",
+}
 
 
 class FieldChange(NamedTuple):
@@ -114,6 +158,88 @@ def _names(ids_by_kind):
         else:
             names[kind] = dict(kind.objects.filter(pk__in=ids).values_list("pk", "name"))
     return names
+
+
+def _plural(count, word):
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def message_status_text(message):
+    """Where an email is, in a sentence."""
+    failed = ""
+    if message.attempts and message.status != MessageStatus.SENT:
+        failed = f"{_plural(message.attempts, 'attempt')} failed" + (
+            f" ({message.last_error})" if message.last_error else ""
+        )
+    if message.status == MessageStatus.SENT:
+        return f"Sent to {message.recipient}."
+    if message.status == MessageStatus.CANCELLED:
+        return f"Not sent to {message.recipient}: no longer needed" + (
+            f"; {failed}." if failed else "."
+        )
+    return f"Not sent yet to {message.recipient}" + (f": {failed}." if failed else ".")
+
+
+def _stage_entry(complaint, change, actor, acknowledgment_email):
+    target = Stage(change.to_stage)
+    title = STAGE_LABELS[target]
+    if change.from_stage and target != Stage.ACKNOWLEDGED:
+        title += f" (from {STAGE_LABELS[Stage(change.from_stage)]})"
+    body, message_id = change.note, None
+    if target == Stage.ACKNOWLEDGED and complaint.acknowledgment_method:
+        # One entry for the acknowledgment: how, when (the entry's time) and the email itself.
+        method = AcknowledgmentMethod(complaint.acknowledgment_method).label.lower()
+        title = f"Acknowledged by {method}"
+        if acknowledgment_email and complaint.acknowledgment_method == "email":
+            body = f"“{acknowledgment_email.subject}”, sent to {acknowledgment_email.recipient}."
+            message_id = acknowledgment_email.pk
+        elif body == f"Customer acknowledged by {method}":
+            body = ""
+    return TimelineEntry(change.at, "stage", title, actor, body, message_id=message_id)
+
+
+def _fields_entry(record, changed, names, actor):
+    """One history row: the fields people edit as before → after, what the system sets in
+    plain sentences. None when the row only repeats what another entry says."""
+    diffs, said, marked = [], [], False
+    by_person = record.history_user_id is not None
+    for change in changed:
+        name, new = change.field, change.new
+        if name == "assignee":
+            said.append((f"Assigned to {_display(name, new, names)}" if new else "Unassigned", ""))
+        elif name == "escalation_level" and not new:
+            said.append(("No longer escalated", ""))
+        elif name == "escalation_level" and by_person:
+            # The system's escalations are titled by their reason already.
+            to_whom = EscalationLevel(new).label.lower()
+            said.append((f"Escalated to {to_whom}", record.escalation_reason))
+        elif name == "resolution_target_date":
+            said.append(("", f"The resolution target is now {_display(name, new, names)}."))
+        elif name == "feedback_waived_reason" and new:
+            said.append(("", f"{new}."))
+        elif name in MARK_FIELDS:
+            marked = marked or new is not None
+        elif name not in SYSTEM_FIELDS | {"escalation_level", "feedback_waived_reason"}:
+            diffs.append(
+                (
+                    Complaint._meta.get_field(name).verbose_name,
+                    _display(name, change.old, names),
+                    _display(name, new, names),
+                )
+            )
+    if not (diffs or said or marked):
+        return None
+    headlines = [headline for headline, _ in said if headline]
+    title = record.history_change_reason or "Record changed"
+    if by_person and len(headlines) == 1 and not diffs:
+        title = headlines[0]
+        lines = [detail for _, detail in said if detail]
+    else:
+        lines = [f"{h}." if h else "" for h, _ in said] + [d for _, d in said if d]
+        lines = [line for line in lines if line]
+    return TimelineEntry(
+        record.history_date, "fields", title, actor, "\n".join(lines), changes=tuple(diffs)
+    )
 
 
 def complaint_timeline(complaint):
@@ -159,37 +285,23 @@ def complaint_timeline(complaint):
     def who(user_id, default=""):
         return names["user"].get(user_id, default)
 
+    acknowledgment_email = next(
+        (
+            m
+            for m in complaint.messages.all()
+            if m.kind == MessageKind.ACKNOWLEDGMENT and m.status == MessageStatus.SENT
+        ),
+        None,
+    )
     entries = []
     for change in stage_changes:
         entries.append(
-            TimelineEntry(
-                change.at,
-                "stage",
-                f"{STAGE_LABELS[Stage(change.to_stage)]}"
-                + (
-                    f" (from {STAGE_LABELS[Stage(change.from_stage)]})" if change.from_stage else ""
-                ),
-                who(change.actor_id, "System"),
-                change.note,
-            )
+            _stage_entry(complaint, change, who(change.actor_id, "System"), acknowledgment_email)
         )
     for record, changed in deltas:
-        entries.append(
-            TimelineEntry(
-                record.history_date,
-                "fields",
-                record.history_change_reason or "Record changed",
-                who(record.history_user_id, "System"),
-                changes=tuple(
-                    (
-                        Complaint._meta.get_field(c.field).verbose_name,
-                        _display(c.field, c.old, names),
-                        _display(c.field, c.new, names),
-                    )
-                    for c in changed
-                ),
-            )
-        )
+        entry = _fields_entry(record, changed, names, who(record.history_user_id, "System"))
+        if entry is not None:
+            entries.append(entry)
     for note in notes:
         entries.append(
             TimelineEntry(
@@ -285,16 +397,16 @@ def complaint_timeline(complaint):
             )
         )
     for message in complaint.messages.all():
-        status = message.get_status_display().lower()
-        if message.status != "sent" and message.attempts:
-            status += f" (tried {message.attempts} times: {message.last_error})"
+        if message == acknowledgment_email and complaint.acknowledgment_method == "email":
+            continue  # the acknowledgment's own entry names it
         entries.append(
             TimelineEntry(
                 message.sent_at or message.created_at,
                 "message",
                 f"Email: {message.subject}",
-                f"to {message.recipient}",
-                status,
+                "System",
+                message_status_text(message),
+                message_id=message.pk,
             )
         )
     entries.sort(key=lambda entry: entry.at)

@@ -48,14 +48,6 @@ def retarget(complaint, target_date, fields, *, today):
 def case_facts(complaint):
     resolutions = list(complaint.resolutions.all())
     live = [r for r in resolutions if r.status in LIVE_RESOLUTION]
-    missing_fields = [
-        label
-        for label, value in (
-            ("the description", complaint.description),
-            ("a category", complaint.category_id),
-        )
-        if not value
-    ]
     return workflow.CaseFacts(
         acknowledged=complaint.acknowledged_at is not None,
         has_resolution_proposal=bool(live),
@@ -68,7 +60,8 @@ def case_facts(complaint):
         feedback_waived=bool(complaint.feedback_waived_reason),
         has_investigation_record=complaint.notes.exists() or complaint.consultations.exists(),
         has_review=hasattr(complaint, "review") and complaint.review is not None,
-        missing_fields=tuple(missing_fields),
+        has_description=bool(complaint.description),
+        has_category=complaint.category_id is not None,
     )
 
 

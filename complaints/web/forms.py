@@ -266,6 +266,14 @@ class NoteForm(forms.Form):
     )
 
 
+class RootCauseForm(forms.Form):
+    root_cause = forms.ModelChoiceField(queryset=None, empty_label="Choose…")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["root_cause"].queryset = RootCause.objects.filter(active=True)
+
+
 class AttachmentForm(forms.Form):
     file = forms.FileField(label="Document")
 

@@ -16,4 +16,5 @@ urlpatterns = [
     path("jobs/", operations.jobs_status, name="jobs"),
     path("import/", operations.import_upload, name="import"),
     path("attachments/<int:pk>/", case.attachment_download, name="attachment"),
+    path("messages/<int:pk>/", case.message_detail, name="message"),
 ]

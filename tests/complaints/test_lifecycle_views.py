@@ -328,7 +328,7 @@ def test_full_lifecycle_through_the_views_by_csr_resolver_and_manager(
     page = response.content.decode()
     events = [
         "Attached receipt.pdf",
-        "Acknowledged (from Received)",
+        "Acknowledged by phone call",
         "Investigating (from Acknowledged)",
         "Consulted Payments team",
         "Statement shows two identical charges of 750.00.",
