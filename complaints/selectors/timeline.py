@@ -33,6 +33,8 @@ class TimelineEntry:
     changes: tuple = ()
     # The email this entry is about, which staff may open in full.
     message_id: int | None = None
+    # The stage the event moved the complaint to, when it moved it.
+    moved_to: str = ""
 
     # The page shows each moment twice and states it once for machines; formatting here
     # costs a fraction of three date filters per entry.
@@ -117,6 +119,11 @@ MARK_FIELDS = {
     "feedback_requested_at",
     "feedback_reminded_at",
 }
+
+
+# An event and the stage move it makes are written in one transaction, moments apart.
+SAME_EVENT_SECONDS = 5
+ANYONE = object()
 
 
 class FieldChange(NamedTuple):
@@ -294,11 +301,14 @@ def complaint_timeline(complaint):
         None,
     )
     entries = []
-    for change in stage_changes:
-        entries.append(
-            _stage_entry(complaint, change, who(change.actor_id, "System"), acknowledgment_email)
-        )
+    # Events that move the stage as they happen, and the stage they move it to.
+    movers = []
+    proposals = {r.description for r in resolutions}
     for record, changed in deltas:
+        # The proposal's own entry says what the service copied into the record.
+        changed = [
+            c for c in changed if not (c.field == "proposed_resolution" and c.new in proposals)
+        ]
         entry = _fields_entry(record, changed, names, who(record.history_user_id, "System"))
         if entry is not None:
             entries.append(entry)
@@ -334,59 +344,66 @@ def complaint_timeline(complaint):
             )
     for resolution in resolutions:
         amount = f" {resolution.currency} {resolution.amount}" if resolution.amount else ""
-        entries.append(
-            TimelineEntry(
-                resolution.proposed_at,
-                "resolution",
-                f"Resolution proposed: {resolution.get_type_display()}{amount}",
-                who(resolution.proposed_by_id),
-                resolution.description,
-            )
+        approval = (
+            "\nAbove the approval threshold: a manager approves it before the customer sees it."
         )
+        proposed = TimelineEntry(
+            resolution.proposed_at,
+            "resolution",
+            f"Resolution proposed: {resolution.get_type_display()}{amount}",
+            who(resolution.proposed_by_id),
+            resolution.description + (approval if resolution.approval_required else ""),
+        )
+        entries.append(proposed)
+        movers.append((proposed, Stage.RESOLVED, resolution.proposed_by_id))
         if resolution.approved_by_id:
-            entries.append(
-                TimelineEntry(
-                    resolution.approved_at or resolution.proposed_at,
-                    "resolution",
-                    "Resolution approved" if resolution.approved_at else "Approval refused",
-                    who(resolution.approved_by_id),
-                    resolution.approval_note,
-                )
+            decided = TimelineEntry(
+                resolution.approved_at or resolution.proposed_at,
+                "resolution",
+                "Resolution approved" if resolution.approved_at else "Approval refused",
+                who(resolution.approved_by_id),
+                resolution.approval_note,
             )
+            entries.append(decided)
+            if not resolution.approved_at:
+                movers.append((decided, Stage.INVESTIGATING, resolution.approved_by_id))
         if resolution.customer_responded_at:
-            entries.append(
-                TimelineEntry(
-                    resolution.customer_responded_at,
-                    "customer",
-                    "Customer "
-                    + ("accepted" if resolution.status != "rejected" else "rejected")
-                    + " the resolution",
-                    "Customer",
-                    resolution.customer_comment,
-                )
-            )
-        if resolution.implemented_at:
-            entries.append(
-                TimelineEntry(
-                    resolution.implemented_at,
-                    "resolution",
-                    "Resolution implemented",
-                    who(resolution.implemented_by_id),
-                    resolution.implementation_notes,
-                )
-            )
-    for feedback in feedback_given:
-        entries.append(
-            TimelineEntry(
-                feedback.submitted_at,
+            answered = TimelineEntry(
+                resolution.customer_responded_at,
                 "customer",
-                "Feedback: "
-                + (f"{feedback.score}/5, " if feedback.score else "")
-                + ("resolved" if feedback.resolved else "not resolved"),
-                who(feedback.recorded_by_id, "Customer"),
-                feedback.comment,
+                "Customer "
+                + ("accepted" if resolution.status != "rejected" else "rejected")
+                + " the resolution",
+                "Customer",
+                resolution.customer_comment,
             )
+            entries.append(answered)
+            if resolution.status == ResolutionStatus.REJECTED:
+                # Recorded by the customer through their link, or by staff for them.
+                movers.append((answered, Stage.INVESTIGATING, ANYONE))
+        if resolution.implemented_at:
+            implemented = TimelineEntry(
+                resolution.implemented_at,
+                "resolution",
+                "Resolution implemented",
+                who(resolution.implemented_by_id),
+                resolution.implementation_notes,
+            )
+            entries.append(implemented)
+            movers.append((implemented, Stage.FOLLOW_UP, resolution.implemented_by_id))
+    for feedback in feedback_given:
+        given = TimelineEntry(
+            feedback.submitted_at,
+            "customer",
+            "Feedback: "
+            + (f"{feedback.score}/5, " if feedback.score else "")
+            + ("resolved" if feedback.resolved else "not resolved"),
+            who(feedback.recorded_by_id, "Customer"),
+            feedback.comment,
         )
+        entries.append(given)
+        if not feedback.resolved:
+            movers.append((given, Stage.INVESTIGATING, feedback.recorded_by_id))
     for attachment in attachments:
         entries.append(
             TimelineEntry(
@@ -409,6 +426,28 @@ def complaint_timeline(complaint):
                 message_id=message.pk,
             )
         )
+    for change in stage_changes:
+        # A move made by an event of its own (a proposal, an implementation, the customer's
+        # answer) is part of that event's entry, not a second one.
+        mover = next(
+            (
+                entry
+                for entry, target, actor_id in movers
+                if target == change.to_stage
+                and actor_id in (change.actor_id, ANYONE)
+                and not entry.moved_to
+                and 0 <= (change.at - entry.at).total_seconds() < SAME_EVENT_SECONDS
+            ),
+            None,
+        )
+        if mover is not None:
+            mover.moved_to = STAGE_LABELS[Stage(change.to_stage)]
+        else:
+            entries.append(
+                _stage_entry(
+                    complaint, change, who(change.actor_id, "System"), acknowledgment_email
+                )
+            )
     entries.sort(key=lambda entry: entry.at)
     return entries
 

@@ -133,3 +133,21 @@ def test_an_email_says_where_it_is_in_a_sentence(status, attempts, error, text):
         recipient="a@example.com", status=status, attempts=attempts, last_error=error
     )
     assert selectors.message_status_text(message) == text
+
+
+def test_an_event_that_moves_the_stage_is_one_entry_that_says_where_it_moved(
+    csr, resolver, manager
+):
+    complaint = factories.complaint_at_stage(
+        "follow_up", csr=csr, resolver=resolver, manager=manager
+    )
+
+    entries = entries_of(complaint)
+    titles = [(e.title, e.moved_to) for e in entries if e.kind in ("resolution", "stage")]
+    assert ("Resolution proposed: Apology or explanation", "Resolved") in titles
+    assert ("Resolution implemented", "Follow-up") in titles
+    assert not [t for t, _ in titles if t.startswith(("Resolved", "Follow-up"))]
+    # The record's copy of the proposal is not a second entry.
+    assert not [e for e in entries if e.title == "Resolution proposed" and e.kind == "fields"]
+    # A move with no event of its own keeps its entry.
+    assert ("Investigating (from Acknowledged)", "") in titles
