@@ -174,7 +174,11 @@ def _offers(complaint, user, facts, live, acknowledgment_queued):
     offer(Action.ATTACH, "attach", forms.AttachmentForm(), multipart=True)
     offer(Action.ASSIGN, "assign", forms.AssignForm(initial={"assignee": complaint.assignee_id}))
     if complaint.is_open:
-        offer(Action.ESCALATE, "escalate", forms.EscalateForm())
+        offer(
+            Action.ESCALATE,
+            "escalate",
+            forms.EscalateForm(current=complaint.escalation_level),
+        )
     return offers
 
 

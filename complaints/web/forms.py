@@ -259,6 +259,13 @@ class EscalateForm(forms.Form):
     )
     reason = forms.CharField(max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def __init__(self, *args, current="", **kwargs):
+        super().__init__(*args, **kwargs)
+        # Escalating again to where the case already is would only be refused.
+        self.fields["level"].choices = [
+            choice for choice in self.fields["level"].choices if choice[0] != current
+        ]
+
 
 class NoteForm(forms.Form):
     text = forms.CharField(

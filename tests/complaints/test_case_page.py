@@ -276,3 +276,11 @@ def test_take_from_the_queue_stays_on_the_queue_and_says_which_complaint(client,
     assert f"{complaint.reference}: You took this complaint." in response.content.decode()
     complaint.refresh_from_db()
     assert complaint.assignee == csr
+
+
+def test_escalation_is_offered_only_to_where_the_case_is_not_already(client, people):
+    complaint = at_stage("investigating", people)
+    services.complaint_escalate(complaint, actor=people["csr"], level="team", reason="Records.")
+    plan = page_of(client, people["manager"], complaint).context["plan"]
+    (escalate,) = [offer for offer in plan["folded"] if offer.key == "escalate"]
+    assert [value for value, _ in escalate.form.fields["level"].choices] == ["manager"]
