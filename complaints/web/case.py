@@ -241,8 +241,10 @@ def case_plan(complaint, user, bound=None):
             for r in requirements_for(Stage.DOCUMENTED, facts)
             if not r.met and r.key in FIXES and FIXES[r.key] in offers
         )
+    # The last stage, once reached, is as done as the ones before it.
+    reached = PROCEDURE.index(stage) + (stage == PROCEDURE[-1])
     steps = [
-        (step, "done" if i < PROCEDURE.index(stage) else "current" if step == stage else "to do")
+        (step, "done" if i < reached else "current" if step == stage else "to do", step == stage)
         for i, step in enumerate(PROCEDURE)
     ]
     return {

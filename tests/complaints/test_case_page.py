@@ -39,7 +39,7 @@ def test_the_stepper_marks_the_stages_done_the_current_one_and_those_left(client
     complaint = at_stage("investigating", people)
     response = page_of(client, people["csr"], complaint)
 
-    steps = [(stage.value, state) for stage, state in response.context["plan"]["steps"]]
+    steps = [(stage.value, state) for stage, state, _ in response.context["plan"]["steps"]]
     assert steps == [
         ("received", "done"),
         ("acknowledged", "done"),
@@ -50,6 +50,12 @@ def test_the_stepper_marks_the_stages_done_the_current_one_and_those_left(client
         ("reviewed", "to do"),
     ]
     assert response.content.decode().count('aria-current="step"') == 1
+
+
+def test_a_reviewed_case_has_every_stage_done_and_still_says_where_it_is(client, people):
+    plan = page_of(client, people["csr"], at_stage("reviewed", people)).context["plan"]
+    assert {state for _, state, _ in plan["steps"]} == {"done"}
+    assert [stage for stage, _, here in plan["steps"] if here] == [Stage.REVIEWED]
 
 
 @pytest.mark.parametrize(
