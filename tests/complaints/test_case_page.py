@@ -290,3 +290,21 @@ def test_escalation_is_offered_only_to_where_the_case_is_not_already(client, peo
     plan = page_of(client, people["manager"], complaint).context["plan"]
     (escalate,) = [offer for offer in plan["folded"] if offer.key == "escalate"]
     assert [value for value, _ in escalate.form.fields["level"].choices] == ["manager"]
+
+
+def test_a_closed_case_wears_no_escalated_badge(client, people):
+    csr, resolver, manager = people["csr"], people["resolver"], people["manager"]
+    complaint = at_stage("investigating", people)
+    services.complaint_escalate(complaint, actor=csr, level="team", reason="Records.")
+    badge = "Escalated to resolution team</span>"
+    assert badge in page_of(client, manager, complaint).content.decode()
+
+    services.resolution_propose(complaint, actor=resolver, type="apology", description="Sorry.")
+    services.resolution_record_customer_response(complaint, actor=csr, accepted=True)
+    services.resolution_implement(complaint, actor=csr, notes="Letter sent.")
+    services.complaint_update(complaint, actor=csr, changes={"root_cause": factories.root_cause()})
+    services.feedback_record(complaint, actor=csr, score=5, resolved=True)
+    services.complaint_transition(complaint, Stage.DOCUMENTED, actor=csr)
+    services.review_sign_off(complaint, actor=manager, quality_notes="Fine.")
+
+    assert badge not in page_of(client, manager, complaint).content.decode()
