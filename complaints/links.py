@@ -1,6 +1,8 @@
 """The customer's link: a signed, expiring link that carries the complaint's random token,
 never its id. Made for the emails, checked by the customer's pages."""
 
+import re
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -16,6 +18,15 @@ class LinkProblem(Exception):
 def customer_link(complaint):
     signed = signing.TimestampSigner(salt=CUSTOMER_LINK_SALT).sign(complaint.customer_token)
     return settings.SITE_URL + reverse("customer:status", args=[signed])
+
+
+def without_customer_links(text):
+    """`text` with each customer link replaced by a placeholder: a link lets whoever holds it
+    answer as the customer, so staff reading a sent email see that it was there, not the link.
+    """
+    prefix = reverse("customer:status", args=["-"]).removesuffix("-/")
+    pattern = r"\S*" + re.escape(prefix) + r"[^\s\"'<>]+"
+    return re.sub(pattern, "[the customer's own link]", text)
 
 
 def token_from_link(signed_token):

@@ -9,7 +9,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.roles import Capability, can, capabilities
-from complaints.models import Attachment, Complaint, Consultation, EscalationLevel
+from complaints.models import (
+    Attachment,
+    Complaint,
+    Consultation,
+    EscalationLevel,
+    OutboundMessage,
+)
 from complaints.workflow import EXIT_STAGES, OPEN_STAGE_VALUES, Refused, Stage
 
 
@@ -138,3 +144,13 @@ def attachment_for(user, pk):
     attachment = get_object_or_404(Attachment.objects.select_related("complaint"), pk=pk)
     complaint_for(user, attachment.complaint_id)
     return attachment
+
+
+def message_for(user, pk):
+    """An email about a complaint this user may see, or the same 404 as a missing one. Staff
+    emails about no complaint (digests, reports) are their recipients' alone."""
+    message = get_object_or_404(
+        OutboundMessage.objects.select_related("complaint"), pk=pk, complaint__isnull=False
+    )
+    complaint_for(user, message.complaint_id)
+    return message

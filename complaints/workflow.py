@@ -4,7 +4,7 @@ Services ask this module whether a move is allowed and what is missing; template
 only to choose which buttons to show. Nothing here touches the database.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -39,6 +39,16 @@ STAGE_LABELS = {
     Stage.NOT_A_COMPLAINT: "Not a complaint",
 }
 STAGE_CHOICES = [(stage.value, stage.label) for stage in Stage]
+# The procedure's path, in order: the case page's stepper, and the step that comes next.
+PROCEDURE = (
+    Stage.RECEIVED,
+    Stage.ACKNOWLEDGED,
+    Stage.INVESTIGATING,
+    Stage.RESOLVED,
+    Stage.FOLLOW_UP,
+    Stage.DOCUMENTED,
+    Stage.REVIEWED,
+)
 # Stages in which the complaint still needs work from us; clocks and queues look only here.
 OPEN_STAGES = frozenset(
     {Stage.RECEIVED, Stage.ACKNOWLEDGED, Stage.INVESTIGATING, Stage.RESOLVED, Stage.FOLLOW_UP}
@@ -142,45 +152,95 @@ class CaseFacts:
     feedback_waived: bool = False
     has_investigation_record: bool = False
     has_review: bool = False
+    has_description: bool = True
+    has_category: bool = True
     # The exits' own record, set by their services before the move.
     withdrawal_recorded: bool = False
     duplicate_of_recorded: bool = False
     exit_reason_recorded: bool = False
-    missing_fields: tuple = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One thing the record needs before it may enter a stage; `key` names it for the page
+    that offers a way to supply it."""
+
+    key: str
+    phrase: str
+    met: bool
+
+
+def requirements_for(target, facts):
+    """Everything the record needs before it may enter `target`, met or not, in the order a
+    person supplies them. The case page's checklist and check_transition's refusal both read
+    this one list, so what the page asks for is what the move demands."""
+    target = Stage(target)
+    needs = []
+    if target == Stage.ACKNOWLEDGED:
+        needs.append(
+            (
+                "acknowledgment",
+                "the acknowledgment (how and when the customer was told)",
+                facts.acknowledged,
+            )
+        )
+    if target == Stage.RESOLVED:
+        needs.append(
+            ("resolution_proposal", "a resolution proposal", facts.has_resolution_proposal)
+        )
+    if target == Stage.FOLLOW_UP:
+        needs += [
+            (
+                "approval",
+                "a manager's approval of the resolution",
+                not facts.resolution_pending_approval,
+            ),
+            (
+                "implementation",
+                "the implementation of the resolution",
+                facts.resolution_implemented,
+            ),
+        ]
+    if target == Stage.DOCUMENTED:
+        needs += [
+            ("description", "the description", facts.has_description),
+            ("category", "a category", facts.has_category),
+            ("investigation_record", "investigation notes", facts.has_investigation_record),
+            ("implementation", "an implemented resolution", facts.resolution_implemented),
+            ("root_cause", "root cause", facts.has_root_cause),
+            ("feedback", "customer feedback", facts.has_feedback or facts.feedback_waived),
+        ]
+    if target == Stage.REVIEWED:
+        needs.append(("review", "the manager's review (quality notes)", facts.has_review))
+    if target == Stage.WITHDRAWN:
+        needs.append(
+            (
+                "withdrawal",
+                "the customer's words and the date they withdrew",
+                facts.withdrawal_recorded,
+            )
+        )
+    if target == Stage.DUPLICATE:
+        needs.append(("duplicate_of", "the complaint it duplicates", facts.duplicate_of_recorded))
+    if target == Stage.NOT_A_COMPLAINT:
+        needs.append(
+            ("exit_reason", "the reason it is not a complaint", facts.exit_reason_recorded)
+        )
+    return [Requirement(key, phrase, met) for key, phrase, met in needs]
+
+
+def next_stage(stage):
+    """The stage that follows `stage` on the procedure's path, or None at its end."""
+    stage = Stage(stage)
+    if stage not in PROCEDURE:
+        return None  # an exit ends the case off the path
+    position = PROCEDURE.index(stage)
+    return PROCEDURE[position + 1] if position + 1 < len(PROCEDURE) else None
 
 
 def missing_for(target, facts):
     """What the record lacks before it may enter `target`, as short phrases for a sentence."""
-    target = Stage(target)
-    missing = []
-    if target == Stage.ACKNOWLEDGED and not facts.acknowledged:
-        missing.append("the acknowledgment (how and when the customer was told)")
-    if target == Stage.RESOLVED and not facts.has_resolution_proposal:
-        missing.append("a resolution proposal")
-    if target == Stage.FOLLOW_UP:
-        if facts.resolution_pending_approval:
-            missing.append("a manager's approval of the resolution")
-        if not facts.resolution_implemented:
-            missing.append("the implementation of the resolution")
-    if target == Stage.DOCUMENTED:
-        missing.extend(facts.missing_fields)
-        if not facts.has_investigation_record:
-            missing.append("investigation notes")
-        if not facts.resolution_implemented:
-            missing.append("an implemented resolution")
-        if not facts.has_root_cause:
-            missing.append("root cause")
-        if not (facts.has_feedback or facts.feedback_waived):
-            missing.append("customer feedback")
-    if target == Stage.REVIEWED and not facts.has_review:
-        missing.append("the manager's review (quality notes)")
-    if target == Stage.WITHDRAWN and not facts.withdrawal_recorded:
-        missing.append("the customer's words and the date they withdrew")
-    if target == Stage.DUPLICATE and not facts.duplicate_of_recorded:
-        missing.append("the complaint it duplicates")
-    if target == Stage.NOT_A_COMPLAINT and not facts.exit_reason_recorded:
-        missing.append("the reason it is not a complaint")
-    return missing
+    return [r.phrase for r in requirements_for(target, facts) if not r.met]
 
 
 def join_phrases(phrases):

@@ -275,6 +275,8 @@ complaints:action                             GET  login  method method method m
 complaints:action                             POST login  ok     denied ok     ok     denied login
 complaints:attachment                         GET  login  ok     denied ok     ok     denied login
 complaints:attachment                         POST login  ok     denied ok     ok     denied login
+complaints:message                            GET  login  ok     denied ok     ok     denied login
+complaints:message                            POST login  ok     denied ok     ok     denied login
 # The resolver is the consultee: they may read and answer the question.
 complaints:consultation                       GET  login  ok     ok     ok     ok     denied login
 complaints:consultation                       POST login  ok     ok     ok     ok     denied login
@@ -548,6 +550,7 @@ class World:
             actor=csr,
             upload=SimpleUploadedFile("statement.pdf", PDF, content_type="application/pdf"),
         )
+        self.message = self.complaint.messages.get()
         investigating = factories.complaint_at_stage(
             "investigating", csr=csr, resolver=resolver, manager=manager
         )
@@ -622,6 +625,7 @@ class World:
             "complaints:consultation": self.consultation.pk,
             "complaints:consultation-answer": self.consultation.pk,
             "complaints:attachment": self.attachment.pk,
+            "complaints:message": self.message.pk,
             "reports:detail": self.report.pk,
             "reports:csv": self.report.pk,
             "reports:action-status": self.improvement.pk,

@@ -35,7 +35,11 @@ from complaints.selectors.queues import (
     team_workload,
 )
 from complaints.selectors.search import REFERENCE_PATTERN, complaints_search
-from complaints.selectors.timeline import complaint_timeline, customer_timeline
+from complaints.selectors.timeline import (
+    complaint_timeline,
+    customer_timeline,
+    message_status_text,
+)
 
 __all__ = [
     "ACKNOWLEDGMENT_CHOICES",
@@ -66,6 +70,7 @@ __all__ = [
     "follow_ups_to_request",
     "job_runs_latest",
     "managers_to_notify",
+    "message_status_text",
     "open_complaints",
     "resolution_targets_missed",
     "team_members",

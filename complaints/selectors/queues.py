@@ -100,7 +100,7 @@ def team_workload(user, now=None):
 def complaint_detail_queryset():
     """The complaint with everything its page and timeline show, each relation read once."""
     return Complaint.objects.select_related(
-        "category", "product", "root_cause", "assignee"
+        "category", "product", "root_cause", "assignee", "review__reviewer"
     ).prefetch_related(
         "stage_changes",
         "notes",

@@ -2,7 +2,7 @@
 documents in one list, for staff; and the customer's plain-words version of it."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import NamedTuple
 
@@ -10,8 +10,11 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from complaints.models import (
+    AcknowledgmentMethod,
     Category,
     Complaint,
+    EscalationLevel,
+    MessageKind,
     MessageStatus,
     Product,
     ResolutionStatus,
@@ -29,6 +32,10 @@ class TimelineEntry:
     actor: str = ""
     body: str = ""
     changes: tuple = ()
+    # The email this entry is about, which staff may open in full.
+    message_id: int | None = None
+    # The stage the event moved the complaint to, when it moved it.
+    moved_to: str = ""
 
     # The page shows each moment twice and states it once for machines; formatting here
     # costs a fraction of three date filters per entry.
@@ -38,8 +45,17 @@ class TimelineEntry:
 
     @property
     def local_text(self):
-        local = timezone.localtime(self.at)
-        return f"{local.day} {local:%b %Y %H:%M}"
+        return moment_text(self.at)
+
+
+def moment_text(at):
+    """The one way the staff pages write a moment: 5 Dec 2026 14:02, local time."""
+    local = timezone.localtime(at)
+    return f"{local.day} {local:%b %Y %H:%M}"
+
+
+def day_text(day):
+    return f"{day.day} {day:%b %Y}"
 
 
 HIDDEN_HISTORY_FIELDS = {"updated_at", "created_at", "stage", "reopen_count"} | {
@@ -76,8 +92,43 @@ def _display(field_name, value, names):
     if choices:
         return str(dict(choices).get(value, value))
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%d %b %Y %H:%M")
+        return moment_text(value)
+    if isinstance(value, date):
+        return day_text(value)
     return str(value)
+
+
+# Fields the system sets, which the timeline states in a sentence or leaves to the entry's
+# title (the reason its writer recorded), never as a diff of raw values.
+SYSTEM_FIELDS = {
+    "id",
+    "reference",
+    "external_reference",
+    "customer_phone_digits",
+    "logged_by",
+    "received_at",
+    "acknowledgment_due_at",
+    "next_deadline_at",
+    "acknowledged_at",
+    "acknowledgment_method",
+    "escalation_reason",
+    "escalated_at",
+    "escalated_by",
+}
+# Marks a clock sweep sets; a history row that sets one is worth an entry, titled by the
+# sweep's reason ("Acknowledgment due soon: warned").
+MARK_FIELDS = {
+    "acknowledgment_warned_at",
+    "acknowledgment_breached_at",
+    "resolution_overdue_at",
+    "feedback_requested_at",
+    "feedback_reminded_at",
+}
+
+
+# An event and the stage move it makes are written in one transaction, moments apart.
+SAME_EVENT_SECONDS = 5
+ANYONE = object()
 
 
 class FieldChange(NamedTuple):
@@ -121,16 +172,97 @@ def _names(ids_by_kind):
     return names
 
 
-def _stage_title(complaint, change):
+EXIT_TITLES = {
+    Stage.WITHDRAWN: lambda complaint: "Withdrawn by the customer",
+    Stage.NOT_A_COMPLAINT: lambda complaint: "Closed: not a complaint",
+    Stage.DUPLICATE: lambda complaint: (
+        f"Merged into {complaint.duplicate_of.reference} as a duplicate"
+    ),
+}
+
+
+def _plural(count, word):
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def message_status_text(message):
+    """Where an email is, in a sentence."""
+    failed = ""
+    if message.attempts and message.status != MessageStatus.SENT:
+        failed = f"{_plural(message.attempts, 'attempt')} failed" + (
+            f" ({message.last_error})" if message.last_error else ""
+        )
+    if message.status == MessageStatus.SENT:
+        return f"Sent to {message.recipient}."
+    if message.status == MessageStatus.CANCELLED:
+        return f"Not sent to {message.recipient}: no longer needed" + (
+            f"; {failed}." if failed else "."
+        )
+    return f"Not sent yet to {message.recipient}" + (f": {failed}." if failed else ".")
+
+
+def _stage_entry(complaint, change, actor, acknowledgment_email):
     target = Stage(change.to_stage)
-    if target == Stage.WITHDRAWN:
-        return "Withdrawn by the customer"
-    if target == Stage.NOT_A_COMPLAINT:
-        return "Closed: not a complaint"
-    if target == Stage.DUPLICATE:
-        return f"Merged into {complaint.duplicate_of.reference} as a duplicate"
-    source = f" (from {STAGE_LABELS[Stage(change.from_stage)]})" if change.from_stage else ""
-    return f"{STAGE_LABELS[target]}{source}"
+    title = STAGE_LABELS[target]
+    if change.from_stage and target != Stage.ACKNOWLEDGED:
+        title += f" (from {STAGE_LABELS[Stage(change.from_stage)]})"
+    if target in EXIT_STAGES:
+        return TimelineEntry(change.at, "exit", EXIT_TITLES[target](complaint), actor, change.note)
+    body, message_id = change.note, None
+    if target == Stage.ACKNOWLEDGED and complaint.acknowledgment_method:
+        # One entry for the acknowledgment: how, when (the entry's time) and the email itself.
+        method = AcknowledgmentMethod(complaint.acknowledgment_method).label.lower()
+        title = f"Acknowledged by {method}"
+        if acknowledgment_email and complaint.acknowledgment_method == "email":
+            body = f"“{acknowledgment_email.subject}”, sent to {acknowledgment_email.recipient}."
+            message_id = acknowledgment_email.pk
+        elif body == f"Customer acknowledged by {method}":
+            body = ""
+    return TimelineEntry(change.at, "stage", title, actor, body, message_id=message_id)
+
+
+def _fields_entry(record, changed, names, actor):
+    """One history row: the fields people edit as before → after, what the system sets in
+    plain sentences. None when the row only repeats what another entry says."""
+    diffs, said, marked = [], [], False
+    by_person = record.history_user_id is not None
+    for change in changed:
+        name, new = change.field, change.new
+        if name == "assignee":
+            said.append((f"Assigned to {_display(name, new, names)}" if new else "Unassigned", ""))
+        elif name == "escalation_level" and not new:
+            said.append(("No longer escalated", ""))
+        elif name == "escalation_level" and by_person:
+            # The system's escalations are titled by their reason already.
+            to_whom = EscalationLevel(new).label.lower()
+            said.append((f"Escalated to {to_whom}", record.escalation_reason))
+        elif name == "resolution_target_date":
+            said.append(("", f"The resolution target is now {_display(name, new, names)}."))
+        elif name == "feedback_waived_reason" and new:
+            said.append(("", f"{new}."))
+        elif name in MARK_FIELDS:
+            marked = marked or new is not None
+        elif name not in SYSTEM_FIELDS | {"escalation_level", "feedback_waived_reason"}:
+            diffs.append(
+                (
+                    Complaint._meta.get_field(name).verbose_name,
+                    _display(name, change.old, names),
+                    _display(name, new, names),
+                )
+            )
+    if not (diffs or said or marked):
+        return None
+    headlines = [headline for headline, _ in said if headline]
+    title = record.history_change_reason or "Record changed"
+    if by_person and len(headlines) == 1 and not diffs:
+        title = headlines[0]
+        lines = [detail for _, detail in said if detail]
+    else:
+        lines = [f"{h}." if h else "" for h, _ in said] + [d for _, d in said if d]
+        lines = [line for line in lines if line]
+    return TimelineEntry(
+        record.history_date, "fields", title, actor, "\n".join(lines), changes=tuple(diffs)
+    )
 
 
 def complaint_timeline(complaint):
@@ -183,17 +315,18 @@ def complaint_timeline(complaint):
     ids["user"].update(change.actor_id for change in merged_in)
     names = _names(ids)
 
+    acknowledgment_email = next(
+        (
+            m
+            for m in complaint.messages.all()
+            if m.kind == MessageKind.ACKNOWLEDGMENT and m.status == MessageStatus.SENT
+        ),
+        None,
+    )
     entries = []
-    for change in stage_changes:
-        entries.append(
-            TimelineEntry(
-                change.at,
-                "exit" if Stage(change.to_stage) in EXIT_STAGES else "stage",
-                _stage_title(complaint, change),
-                who(change.actor_id, "System"),
-                change.note,
-            )
-        )
+    # Events that move the stage as they happen, and the stage they move it to.
+    movers = []
+    proposals = {r.description for r in resolutions}
     for change in merged_in:
         entries.append(
             TimelineEntry(
@@ -205,22 +338,13 @@ def complaint_timeline(complaint):
             )
         )
     for record, changed in deltas:
-        entries.append(
-            TimelineEntry(
-                record.history_date,
-                "fields",
-                record.history_change_reason or "Record changed",
-                who(record.history_user_id, "System"),
-                changes=tuple(
-                    (
-                        Complaint._meta.get_field(c.field).verbose_name,
-                        _display(c.field, c.old, names),
-                        _display(c.field, c.new, names),
-                    )
-                    for c in changed
-                ),
-            )
-        )
+        # The proposal's own entry says what the service copied into the record.
+        changed = [
+            c for c in changed if not (c.field == "proposed_resolution" and c.new in proposals)
+        ]
+        entry = _fields_entry(record, changed, names, who(record.history_user_id, "System"))
+        if entry is not None:
+            entries.append(entry)
     for note in notes:
         entries.append(
             TimelineEntry(
@@ -253,59 +377,66 @@ def complaint_timeline(complaint):
             )
     for resolution in resolutions:
         amount = f" {resolution.currency} {resolution.amount}" if resolution.amount else ""
-        entries.append(
-            TimelineEntry(
-                resolution.proposed_at,
-                "resolution",
-                f"Resolution proposed: {resolution.get_type_display()}{amount}",
-                who(resolution.proposed_by_id),
-                resolution.description,
-            )
+        approval = (
+            "\nAbove the approval threshold: a manager approves it before the customer sees it."
         )
+        proposed = TimelineEntry(
+            resolution.proposed_at,
+            "resolution",
+            f"Resolution proposed: {resolution.get_type_display()}{amount}",
+            who(resolution.proposed_by_id),
+            resolution.description + (approval if resolution.approval_required else ""),
+        )
+        entries.append(proposed)
+        movers.append((proposed, Stage.RESOLVED, resolution.proposed_by_id))
         if resolution.approved_by_id:
-            entries.append(
-                TimelineEntry(
-                    resolution.approved_at or resolution.proposed_at,
-                    "resolution",
-                    "Resolution approved" if resolution.approved_at else "Approval refused",
-                    who(resolution.approved_by_id),
-                    resolution.approval_note,
-                )
+            decided = TimelineEntry(
+                resolution.approved_at or resolution.proposed_at,
+                "resolution",
+                "Resolution approved" if resolution.approved_at else "Approval refused",
+                who(resolution.approved_by_id),
+                resolution.approval_note,
             )
+            entries.append(decided)
+            if not resolution.approved_at:
+                movers.append((decided, Stage.INVESTIGATING, resolution.approved_by_id))
         if resolution.customer_responded_at:
-            entries.append(
-                TimelineEntry(
-                    resolution.customer_responded_at,
-                    "customer",
-                    "Customer "
-                    + ("accepted" if resolution.status != "rejected" else "rejected")
-                    + " the resolution",
-                    "Customer",
-                    resolution.customer_comment,
-                )
-            )
-        if resolution.implemented_at:
-            entries.append(
-                TimelineEntry(
-                    resolution.implemented_at,
-                    "resolution",
-                    "Resolution implemented",
-                    who(resolution.implemented_by_id),
-                    resolution.implementation_notes,
-                )
-            )
-    for feedback in feedback_given:
-        entries.append(
-            TimelineEntry(
-                feedback.submitted_at,
+            answered = TimelineEntry(
+                resolution.customer_responded_at,
                 "customer",
-                "Feedback: "
-                + (f"{feedback.score}/5, " if feedback.score else "")
-                + ("resolved" if feedback.resolved else "not resolved"),
-                who(feedback.recorded_by_id, "Customer"),
-                feedback.comment,
+                "Customer "
+                + ("accepted" if resolution.status != "rejected" else "rejected")
+                + " the resolution",
+                "Customer",
+                resolution.customer_comment,
             )
+            entries.append(answered)
+            if resolution.status == ResolutionStatus.REJECTED:
+                # Recorded by the customer through their link, or by staff for them.
+                movers.append((answered, Stage.INVESTIGATING, ANYONE))
+        if resolution.implemented_at:
+            implemented = TimelineEntry(
+                resolution.implemented_at,
+                "resolution",
+                "Resolution implemented",
+                who(resolution.implemented_by_id),
+                resolution.implementation_notes,
+            )
+            entries.append(implemented)
+            movers.append((implemented, Stage.FOLLOW_UP, resolution.implemented_by_id))
+    for feedback in feedback_given:
+        given = TimelineEntry(
+            feedback.submitted_at,
+            "customer",
+            "Feedback: "
+            + (f"{feedback.score}/5, " if feedback.score else "")
+            + ("resolved" if feedback.resolved else "not resolved"),
+            who(feedback.recorded_by_id, "Customer"),
+            feedback.comment,
         )
+        entries.append(given)
+        if not feedback.resolved:
+            movers.append((given, Stage.INVESTIGATING, feedback.recorded_by_id))
     for attachment in attachments:
         entries.append(
             TimelineEntry(
@@ -316,18 +447,40 @@ def complaint_timeline(complaint):
             )
         )
     for message in complaint.messages.all():
-        status = message.get_status_display().lower()
-        if message.status != "sent" and message.attempts:
-            status += f" (tried {message.attempts} times: {message.last_error})"
+        if message == acknowledgment_email and complaint.acknowledgment_method == "email":
+            continue  # the acknowledgment's own entry names it
         entries.append(
             TimelineEntry(
                 message.sent_at or message.created_at,
                 "message",
                 f"Email: {message.subject}",
-                f"to {message.recipient}",
-                status,
+                "System",
+                message_status_text(message),
+                message_id=message.pk,
             )
         )
+    for change in stage_changes:
+        # A move made by an event of its own (a proposal, an implementation, the customer's
+        # answer) is part of that event's entry, not a second one.
+        mover = next(
+            (
+                entry
+                for entry, target, actor_id in movers
+                if target == change.to_stage
+                and actor_id in (change.actor_id, ANYONE)
+                and not entry.moved_to
+                and 0 <= (change.at - entry.at).total_seconds() < SAME_EVENT_SECONDS
+            ),
+            None,
+        )
+        if mover is not None:
+            mover.moved_to = STAGE_LABELS[Stage(change.to_stage)]
+        else:
+            entries.append(
+                _stage_entry(
+                    complaint, change, who(change.actor_id, "System"), acknowledgment_email
+                )
+            )
     entries.sort(key=lambda entry: entry.at)
     return entries
 

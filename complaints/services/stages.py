@@ -49,14 +49,6 @@ def retarget(complaint, target_date, fields, *, today):
 def case_facts(complaint):
     resolutions = list(complaint.resolutions.all())
     live = [r for r in resolutions if r.status in LIVE_RESOLUTION]
-    missing_fields = [
-        label
-        for label, value in (
-            ("the description", complaint.description),
-            ("a category", complaint.category_id),
-        )
-        if not value
-    ]
     return workflow.CaseFacts(
         acknowledged=complaint.acknowledged_at is not None,
         has_resolution_proposal=bool(live),
@@ -72,7 +64,8 @@ def case_facts(complaint):
         withdrawal_recorded=bool(complaint.withdrawn_on and complaint.exit_reason.strip()),
         duplicate_of_recorded=complaint.duplicate_of_id is not None,
         exit_reason_recorded=bool(complaint.exit_reason.strip()),
-        missing_fields=tuple(missing_fields),
+        has_description=bool(complaint.description),
+        has_category=complaint.category_id is not None,
     )
 
 

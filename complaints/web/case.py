@@ -1,6 +1,8 @@
 """The complaint's own pages: logging one, its page with the actions this user may take now,
 the edit form, consultations and documents. Every change goes through a service."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -16,7 +18,8 @@ from accounts.roles import Capability, workflow_role
 from accounts.services import security_event_record
 from complaints import selectors, services
 from complaints.clocks import countdown
-from complaints.models import MessageKind, ResolutionStatus
+from complaints.links import without_customer_links
+from complaints.models import MessageKind, MessageStatus, ResolutionStatus
 from complaints.permissions import (
     Action,
     attachment_for,
@@ -24,10 +27,21 @@ from complaints.permissions import (
     can_see,
     complaint_for,
     consultation_for,
+    message_for,
 )
 from complaints.uploads import UploadRejected
 from complaints.web import forms
-from complaints.workflow import EXIT_STAGES, Refused, Stage, transitions_from
+from complaints.workflow import (
+    EXIT_STAGES,
+    PROCEDURE,
+    Refused,
+    Stage,
+    join_phrases,
+    missing_for,
+    next_stage,
+    requirements_for,
+    transitions_from,
+)
 
 FORM_DRIVEN_STAGES = {
     Stage.ACKNOWLEDGED,
@@ -62,29 +76,75 @@ def complaint_create(request):
     )
 
 
-def _action_forms(complaint, user):
-    """One form per action this user may take now; templates show exactly these."""
+@dataclass
+class Offer:
+    """An action the case page offers: its form, or why the record is not ready for it."""
+
+    action: str  # the last part of the action's URL (ACTIONS)
+    title: str
+    button: str
+    form: object = None
+    key: str = ""  # unique on the page
+    blocked: str = ""
+    transition: object = None
+    multipart: bool = False
+
+    def __post_init__(self):
+        self.key = self.key or self.action
+
+
+# Each action's heading and button, wherever the page shows it.
+OFFER_TEXT = {
+    "take": ("Take this complaint", "Take this complaint"),
+    "send_acknowledgment": ("Acknowledge by email", "Send the acknowledgment email"),
+    "acknowledge": ("Acknowledge the customer", "Record acknowledgment"),
+    "propose": ("Propose a resolution", "Propose"),
+    "consult": ("Consult another department", "Send question"),
+    "approve": ("Approve the resolution", "Record decision"),
+    "customer_response": ("Customer's answer to the resolution", "Record answer"),
+    "implement": ("Implement the resolution", "Record implementation"),
+    "feedback": ("Customer feedback", "Record feedback"),
+    "review": ("Review and sign off", "Sign off"),
+    "root_cause": ("Root cause", "Set root cause"),
+    "note": ("Add a note", "Add note"),
+    "attach": ("Attach a document", "Upload"),
+    "assign": ("Assign", "Assign"),
+    "escalate": ("Escalate", "Escalate"),
+}
+# The step that moves each stage on, in the order the page prefers it as the one primary
+# action; a move without a form of its own is keyed by its target.
+PRIMARY = {
+    Stage.RECEIVED: ("send_acknowledgment", "acknowledge"),
+    Stage.ACKNOWLEDGED: ("move-investigating",),
+    Stage.INVESTIGATING: ("propose",),
+    Stage.RESOLVED: ("approve", "customer_response", "implement"),
+    Stage.FOLLOW_UP: ("move-documented",),
+    Stage.DOCUMENTED: ("review",),
+}
+# What a missing requirement of the next stage is supplied with, on the page itself.
+FIXES = {"root_cause": "root_cause", "investigation_record": "note", "feedback": "feedback"}
+# While investigating, the record can already be made ready for Documented.
+EARLY_FIXES = {Stage.INVESTIGATING, Stage.RESOLVED}
+
+
+def _offers(complaint, user, facts, live, acknowledgment_queued):
+    """Every action this user may take on the complaint now; a stage move the record is not
+    ready for carries what it still needs (the workflow's own list) instead of a live form."""
     stage = Stage(complaint.stage)
     initial = {"expected_stage": complaint.stage}
-    live = next(
-        (r for r in complaint.resolutions.all() if r.status in services.LIVE_RESOLUTION), None
-    )
-    available = {}
+    offers = {}
 
-    def offer(action, name, form):
-        if can_act(user, complaint, action):
-            available[name] = form
+    def offer(action_permission, action, form=None, **extra):
+        if can_act(user, complaint, action_permission):
+            title, button = OFFER_TEXT.get(action, (extra.get("key"), extra.get("key")))
+            made = Offer(action, title, button, form, **extra)
+            offers[made.key] = made
 
-    offer(Action.TAKE, "take", None)
-    offer(Action.ASSIGN, "assign", forms.AssignForm(initial={"assignee": complaint.assignee_id}))
-    if complaint.is_open:
-        offer(Action.ESCALATE, "escalate", forms.EscalateForm())
+    offer(Action.TAKE, "take")
     if stage == Stage.RECEIVED:
+        if complaint.customer_email and not acknowledgment_queued:
+            offer(Action.ACKNOWLEDGE, "send_acknowledgment")
         offer(Action.ACKNOWLEDGE, "acknowledge", forms.AcknowledgeForm(initial=initial))
-        if complaint.customer_email and not any(
-            m.kind == MessageKind.ACKNOWLEDGMENT for m in complaint.messages.all()
-        ):
-            offer(Action.ACKNOWLEDGE, "send_acknowledgment", None)
     if stage == Stage.INVESTIGATING:
         offer(Action.PROPOSE_RESOLUTION, "propose", forms.ResolutionForm(initial=initial))
         offer(Action.CONSULT, "consult", forms.ConsultationForm())
@@ -100,22 +160,121 @@ def _action_forms(complaint, user):
         offer(Action.RECORD_FEEDBACK, "feedback", forms.FeedbackForm())
     if stage == Stage.DOCUMENTED:
         offer(Action.REVIEW, "review", forms.ReviewForm())
-    available.update(_exit_forms(complaint, user, initial))
-    offer(Action.EDIT, "edit", None)
-    offer(Action.NOTE, "note", forms.NoteForm())
-    offer(Action.ATTACH, "attach", forms.AttachmentForm())
-    # Plain moves; acknowledging, proposing, implementing and reviewing have forms above.
-    moves = []
     if can_act(user, complaint, Action.TRANSITION):
-        moves = [
-            t
-            for t in transitions_from(stage, workflow_role(user))
-            if t.target not in FORM_DRIVEN_STAGES
+        # Plain moves; acknowledging, proposing, implementing and reviewing have forms above.
+        for move in transitions_from(stage, workflow_role(user)):
+            if move.target in FORM_DRIVEN_STAGES:
+                continue
+            missing = missing_for(move.target, facts)
+            offers[f"move-{move.target}"] = Offer(
+                "transition",
+                move.verb,
+                move.verb,
+                forms.TransitionForm(initial={**initial, "to": move.target}),
+                key=f"move-{move.target}",
+                transition=move,
+                blocked=f"Needs {join_phrases(missing)} first." if missing else "",
+            )
+    if complaint.root_cause_id is None and stage in {*EARLY_FIXES, Stage.FOLLOW_UP}:
+        offer(Action.EDIT, "root_cause", forms.RootCauseForm())
+    offer(Action.NOTE, "note", forms.NoteForm())
+    offer(Action.ATTACH, "attach", forms.AttachmentForm(), multipart=True)
+    offer(Action.ASSIGN, "assign", forms.AssignForm(initial={"assignee": complaint.assignee_id}))
+    if complaint.is_open:
+        offer(
+            Action.ESCALATE,
+            "escalate",
+            forms.EscalateForm(current=complaint.escalation_level),
+        )
+    return offers
+
+
+def _waiting(complaint, live, acknowledgment_queued):
+    """What the case waits for when this user has no step to take."""
+    if acknowledgment_queued:
+        return (
+            "The acknowledgment email is waiting to be sent; the complaint moves to "
+            "Acknowledged by itself when it is delivered."
+        )
+    if live and live.status == ResolutionStatus.AWAITING_APPROVAL:
+        return "Waiting for a manager to approve the proposed resolution."
+    if live and live.status == ResolutionStatus.PROPOSED:
+        return "Waiting for the customer's answer to the proposed resolution."
+    if complaint.stage == Stage.DOCUMENTED:
+        return "Waiting for a manager's review and sign-off."
+    if complaint.stage == Stage.REVIEWED:
+        return "Reviewed and signed off: the complaint is closed."
+    if complaint.stage in EXIT_STAGES:
+        return "Closed without a resolution: nothing more to do."
+    return "Nothing for you to do at this step."
+
+
+def case_plan(complaint, user, bound=None):
+    """The case page's plan: where the case is, its one next step, what the next stage still
+    needs (each with its fix), and the other actions, folded."""
+    stage = Stage(complaint.stage)
+    facts = services.case_facts(complaint)
+    live = next(
+        (r for r in complaint.resolutions.all() if r.status in services.LIVE_RESOLUTION), None
+    )
+    acknowledgment_queued = stage == Stage.RECEIVED and any(
+        m.kind == MessageKind.ACKNOWLEDGMENT
+        and m.status in (MessageStatus.PENDING, MessageStatus.SENDING)
+        for m in complaint.messages.all()
+    )
+    offers = _offers(complaint, user, facts, live, acknowledgment_queued)
+    for key, form in (bound or {}).items():
+        if key in offers:
+            offers[key].form = form
+    primary = None
+    if not acknowledgment_queued:
+        primary = next((offers[key] for key in PRIMARY.get(stage, ()) if key in offers), None)
+    used = {"take", primary.key if primary else None}
+
+    def with_fixes(requirements):
+        items = []
+        for requirement in requirements:
+            fix = None
+            if not requirement.met and FIXES.get(requirement.key) in offers:
+                fix = offers[FIXES[requirement.key]]
+                used.add(fix.key)
+            items.append((requirement, fix))
+        return items
+
+    upcoming = next_stage(stage)
+    checklist = with_fixes(requirements_for(upcoming, facts)) if upcoming else []
+    early = []
+    if stage in EARLY_FIXES:
+        early = with_fixes(
+            r
+            for r in requirements_for(Stage.DOCUMENTED, facts)
+            if not r.met and r.key in FIXES and FIXES[r.key] in offers
+        )
+    # The last stage, once reached, is as done as the ones before it. An exit left the path:
+    # the case page names it instead of a stepper.
+    steps = []
+    if stage in PROCEDURE:
+        reached = PROCEDURE.index(stage) + (stage == PROCEDURE[-1])
+        steps = [
+            (
+                step,
+                "done" if i < reached else "current" if step == stage else "to do",
+                step == stage,
+            )
+            for i, step in enumerate(PROCEDURE)
         ]
-    available["moves"] = [
-        (t, forms.TransitionForm(initial={**initial, "to": t.target})) for t in moves
-    ]
-    return available, live
+    return {
+        "steps": steps,
+        "upcoming": upcoming,
+        "primary": primary,
+        "take": offers.get("take"),
+        "waiting": None if primary else _waiting(complaint, live, acknowledgment_queued),
+        "checklist": checklist,
+        "early": early,
+        "folded": [offer for key, offer in offers.items() if key not in used],
+        "can_edit": can_act(user, complaint, Action.EDIT),
+        "live": live,
+    }
 
 
 EXIT_FORMS = {
@@ -140,9 +299,11 @@ def _exit_forms(complaint, user, initial):
 
 
 def _detail_context(request, complaint, bound=None):
-    actions, live = _action_forms(complaint, request.user)
-    if bound:
-        actions.update(bound)
+    plan = case_plan(complaint, request.user, bound)
+    exits = _exit_forms(complaint, request.user, {"expected_stage": complaint.stage})
+    for name, form in (bound or {}).items():
+        if name in exits:
+            exits[name] = form
     now = timezone.now()
     ack_text, ack_overdue = countdown(complaint.acknowledgment_due_at, now)
     target_text, target_overdue = countdown(
@@ -151,12 +312,13 @@ def _detail_context(request, complaint, bound=None):
     return {
         "complaint": complaint,
         "timeline": selectors.complaint_timeline(complaint),
-        "actions": actions,
-        "live_resolution": live,
+        "plan": plan,
+        "actions": exits,
+        "live_resolution": plan["live"],
+        "review": getattr(complaint, "review", None),
         "ack_countdown": (ack_text, ack_overdue),
         "target_countdown": (target_text, target_overdue),
         "attachments": complaint.attachments.all(),
-        "consultations": complaint.consultations.all(),
         "open_consultations": [
             c
             for c in complaint.consultations.all()
@@ -208,7 +370,10 @@ def _run(request, complaint, action_name, form, call, success):
     if form is not None and not form.is_valid():
         # The page again, read as complaint_detail reads it: its relations prefetched once.
         complaint = selectors.complaint_detail_queryset().get(pk=complaint.pk)
-        context = _detail_context(request, complaint, bound={action_name: form})
+        key = action_name
+        if action_name == "transition":
+            key = f"move-{form.data.get('to', '')}"
+        context = _detail_context(request, complaint, bound={key: form})
         messages.error(request, "Please correct the errors below.")
         return render(request, "complaints/detail.html", context, status=400)
     back_to = request.POST.get("next", "")
@@ -284,6 +449,13 @@ ACTIONS = {
             c, actor=r.user, reason=d["reason"], expected_stage=d["expected_stage"]
         ),
         "Closed as not a complaint.",
+    ),
+    "root_cause": (
+        forms.RootCauseForm,
+        lambda r, c, d: services.complaint_update(
+            c, actor=r.user, changes={"root_cause": d["root_cause"]}
+        ),
+        "Root cause set.",
     ),
     "note": (
         forms.NoteForm,
@@ -448,6 +620,21 @@ def consultation_answer(request, pk):
     if can_see(request.user, consultation.complaint):
         return redirect("complaints:detail", pk=consultation.complaint_id)
     return redirect("home")
+
+
+def message_detail(request, pk):
+    """An email as it was written, for staff who may see its complaint."""
+    message = message_for(request.user, pk)
+    return render(
+        request,
+        "complaints/message.html",
+        {
+            "message": message,
+            "complaint": message.complaint,
+            "body": without_customer_links(message.body_text),
+            "status": selectors.message_status_text(message),
+        },
+    )
 
 
 def attachment_download(request, pk):

@@ -298,11 +298,26 @@ class EscalateForm(forms.Form):
     )
     reason = forms.CharField(max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def __init__(self, *args, current="", **kwargs):
+        super().__init__(*args, **kwargs)
+        # Escalating again to where the case already is would only be refused.
+        self.fields["level"].choices = [
+            choice for choice in self.fields["level"].choices if choice[0] != current
+        ]
+
 
 class NoteForm(forms.Form):
     text = forms.CharField(
         max_length=LONG_TEXT, label="Note", widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class RootCauseForm(forms.Form):
+    root_cause = forms.ModelChoiceField(queryset=None, empty_label="Choose…")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["root_cause"].queryset = RootCause.objects.filter(active=True)
 
 
 class AttachmentForm(forms.Form):

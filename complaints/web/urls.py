@@ -26,4 +26,5 @@ urlpatterns = [
     ),
     path("privacy/hold/<slug:action>/", privacy.privacy_hold, name="privacy-hold"),
     path("privacy/record/", privacy.privacy_record, name="privacy-record"),
+    path("messages/<int:pk>/", case.message_detail, name="message"),
 ]

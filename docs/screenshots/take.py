@@ -55,6 +55,15 @@ def card(page, title):
     return page.locator("section").filter(has=page.get_by_role("heading", name=title, exact=True))
 
 
+def unfolded(page, title):
+    """A folded action on the complaint page ("More actions"), opened."""
+    fold = page.locator("section.fold").filter(
+        has=page.get_by_role("heading", name=title, exact=True)
+    )
+    fold.locator("summary").click()
+    return fold
+
+
 def badge(page):
     return page.locator("main h1 + .badge")
 
@@ -104,7 +113,7 @@ def main():
         csr.get_by_role("button", name="Log complaint").click()
         reference = re.search(r"CMP-\d{4}-\d{6}", csr.locator("main h1").inner_text()).group(0)
         reload_until(csr, "Acknowledged")
-        escalate = card(csr, "Escalate")
+        escalate = unfolded(csr, "Escalate")
         escalate.get_by_label("Escalate to").select_option(label="Resolution team")
         escalate.get_by_label("Reason").fill("Needs the card processor's records.")
         escalate.get_by_role("button", name="Escalate").click()
@@ -116,12 +125,13 @@ def main():
         resolver.goto(csr.url)
         resolver.get_by_role("button", name="Take this complaint").click()
         resolver.get_by_role("button", name="Start investigation").click()
-        note = card(resolver, "Add a note")
-        note.get_by_label("Note").fill("The statement shows two authorisations 4 seconds apart.")
-        note.get_by_role("button", name="Add note").click()
-        resolver.get_by_role("link", name="Edit record").click()
-        resolver.get_by_label("Root cause").select_option(label="System error")
-        resolver.get_by_role("button", name="Save changes").click()
+        # The next step lists what Documented will need and takes it in place.
+        needed = card(resolver, "Next step: Resolved")
+        needed.get_by_label("Note").fill("The statement shows two authorisations 4 seconds apart.")
+        needed.get_by_role("button", name="Add note").click()
+        needed = card(resolver, "Next step: Resolved")
+        needed.get_by_label("Root cause").select_option(label="System error")
+        needed.get_by_role("button", name="Set root cause").click()
         propose = card(resolver, "Propose a resolution")
         propose.get_by_label("Resolution").select_option(label="Refund")
         propose.get_by_label("Amount (if money moves)").fill("45")

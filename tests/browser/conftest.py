@@ -325,6 +325,21 @@ def card(page, title):
     return page.locator("section").filter(has=page.get_by_role("heading", name=title, exact=True))
 
 
+def fold(page, title):
+    """A folded action on the complaint page, open or not."""
+    return page.locator("section.fold").filter(
+        has=page.get_by_role("heading", name=title, exact=True)
+    )
+
+
+def unfolded(page, title):
+    """A folded action on the complaint page, opened as a person would: its summary clicked."""
+    section = fold(page, title)
+    if section.locator("details:not([open])").count():
+        section.locator("summary").click()
+    return section
+
+
 def no_horizontal_scroll(page, width):
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, (

@@ -26,6 +26,7 @@ from tests.browser.conftest import (
     card,
     published_tasks,
     sign_in,
+    unfolded,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -118,7 +119,7 @@ def test_csr_logs_a_phone_complaint_with_a_document_and_acknowledges_it_by_phone
     expect(page.get_by_role("status")).to_contain_text("Acknowledgment recorded.")
     expect(stage_badge(page)).to_have_text("Acknowledged")
     timeline = page.locator("ol.timeline")
-    expect(timeline.locator("li", has_text="Acknowledged (from Received)")).to_contain_text(
+    expect(timeline.locator("li", has_text="Acknowledged by phone call")).to_contain_text(
         "Called back; confirmed the double charge."
     )
     expect(timeline).to_contain_text("Attached bank-statement.pdf")
@@ -174,9 +175,15 @@ def test_csr_logs_an_email_complaint_and_the_acknowledgment_reaches_a_real_mail_
 
     page.reload()
     expect(stage_badge(page)).to_have_text("Acknowledged")
-    expect(page.locator("ol.timeline")).to_contain_text(
-        "Acknowledgment email delivered to the customer"
+    acknowledged = page.locator("ol.timeline li", has_text="Acknowledged by email")
+    expect(acknowledged).to_contain_text(f"sent to {complaint.customer_email}")
+    acknowledged.get_by_role("link", name=re.compile("Open the email")).click()
+    expect(page.locator(".message-body")).to_contain_text(
+        f"Your reference is {complaint.reference}."
     )
+    expect(page.locator(".message-body")).to_contain_text("[the customer's own link]")
+    steps.step(page, "acknowledgment-email-opened")
+    page.go_back()
     steps.step(page, "acknowledged-by-email")
 
 
@@ -205,7 +212,7 @@ def test_resolver_investigates_consults_notes_and_proposes_a_refund_above_the_th
     expect(stage_badge(page)).to_have_text("Investigating")
     steps.step(page, "investigating")
 
-    consult = card(page, "Consult another department")
+    consult = unfolded(page, "Consult another department")
     consult.get_by_label("Department or person").fill("Card payments operations")
     consult.get_by_label("Question").fill("Did the processor authorise the payment twice?")
     consult.get_by_role("button", name="Send question").click()
@@ -213,17 +220,17 @@ def test_resolver_investigates_consults_notes_and_proposes_a_refund_above_the_th
     expect(card(page, "Waiting for Card payments operations")).to_be_visible()
     steps.step(page, "consulted")
 
-    note = card(page, "Add a note")
+    note = unfolded(page, "Add a note")
     note.get_by_label("Note").fill("Statement shows two authorisations 4 seconds apart.")
     note.get_by_role("button", name="Add note").click()
     expect(page.get_by_role("status")).to_contain_text("Note added.")
     steps.step(page, "note-added")
 
-    page.get_by_role("link", name="Edit record").click()
-    steps.step(page, "edit-record")
-    page.get_by_label("Root cause").select_option(label="Duplicate card authorisation")
-    page.get_by_role("button", name="Save changes").click()
-    expect(page.get_by_role("status")).to_contain_text("Changes saved.")
+    # The root cause is what Documented will need: the next step asks for it in place.
+    needed = card(page, "Next step: Resolved").locator(".checklist").last
+    needed.get_by_label("Root cause").select_option(label="Duplicate card authorisation")
+    needed.get_by_role("button", name="Set root cause").click()
+    expect(page.get_by_role("status")).to_contain_text("Root cause set.")
     record = card(page, "Complaint")
     expect(record).to_contain_text("Duplicate card authorisation")
     steps.step(page, "root-cause-set")
@@ -245,7 +252,7 @@ def test_resolver_investigates_consults_notes_and_proposes_a_refund_above_the_th
     timeline = page.locator("ol.timeline")
     expect(timeline).to_contain_text("Consulted Card payments operations")
     expect(timeline).to_contain_text("Statement shows two authorisations 4 seconds apart.")
-    expect(timeline).to_contain_text("awaiting manager approval")
+    expect(timeline).to_contain_text("a manager approves it before the customer sees it")
     steps.step(page, "refund-awaiting-approval")
 
     proposed = Resolution.objects.get(complaint=complaint)
@@ -302,7 +309,7 @@ def test_manager_approves_a_refund_and_works_the_escalation_queue(
     page.get_by_role("button", name="Take this complaint").click()
     expect(page.get_by_role("status")).to_contain_text("You took this complaint.")
     steps.step(page, "taken")
-    assign = card(page, "Assign")
+    assign = unfolded(page, "Assign")
     assign.get_by_label("Assignee").select_option(label=str(csr))
     assign.get_by_role("button", name="Assign").click()
     expect(page.get_by_role("status")).to_contain_text("Assignment saved.")

@@ -288,9 +288,9 @@ def page_of(client, user, complaint):
 
 
 def shown(moment):
-    """A moment as the complaint page writes it ("D j M, H:i")."""
+    """A moment as the complaint page writes it, everywhere: 5 Dec 2026 14:02."""
     local = timezone.localtime(moment)
-    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+    return f"{local.day} {local:%b %Y %H:%M}"
 
 
 def test_the_complaint_page_says_how_late_the_acknowledgment_was_and_what_the_breach_did(
