@@ -31,6 +31,7 @@ from complaints.models.complaint import (
 from complaints.models.lists import Category, Holiday, ManagedList, Product, RootCause
 from complaints.models.messages import MessageKind, MessageStatus, OutboundMessage
 from complaints.models.operations import ApiIdempotencyKey, JobRun
+from complaints.models.signals import Signal, SignalKind
 
 __all__ = [
     "LONG_TEXT",
@@ -60,6 +61,8 @@ __all__ = [
     "ResolutionType",
     "Review",
     "RootCause",
+    "Signal",
+    "SignalKind",
     "StageChange",
     "attachment_storage_name",
     "new_customer_token",

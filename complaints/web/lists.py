@@ -46,7 +46,11 @@ def complaint_list(request):
             "filters": filters,
             "scope": _scope(filters),
             "why": filters.queue == "escalations",
-            "rows": rows_of(complaints[:PAGE_SIZE], timezone.now()),
+            "rows": rows_of(
+                complaints[:PAGE_SIZE],
+                timezone.now(),
+                frozenset(selectors.complaints_new_for(request.user)),
+            ),
             "page_number": page_number,
             "has_next": len(complaints) > PAGE_SIZE,
             "query_string": query.urlencode(),

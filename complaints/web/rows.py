@@ -16,6 +16,7 @@ ROW_FIELDS = (
     "customer_name",
     "channel",
     "stage",
+    "sub_status",
     "next_deadline_at",
     "acknowledgment_breached_at",
     "resolution_overdue_at",
@@ -54,6 +55,9 @@ class Row:
     deadline: str
     deadline_what: str
     stage: str
+    sub_status: str
+    # Something on the case is new for the person looking (complaints/services/signals.py).
+    new: bool
     customer: str
     category: str
     channel: str
@@ -69,7 +73,7 @@ class Row:
 ESCALATED_TO = {EscalationLevel.TEAM: "to team", EscalationLevel.MANAGER: "to managers"}
 
 
-def rows_of(complaints, now):
+def rows_of(complaints, now, new=frozenset()):
     detail_url, take_url = _url_maker("complaints:detail"), _url_maker("complaints:action", "take")
     assign_url = _url_maker("complaints:action", "assign")
     rows = []
@@ -95,6 +99,8 @@ def rows_of(complaints, now):
                 deadline=deadline,
                 deadline_what=what,
                 stage=stage_label,
+                sub_status=complaint.sub_status_label,
+                new=complaint.pk in new,
                 customer=complaint.customer_name,
                 category=complaint.category.name,
                 channel=complaint.get_channel_display(),
