@@ -16,6 +16,7 @@ from complaints.models.case import (
 )
 from complaints.models.complaint import (
     LONG_TEXT,
+    RESOLUTION_CLOCK_STAGES,
     SHORT_TEXT,
     AcknowledgmentMethod,
     Channel,
@@ -24,6 +25,7 @@ from complaints.models.complaint import (
     EscalationLevel,
     ReferenceCounter,
     StageChange,
+    is_overdue,
     new_customer_token,
     next_deadline,
     phone_digits,
@@ -36,6 +38,7 @@ from complaints.models.signals import Signal, SignalKind
 __all__ = [
     "LONG_TEXT",
     "MONEY_RESOLUTION_TYPES",
+    "RESOLUTION_CLOCK_STAGES",
     "SHORT_TEXT",
     "AcknowledgmentMethod",
     "ApiIdempotencyKey",
@@ -65,6 +68,7 @@ __all__ = [
     "SignalKind",
     "StageChange",
     "attachment_storage_name",
+    "is_overdue",
     "new_customer_token",
     "next_deadline",
     "phone_digits",

@@ -51,13 +51,26 @@ class AcknowledgmentMethod(models.TextChoices):
     SOCIAL_MEDIA = "social_media", "Social media message"
 
 
+# The resolution target is met by proposing a resolution: its clock runs until then, and
+# again if the case goes back to investigation. The resolution sweep scans these stages.
+RESOLUTION_CLOCK_STAGES = (Stage.RECEIVED, Stage.ACKNOWLEDGED, Stage.INVESTIGATING)
+
+
 def next_deadline(stage, acknowledgment_due_at, resolution_target_date):
+    """The one answer to "what is due next" and so to "is it overdue", for the case page, the
+    queues, the list, the workload, the API and the jobs alike: the acknowledgment while
+    Received, then the end of the resolution target day until a resolution is proposed; no
+    deadline after that (the customer's answer and feedback run on no promise of ours)."""
     if stage == Stage.RECEIVED:
         return acknowledgment_due_at
-    if stage in OPEN_STAGES:
+    if stage in RESOLUTION_CLOCK_STAGES:
         end_of_day = datetime.combine(resolution_target_date, time(23, 59))
         return timezone.make_aware(end_of_day)
     return None
+
+
+def is_overdue(next_deadline_at, now):
+    return next_deadline_at is not None and next_deadline_at < now
 
 
 def phone_digits(phone):
@@ -382,6 +395,13 @@ class Complaint(models.Model):
     @property
     def is_escalated(self):
         return bool(self.escalation_level)
+
+    @property
+    def resolution_clock_running(self):
+        return self.stage in RESOLUTION_CLOCK_STAGES
+
+    def is_overdue(self, now):
+        return is_overdue(self.next_deadline_at, now)
 
 
 class StageChange(models.Model):

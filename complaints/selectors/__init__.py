@@ -28,6 +28,7 @@ from complaints.selectors.people import (
 )
 from complaints.selectors.queues import (
     SIGN_OFF_ORDER,
+    acknowledgment_email_on_its_way,
     complaint_by_token,
     complaint_detail_queryset,
     complaints_assigned_to,
@@ -58,6 +59,7 @@ __all__ = [
     "REFERENCE_PATTERN",
     "SIGN_OFF_ORDER",
     "ComplaintFilterSet",
+    "acknowledgment_email_on_its_way",
     "acknowledgments_sent_unrecorded",
     "acknowledgments_to_breach",
     "api_idempotency_record",

@@ -73,7 +73,7 @@ def _action_forms(complaint, user):
     offer(Action.ASSIGN, "assign", forms.AssignForm(initial={"assignee": complaint.assignee_id}))
     if complaint.is_open:
         offer(Action.ESCALATE, "escalate", forms.EscalateForm())
-    if stage == Stage.RECEIVED:
+    if stage == Stage.RECEIVED and not selectors.acknowledgment_email_on_its_way(complaint):
         offer(Action.ACKNOWLEDGE, "acknowledge", forms.AcknowledgeForm(initial=initial))
         if complaint.customer_email and not any(
             m.kind == MessageKind.ACKNOWLEDGMENT for m in complaint.messages.all()
@@ -125,6 +125,11 @@ def _detail_context(request, complaint, bound=None):
         "timeline": selectors.complaint_timeline(complaint),
         "actions": actions,
         "live_resolution": live,
+        "acknowledgment_email": (
+            selectors.acknowledgment_email_on_its_way(complaint)
+            if complaint.stage == Stage.RECEIVED
+            else None
+        ),
         "ack_countdown": (ack_text, ack_overdue),
         "target_countdown": (target_text, target_overdue),
         "attachments": complaint.attachments.all(),

@@ -82,7 +82,8 @@ def rows_of(complaints, now, new=frozenset()):
         received = complaint.stage == Stage.RECEIVED
         what = "acknowledgment" if received else "resolution"
         if complaint.next_deadline_at is None:
-            due_text, overdue, deadline = stage_label.lower(), False, ""
+            # No clock runs (a proposal made, a closed case): nothing is due from us.
+            due_text, overdue, deadline = "—", False, ""
         else:
             text, overdue = countdown(complaint.next_deadline_at, now)
             due_text = f"{what} {text}"
@@ -109,8 +110,11 @@ def rows_of(complaints, now, new=frozenset()):
                 awaiting_approval=getattr(complaint, "awaiting_approval", False),
                 acknowledgment_missed=bool(complaint.acknowledgment_breached_at) and received,
                 target_missed=bool(complaint.resolution_overdue_at),
+                # A closed case keeps its escalation on record, not as a live tag.
                 escalation_reason=(
-                    complaint.escalation_reason if complaint.escalation_level else None
+                    complaint.escalation_reason
+                    if complaint.escalation_level and complaint.is_open
+                    else None
                 ),
                 escalated_to=ESCALATED_TO.get(complaint.escalation_level, ""),
             )
