@@ -33,7 +33,9 @@ SUB_STATUS_LABELS = {
     SubStatus.AWAITING_IMPLEMENTATION: "awaiting implementation",
     SubStatus.AWAITING_FEEDBACK: "awaiting feedback",
 }
+# What the list filters by; the column also holds "" (nothing), as the API documents.
 SUB_STATUS_CHOICES = [(s.value, s.label) for s in SubStatus if s]
+SUB_STATUS_COLUMN_CHOICES = [("", "nothing"), *SUB_STATUS_CHOICES]
 # News from the customer: shown until the person it was for opens the case, then the case
 # falls back to what it waits for.
 NEWS = frozenset({SubStatus.CUSTOMER_ACCEPTED, SubStatus.CUSTOMER_REPLIED})

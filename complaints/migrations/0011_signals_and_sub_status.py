@@ -51,12 +51,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='complaint',
             name='sub_status',
-            field=models.CharField(blank=True, choices=[('awaiting_approval', 'awaiting approval'), ('awaiting_customer', 'awaiting the customer'), ('customer_accepted', 'customer accepted'), ('customer_replied', 'customer replied'), ('awaiting_implementation', 'awaiting implementation'), ('awaiting_feedback', 'awaiting feedback')], default='', max_length=30),
+            field=models.CharField(blank=True, choices=[('', 'nothing'), ('awaiting_approval', 'awaiting approval'), ('awaiting_customer', 'awaiting the customer'), ('customer_accepted', 'customer accepted'), ('customer_replied', 'customer replied'), ('awaiting_implementation', 'awaiting implementation'), ('awaiting_feedback', 'awaiting feedback')], default='', max_length=30),
         ),
         migrations.AddField(
             model_name='historicalcomplaint',
             name='sub_status',
-            field=models.CharField(blank=True, choices=[('awaiting_approval', 'awaiting approval'), ('awaiting_customer', 'awaiting the customer'), ('customer_accepted', 'customer accepted'), ('customer_replied', 'customer replied'), ('awaiting_implementation', 'awaiting implementation'), ('awaiting_feedback', 'awaiting feedback')], default='', max_length=30),
+            field=models.CharField(blank=True, choices=[('', 'nothing'), ('awaiting_approval', 'awaiting approval'), ('awaiting_customer', 'awaiting the customer'), ('customer_accepted', 'customer accepted'), ('customer_replied', 'customer replied'), ('awaiting_implementation', 'awaiting implementation'), ('awaiting_feedback', 'awaiting feedback')], default='', max_length=30),
         ),
         migrations.AddIndex(
             model_name='complaint',

@@ -11,7 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from complaints.models.lists import Category, Product, RootCause
-from complaints.sub_status import SUB_STATUS_CHOICES, SubStatus
+from complaints.sub_status import SUB_STATUS_COLUMN_CHOICES, SubStatus
 from complaints.workflow import OPEN_STAGE_VALUES, OPEN_STAGES, STAGE_CHOICES, Stage
 
 # The longest free text any way in takes (staff pages, the API, the customer's pages): the
@@ -145,7 +145,9 @@ class Complaint(models.Model):
     stage = models.CharField(max_length=20, choices=STAGE_CHOICES, default=Stage.RECEIVED)
     # What the case waits for within its stage (complaints/sub_status.py), kept by the
     # services so lists filter and count it on an index.
-    sub_status = models.CharField(max_length=30, choices=SUB_STATUS_CHOICES, blank=True, default="")
+    sub_status = models.CharField(
+        max_length=30, choices=SUB_STATUS_COLUMN_CHOICES, blank=True, default=""
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -109,3 +109,17 @@ def test_the_api_gives_and_filters_the_sub_status(manager, waiting):
     ]
     bad = token_client(manager).get("/api/v1/complaints/", {"sub_status": "asleep"})
     assert bad.status_code == 400
+
+
+def test_the_timeline_does_not_repeat_sub_status_changes(csr, resolver, manager):
+    complaint = factories.complaint_at_stage(
+        "resolved", csr=csr, resolver=resolver, manager=manager
+    )
+    services.resolution_record_customer_response(complaint, actor=None, accepted=True)
+
+    client = Client()
+    client.force_login(manager)
+    html = client.get(f"/complaints/{complaint.pk}/").content.decode()
+
+    assert "Customer accepted the resolution" in html
+    assert "Sub status" not in html
