@@ -20,6 +20,7 @@ JOBS = {
     "relay_outbox": services.outbox_relay,
     "chain_record": record_chain_extend,
     "apply_retention": retention_apply,
+    "send_signal_digests": services.signals_notify,
 }
 
 

@@ -30,6 +30,11 @@ def relay_outbox():
 
 
 @shared_task(**RELIABLE)
+def send_signal_digests():
+    return jobs.run(services.signals_notify)
+
+
+@shared_task(**RELIABLE)
 def enforce_acknowledgment_deadline():
     return jobs.run(sweeps.enforce_acknowledgment_deadline)
 

@@ -412,6 +412,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "send_follow_ups": {"task": "complaints.tasks.send_follow_ups", "schedule": 60 * 60.0},
     "relay_outbox": {"task": "complaints.tasks.relay_outbox", "schedule": 60.0},
+    # What became each person's turn, one email per person per run: at most one every
+    # SIGNAL_DIGEST_MINUTES.
+    "send_signal_digests": {
+        "task": "complaints.tasks.send_signal_digests",
+        "schedule": env_int("SIGNAL_DIGEST_MINUTES", 5) * 60.0,
+    },
     # Builds each period's report once it has closed; hourly, so a missed run catches up.
     "build_trend_reports": {"task": "reports.tasks.build_trend_reports", "schedule": 60 * 60.0},
     # The tamper-evident record (docs/data-protection.md): new rows join their case's chain.

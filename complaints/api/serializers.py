@@ -81,6 +81,9 @@ class ComplaintSummary(serializers.ModelSerializer):
     category = NamedRef()
     assignee = UserRef(allow_null=True)
     stage_label = serializers.CharField()
+    sub_status_label = serializers.CharField(
+        help_text="What an open complaint waits for within its stage, in words; empty if nothing."
+    )
     overdue = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
 
@@ -92,6 +95,8 @@ class ComplaintSummary(serializers.ModelSerializer):
             "url",
             "stage",
             "stage_label",
+            "sub_status",
+            "sub_status_label",
             "channel",
             "customer_name",
             "category",
@@ -107,8 +112,7 @@ class ComplaintSummary(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_overdue(self, complaint) -> bool:
-        deadline = complaint.next_deadline_at
-        return deadline is not None and deadline < timezone.now()
+        return complaint.is_overdue(timezone.now())
 
     def get_url(self, complaint) -> str:
         path = reverse("api:complaint", args=[complaint.pk])

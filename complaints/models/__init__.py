@@ -16,6 +16,7 @@ from complaints.models.case import (
 )
 from complaints.models.complaint import (
     LONG_TEXT,
+    RESOLUTION_CLOCK_STAGES,
     SHORT_TEXT,
     AcknowledgmentMethod,
     Channel,
@@ -24,6 +25,7 @@ from complaints.models.complaint import (
     EscalationLevel,
     ReferenceCounter,
     StageChange,
+    is_overdue,
     new_customer_token,
     next_deadline,
     phone_digits,
@@ -40,11 +42,13 @@ from complaints.models.privacy import (
     RecordLink,
     RetentionPolicy,
 )
+from complaints.models.signals import Signal, SignalKind
 
 __all__ = [
     "EXIT_NOTICES",
     "LONG_TEXT",
     "MONEY_RESOLUTION_TYPES",
+    "RESOLUTION_CLOCK_STAGES",
     "SHORT_TEXT",
     "AcknowledgmentMethod",
     "Anonymisation",
@@ -77,8 +81,11 @@ __all__ = [
     "RetentionPolicy",
     "Review",
     "RootCause",
+    "Signal",
+    "SignalKind",
     "StageChange",
     "attachment_storage_name",
+    "is_overdue",
     "new_customer_token",
     "next_deadline",
     "phone_digits",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from complaints.models.lists import Category, Product, RootCause
+from complaints.sub_status import SUB_STATUS_COLUMN_CHOICES, SubStatus
 from complaints.workflow import (
     CLOSED_STAGE_VALUES,
     EXIT_STAGE_VALUES,
@@ -58,13 +59,26 @@ class AcknowledgmentMethod(models.TextChoices):
     SOCIAL_MEDIA = "social_media", "Social media message"
 
 
+# The resolution target is met by proposing a resolution: its clock runs until then, and
+# again if the case goes back to investigation. The resolution sweep scans these stages.
+RESOLUTION_CLOCK_STAGES = (Stage.RECEIVED, Stage.ACKNOWLEDGED, Stage.INVESTIGATING)
+
+
 def next_deadline(stage, acknowledgment_due_at, resolution_target_date):
+    """The one answer to "what is due next" and so to "is it overdue", for the case page, the
+    queues, the list, the workload, the API and the jobs alike: the acknowledgment while
+    Received, then the end of the resolution target day until a resolution is proposed; no
+    deadline after that (the customer's answer and feedback run on no promise of ours)."""
     if stage == Stage.RECEIVED:
         return acknowledgment_due_at
-    if stage in OPEN_STAGES:
+    if stage in RESOLUTION_CLOCK_STAGES:
         end_of_day = datetime.combine(resolution_target_date, time(23, 59))
         return timezone.make_aware(end_of_day)
     return None
+
+
+def is_overdue(next_deadline_at, now):
+    return next_deadline_at is not None and next_deadline_at < now
 
 
 def phone_digits(phone):
@@ -137,6 +151,11 @@ class Complaint(models.Model):
     )
 
     stage = models.CharField(max_length=20, choices=STAGE_CHOICES, default=Stage.RECEIVED)
+    # What the case waits for within its stage (complaints/sub_status.py), kept by the
+    # services so lists filter and count it on an index.
+    sub_status = models.CharField(
+        max_length=30, choices=SUB_STATUS_COLUMN_CHOICES, blank=True, default=""
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -299,6 +318,13 @@ class Complaint(models.Model):
                 name="complaint_awaiting_sign_off",
                 condition=Q(stage="documented"),
             ),
+            # Only open cases waiting on something have a sub-status: its filter and counts
+            # read a small index, whatever the size of the table.
+            models.Index(
+                fields=["sub_status", "next_deadline_at"],
+                name="complaint_sub_status",
+                condition=~Q(sub_status=""),
+            ),
             # Covering, so the dashboard's 30-day and 12-week figures read the index alone.
             models.Index(
                 fields=["received_at"],
@@ -333,6 +359,10 @@ class Complaint(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(channel__in=Channel.values), name="complaint_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(sub_status__in=[s.value for s in SubStatus]),
+                name="complaint_sub_status_valid",
             ),
             models.CheckConstraint(
                 condition=Q(complexity__in=Complexity.values), name="complaint_complexity_valid"
@@ -412,6 +442,10 @@ class Complaint(models.Model):
     def stage_label(self):
         return Stage(self.stage).label
 
+    @property
+    def sub_status_label(self):
+        return SubStatus(self.sub_status).label
+
     def has_feedback_this_round(self):
         """Feedback given since this follow-up round began: a reopened case asks again."""
         return self.feedback.filter(submitted_at__gte=self.follow_up_started_at).exists()
@@ -427,6 +461,13 @@ class Complaint(models.Model):
     @property
     def is_escalated(self):
         return bool(self.escalation_level)
+
+    @property
+    def resolution_clock_running(self):
+        return self.stage in RESOLUTION_CLOCK_STAGES
+
+    def is_overdue(self, now):
+        return is_overdue(self.next_deadline_at, now)
 
 
 class StageChange(models.Model):

@@ -196,3 +196,28 @@ def queue_staff_message(recipient, *, key, template, context, complaint=None):
         complaint=complaint,
         to_customer=False,
     )
+
+
+def queue_signal_digest(recipient, cases, *, key):
+    """What became a colleague's turn since their last digest: [(complaint, [what happened,
+    ...]), ...], one line per case. `key` names the batch, so a batch is told of once."""
+    listed = cases[:DIGEST_LISTED]
+    context = {
+        "recipient": recipient,
+        "count": len(cases),
+        "cases": [
+            (c, happened, settings.SITE_URL + reverse("complaints:detail", args=[c.pk]))
+            for c, happened in listed
+        ],
+        "more": len(cases) - len(listed),
+        "queue_link": settings.SITE_URL + reverse("home"),
+    }
+    return _store(
+        MessageKind.STAFF_NOTIFICATION,
+        key,
+        recipient.email,
+        "signal_digest",
+        context,
+        complaint=cases[0][0] if len(cases) == 1 else None,
+        to_customer=False,
+    )

@@ -20,9 +20,15 @@ from complaints.selectors.lists import (
     top_level_categories,
 )
 from complaints.selectors.operations import api_idempotency_record, job_runs_latest
-from complaints.selectors.people import csrs_to_notify, managers_to_notify, team_members
+from complaints.selectors.people import (
+    csrs_to_notify,
+    managers_to_notify,
+    people_in_role,
+    team_members,
+)
 from complaints.selectors.queues import (
     SIGN_OFF_ORDER,
+    acknowledgment_email_on_its_way,
     complaint_by_token,
     complaint_detail_queryset,
     complaints_assigned_to,
@@ -35,6 +41,13 @@ from complaints.selectors.queues import (
     team_workload,
 )
 from complaints.selectors.search import REFERENCE_PATTERN, complaints_search
+from complaints.selectors.signals import (
+    NEW_ROWS_LIMIT,
+    complaints_new_for,
+    signal_counts,
+    signals_to_notify,
+    signals_unseen,
+)
 from complaints.selectors.timeline import (
     complaint_timeline,
     customer_timeline,
@@ -44,11 +57,13 @@ from complaints.selectors.timeline import (
 __all__ = [
     "ACKNOWLEDGMENT_CHOICES",
     "ACKNOWLEDGMENT_FILTERS",
+    "NEW_ROWS_LIMIT",
     "ESCALATION_TARGETS",
     "QUEUE_CHOICES",
     "REFERENCE_PATTERN",
     "SIGN_OFF_ORDER",
     "ComplaintFilterSet",
+    "acknowledgment_email_on_its_way",
     "acknowledgments_sent_unrecorded",
     "acknowledgments_to_breach",
     "api_idempotency_record",
@@ -61,6 +76,7 @@ __all__ = [
     "complaints_escalated_to_team",
     "complaints_escalation_queue",
     "complaints_intake_queue",
+    "complaints_new_for",
     "complaints_search",
     "consultations_waiting_for",
     "csrs_to_notify",
@@ -72,7 +88,11 @@ __all__ = [
     "managers_to_notify",
     "message_status_text",
     "open_complaints",
+    "people_in_role",
     "resolution_targets_missed",
+    "signal_counts",
+    "signals_to_notify",
+    "signals_unseen",
     "team_members",
     "team_workload",
     "top_level_categories",

@@ -3,10 +3,14 @@
 
 from django.db.models import Exists, OuterRef
 
-from complaints.models import Complaint, MessageKind, MessageStatus, OutboundMessage
+from complaints.models import (
+    RESOLUTION_CLOCK_STAGES,
+    Complaint,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+)
 from complaints.workflow import Stage
-
-RESOLUTION_CLOCK_STAGES = (Stage.RECEIVED, Stage.ACKNOWLEDGED, Stage.INVESTIGATING)
 
 
 def acknowledgments_to_breach(now):

@@ -18,6 +18,7 @@ from complaints.models import Category, Channel, Complaint, EscalationLevel, Fee
 from complaints.permissions import visible_complaints
 from complaints.selectors.queues import SIGN_OFF_ORDER, awaiting_sign_off, in_escalation_queue
 from complaints.selectors.search import FAR_FUTURE, REFERENCE_PATTERN, complaints_search
+from complaints.sub_status import SUB_STATUS_CHOICES
 from complaints.workflow import EXIT_STAGE_VALUES, OPEN_STAGE_VALUES, STAGE_CHOICES, Stage
 
 # Sorting only by these keys; anything else falls back to the deadline order.
@@ -34,6 +35,7 @@ LIST_SORTS = {
 class ListFilters:
     query: str = ""
     stage: str = "open"
+    sub_status: str = ""
     category: int | None = None
     channel: str = ""
     assignee: str = ""
@@ -80,6 +82,9 @@ def complaints_filtered(queryset, user, filters):
         queryset = queryset.filter(stage__in=EXIT_STAGE_VALUES)
     elif filters.stage in Stage._value2member_map_:
         queryset = queryset.filter(stage=filters.stage)
+    if filters.sub_status:
+        # Only open cases have one: the partial index complaint_sub_status holds just those.
+        queryset = queryset.filter(sub_status=filters.sub_status)
     if filters.acknowledgment in ACKNOWLEDGMENT_FILTERS:
         queryset = queryset.filter(ACKNOWLEDGMENT_FILTERS[filters.acknowledgment](now))
     if filters.resolved_from:
@@ -237,6 +242,11 @@ class ComplaintFilterSet(django_filters.FilterSet):
         label="Search: a reference, a name, an email address, a phone number or words.",
     )
     stage = _select(choices=STAGE_FILTERS, empty_label=None, label="Default: open.")
+    sub_status = _select(
+        choices=SUB_STATUS_CHOICES,
+        empty_label="Any",
+        label="What an open complaint waits for within its stage.",
+    )
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.all(),
         empty_label="All categories",
@@ -277,6 +287,7 @@ class ComplaintFilterSet(django_filters.FilterSet):
         return ListFilters(
             query=data.get("q") or "",
             stage=data.get("stage") or "open",
+            sub_status=data.get("sub_status") or "",
             category=category.pk if category else None,
             channel=data.get("channel") or "",
             assignee=data.get("assignee") or "",

@@ -25,3 +25,9 @@ def team_members():
         .exclude(role="")
         .order_by("first_name", "username")
     )
+
+
+def people_in_role(role):
+    """Everyone active in one role, signed-in or not, with an email address or not: a case
+    marked for them shows in their queue either way."""
+    return list(get_user_model().objects.filter(is_active=True, role=role))

@@ -8,6 +8,8 @@ from complaints.models import (
     Complaint,
     Consultation,
     EscalationLevel,
+    MessageKind,
+    MessageStatus,
     OutboundMessage,
     Resolution,
     ResolutionStatus,
@@ -110,6 +112,24 @@ def complaint_detail_queryset():
         "attachments",
         # The timeline shows each message's subject and status, not its bodies.
         Prefetch("messages", queryset=OutboundMessage.objects.defer("body_text", "body_html")),
+    )
+
+
+def acknowledgment_email_on_its_way(complaint):
+    """The acknowledgment email, if it is queued or sent and not failing (from the page's
+    prefetched messages). While it goes, an acknowledgment recorded by hand is refused the
+    moment the delivery acknowledges the complaint; a failing email leaves it to people."""
+    return next(
+        (
+            message
+            for message in complaint.messages.all()
+            if message.kind == MessageKind.ACKNOWLEDGMENT
+            and (
+                message.status == MessageStatus.SENT
+                or (message.status != MessageStatus.CANCELLED and not message.last_error)
+            )
+        ),
+        None,
     )
 
 

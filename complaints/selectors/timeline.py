@@ -58,7 +58,9 @@ def day_text(day):
     return f"{day.day} {day:%b %Y}"
 
 
-HIDDEN_HISTORY_FIELDS = {"updated_at", "created_at", "stage", "reopen_count"} | {
+# The sub-status follows from events the timeline already tells (the customer's answer, an
+# approval), so its changes would only repeat them.
+HIDDEN_HISTORY_FIELDS = {"updated_at", "created_at", "stage", "sub_status", "reopen_count"} | {
     "investigation_started_at",
     "resolved_at",
     "follow_up_started_at",

@@ -51,6 +51,11 @@ from complaints.services.resolution import (
     resolution_propose,
     resolution_record_customer_response,
 )
+from complaints.services.signals import (
+    signal_raise,
+    signals_notify,
+    signals_seen,
+)
 from complaints.services.stages import (
     LIVE_RESOLUTION,
     case_facts,
@@ -97,4 +102,7 @@ __all__ = [
     "resolution_record_customer_response",
     "resolution_targets_miss",
     "review_sign_off",
+    "signal_raise",
+    "signals_notify",
+    "signals_seen",
 ]

@@ -9,9 +9,10 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from complaints.models import Attachment, Note
+from complaints.models import Attachment, Note, SignalKind
 from complaints.permissions import Action, require
 from complaints.services.common import files_removed_on_failure, locked
+from complaints.services.signals import signal_raise
 from complaints.uploads import check_upload
 from complaints.workflow import Refused
 
@@ -68,6 +69,7 @@ def customer_information_add(complaint, *, text, uploads=()):
             note = Note.objects.create(complaint=complaint, from_customer=True, text=text)
         for upload in uploads:
             store_attachment(complaint, upload, written, actor=None, by_customer=True)
+        signal_raise(complaint, SignalKind.CUSTOMER_ADDED_INFORMATION)
         return note
 
 

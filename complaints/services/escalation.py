@@ -6,9 +6,10 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from accounts.roles import Capability, can
-from complaints.models import Complaint, EscalationLevel
+from complaints.models import Complaint, EscalationLevel, SignalKind
 from complaints.permissions import Action, require
 from complaints.services.common import attribute, locked
+from complaints.services.signals import signal_raise
 from complaints.workflow import Refused
 
 ESCALATION_FIELDS = ("escalation_level", "escalation_reason", "escalated_at", "escalated_by")
@@ -32,6 +33,8 @@ def complaint_assign(complaint, *, actor, assignee):
     complaint.assignee = assignee
     attribute(complaint, actor, "Assigned")
     complaint.save(update_fields=["assignee", "updated_at"])
+    if assignee is not None:
+        signal_raise(complaint, SignalKind.ASSIGNED, for_user=assignee, actor=actor)
     return complaint
 
 
@@ -54,6 +57,7 @@ def complaint_escalate(complaint, *, actor, level, reason, at=None):
         setattr(complaint, field, value)
     attribute(complaint, actor, "Escalated")
     complaint.save(update_fields=[*ESCALATION_FIELDS, "updated_at"])
+    signal_raise(complaint, SignalKind.ESCALATED, actor=actor)
     return complaint
 
 

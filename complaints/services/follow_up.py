@@ -7,11 +7,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from complaints import workflow
-from complaints.models import Complaint, Feedback, Review
+from complaints.models import Complaint, Feedback, Review, SignalKind
 from complaints.outbox import messages
 from complaints.permissions import Action, require
 from complaints.services.common import attribute, locked
 from complaints.services.deadlines import complaints_mark
+from complaints.services.signals import signal_raise
 from complaints.services.stages import stage_move
 from complaints.workflow import Refused, Stage
 
@@ -47,6 +48,7 @@ def feedback_record(complaint, *, actor, score, resolved, comment=""):
             role=workflow.CUSTOMER if actor is None else None,
             note="The customer says the issue is not resolved; the case is reopened",
         )
+    signal_raise(complaint, SignalKind.CUSTOMER_FEEDBACK, actor=actor)
     return feedback
 
 

@@ -5,9 +5,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from complaints.clocks import resolution_target
-from complaints.models import Complaint, Consultation, Note
+from complaints.models import Complaint, Consultation, Note, SignalKind
 from complaints.permissions import Action, require
 from complaints.services.common import attribute, locked
+from complaints.services.signals import signal_raise
 from complaints.services.stages import retarget
 from complaints.workflow import Refused, Stage
 
@@ -182,4 +183,7 @@ def consultation_answer(consultation, *, actor, answer):
     consultation.answered_by = actor
     consultation.answered_at = timezone.now()
     consultation.save(update_fields=["answer", "answered_by", "answered_at"])
+    signal_raise(
+        complaint, SignalKind.CONSULTATION_ANSWERED, for_user=consultation.asked_by, actor=actor
+    )
     return consultation

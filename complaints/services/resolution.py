@@ -8,11 +8,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from complaints import outbox, workflow
-from complaints.models import MONEY_RESOLUTION_TYPES, Resolution, ResolutionStatus
+from complaints.models import MONEY_RESOLUTION_TYPES, Resolution, ResolutionStatus, SignalKind
 from complaints.outbox import messages
 from complaints.permissions import Action, require
 from complaints.services.common import CLOCK_SKEW, attribute, locked
-from complaints.services.stages import LIVE_RESOLUTION, expect_stage, stage_move
+from complaints.services.signals import signal_raise
+from complaints.services.stages import (
+    LIVE_RESOLUTION,
+    expect_stage,
+    stage_move,
+    sub_status_keep,
+)
 from complaints.workflow import Refused, Stage
 
 
@@ -69,7 +75,9 @@ def resolution_propose(
     if needs_approval:
         note += f" of {resolution.currency} {amount}, awaiting manager approval"
     stage_move(complaint, Stage.RESOLVED, actor=actor, note=note)
-    if not needs_approval:
+    if needs_approval:
+        signal_raise(complaint, SignalKind.APPROVAL_REQUESTED, actor=actor)
+    else:
         _tell_customer_of_resolution(complaint, resolution)
     return resolution
 
@@ -102,6 +110,10 @@ def resolution_decide_approval(complaint, *, actor, approve, note=""):
         resolution.approved_at = timezone.now()
         resolution.save(update_fields=["status", "approved_by", "approved_at", "approval_note"])
         _tell_customer_of_resolution(complaint, resolution)
+        sub_status_keep(complaint, actor=actor)
+        signal_raise(
+            complaint, SignalKind.APPROVAL_GIVEN, for_user=resolution.proposed_by, actor=actor
+        )
         return resolution
     if not resolution.approval_note:
         raise Refused("Say why the resolution is not approved, so the team can rework it.")
@@ -112,6 +124,9 @@ def resolution_decide_approval(complaint, *, actor, approve, note=""):
         Stage.INVESTIGATING,
         actor=actor,
         note=f"Resolution not approved: {resolution.approval_note}",
+    )
+    signal_raise(
+        complaint, SignalKind.APPROVAL_REFUSED, for_user=resolution.proposed_by, actor=actor
     )
     return resolution
 
@@ -137,6 +152,8 @@ def resolution_record_customer_response(complaint, *, actor, accepted, comment="
             note="The customer rejected the proposed resolution"
             + (f": {resolution.customer_comment}" if resolution.customer_comment else ""),
         )
+    kind = SignalKind.CUSTOMER_ACCEPTED if accepted else SignalKind.CUSTOMER_DISAGREED
+    signal_raise(complaint, kind, actor=actor)
     return resolution
 
 

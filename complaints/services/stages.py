@@ -14,6 +14,7 @@ from complaints.models import (
 )
 from complaints.permissions import Action, require
 from complaints.services.common import CLOCK_SKEW, attribute, locked, role_of
+from complaints.sub_status import SubStatus, sub_status
 from complaints.workflow import Refused, Stage
 
 STAGE_TIMESTAMP = {
@@ -69,6 +70,29 @@ def case_facts(complaint):
     )
 
 
+def derived_sub_status(complaint, news=SubStatus.NONE):
+    """The sub-status the complaint's facts give, with the customer's unread `news`."""
+    live = complaint.resolutions.filter(status__in=LIVE_RESOLUTION).values_list("status")
+    live = live.order_by("-proposed_at").first()
+    return sub_status(
+        complaint.stage,
+        resolution_status=live[0] if live else None,
+        feedback_given=complaint.stage == Stage.FOLLOW_UP and complaint.has_feedback_this_round(),
+        news=news,
+    )
+
+
+def sub_status_keep(complaint, *, actor=None, news=SubStatus.NONE):
+    """Store the sub-status of a complaint locked by the caller, after a change that moved
+    no stage (an approval, the customer's answer, their news read)."""
+    value = derived_sub_status(complaint, news)
+    if value != complaint.sub_status:
+        complaint.sub_status = value
+        attribute(complaint, actor, f"Now {value.label}" if value else "Sub-status cleared")
+        complaint.save(update_fields=["sub_status", "updated_at"])
+    return complaint
+
+
 def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=False, reason=None):
     """Change the stage of a complaint already locked by the caller. The one stage writer.
     `reason` names the change in the history when the note is too long to."""
@@ -113,6 +137,9 @@ def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=
         for resolution in complaint.resolutions.filter(status__in=LIVE_RESOLUTION):
             resolution.status = ResolutionStatus.WITHDRAWN
             resolution.save(update_fields=["status"])
+    # Someone moved the case on: the customer's news is read, what it waits for is new.
+    complaint.sub_status = derived_sub_status(complaint)
+    fields.append("sub_status")
     attribute(complaint, actor, reason or (note[:100] if note else f"Moved to {target.label}"))
     complaint.save(update_fields=fields)
     StageChange.objects.create(

@@ -333,6 +333,8 @@ def _detail_context(request, complaint, bound=None):
 
 def complaint_detail(request, pk):
     complaint = complaint_for(request.user, pk, selectors.complaint_detail_queryset())
+    # Opened: what was new on it for this person is not new any more.
+    services.signals_seen(complaint, request.user)
     return render(request, "complaints/detail.html", _detail_context(request, complaint))
 
 

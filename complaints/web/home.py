@@ -8,6 +8,7 @@ from django.utils.html import format_html_join
 from accounts.decorators import capability_required
 from accounts.roles import Capability, can
 from complaints import selectors
+from complaints.models import SignalKind
 from complaints.web.rows import ROW_FIELDS, rows_of
 
 QUEUE_LENGTH = 25
@@ -25,12 +26,20 @@ def queue_section(
     empty_text="",
     order=("next_deadline_at", "id"),
     counted=False,
+    new=(),
 ):
-    """A queue's first rows; `counted` adds the whole queue's size to its heading, for the
-    queues an index counts cheaply."""
+    """A queue's first rows, those with something `new` for the user first; `counted` adds
+    the whole queue's size to its heading, for the queues an index counts cheaply."""
     count = queryset.count() if counted else None
     queryset = queryset.select_related("category", "assignee").only(*ROW_FIELDS).order_by(*order)
-    rows = rows_of(queryset[: QUEUE_LENGTH + 1], now)
+    complaints = []
+    if new:
+        # Two reads rather than one ordered by "is new": that order would make the database
+        # sort the whole queue instead of reading its index in deadline order.
+        complaints = list(queryset.filter(pk__in=new)[: QUEUE_LENGTH + 1])
+        queryset = queryset.exclude(pk__in=new)
+    complaints += queryset[: QUEUE_LENGTH + 1 - len(complaints)]
+    rows = rows_of(complaints, now, frozenset(new))
     return {
         "title": title,
         "count": count,
@@ -48,7 +57,12 @@ def queue_section(
 def home(request):
     """Each role starts on what it must do next; managers on escalations and the numbers."""
     user, now = request.user, timezone.now()
-    context = {"queues": [], "consultations": selectors.consultations_waiting_for(user)}
+    new = selectors.complaints_new_for(user)
+    context = {
+        "queues": [],
+        "consultations": selectors.consultations_waiting_for(user),
+        "signal_counts": _signal_counts(user),
+    }
     queues = context["queues"]
     if can(user, Capability.SEE_ALL_COMPLAINTS):
         queues.append(
@@ -56,6 +70,7 @@ def home(request):
                 "Escalation queue",
                 selectors.complaints_escalation_queue(user),
                 now,
+                new=new,
                 more="?queue=escalations",
                 assign=True,
                 why=True,
@@ -68,6 +83,7 @@ def home(request):
                     "Sign-off queue",
                     selectors.complaints_awaiting_sign_off(user),
                     now,
+                    new=new,
                     more="?queue=sign_off",
                     order=selectors.SIGN_OFF_ORDER,
                     counted=True,
@@ -83,6 +99,7 @@ def home(request):
                     "Intake queue",
                     selectors.complaints_intake_queue(user),
                     now,
+                    new=new,
                     more="?assignee=none",
                     take=True,
                     assign=True,
@@ -94,13 +111,18 @@ def home(request):
                     "Escalated to the resolution team",
                     selectors.complaints_escalated_to_team(user),
                     now,
+                    new=new,
                     more="?escalated=team&assignee=not_me",
                     take=True,
                 )
             )
     queues.append(
         queue_section(
-            "My complaints", selectors.complaints_assigned_to(user), now, more="?assignee=me"
+            "My complaints",
+            selectors.complaints_assigned_to(user),
+            now,
+            new=new,
+            more="?assignee=me",
         )
     )
     if any(queue["assign"] and queue["rows"] for queue in queues):
@@ -110,3 +132,10 @@ def home(request):
             "", '<option value="{}">{}</option>', ((p.pk, str(p)) for p in selectors.team_members())
         )
     return render(request, "complaints/home.html", context)
+
+
+def _signal_counts(user):
+    """What is new for the user, in words with its count, for the top of the page."""
+    counts = selectors.signal_counts(user)
+    labels = dict(SignalKind.choices)
+    return [(labels[kind], counts[kind]) for kind in SignalKind.values if kind in counts]

@@ -13,6 +13,7 @@ from accounts.services import security_event_record
 from complaints import selectors
 from complaints.models import Channel, EscalationLevel
 from complaints.spreadsheets import UTF8_BOM, spreadsheet_safe
+from complaints.sub_status import SUB_STATUS_LABELS
 from complaints.web.rows import ROW_FIELDS, rows_of
 from complaints.workflow import STAGE_LABELS
 
@@ -46,7 +47,11 @@ def complaint_list(request):
             "filters": filters,
             "scope": _scope(filters),
             "why": filters.queue == "escalations",
-            "rows": rows_of(complaints[:PAGE_SIZE], timezone.now()),
+            "rows": rows_of(
+                complaints[:PAGE_SIZE],
+                timezone.now(),
+                frozenset(selectors.complaints_new_for(request.user)),
+            ),
             "page_number": page_number,
             "has_next": len(complaints) > PAGE_SIZE,
             "query_string": query.urlencode(),
@@ -88,6 +93,7 @@ def _page_number(request):
 CSV_COLUMNS = [
     ("Reference", "reference"),
     ("Stage", "stage"),
+    ("Waiting for", "sub_status"),
     ("Received", "received_at"),
     ("Customer", "customer_name"),
     ("Email", "customer_email"),
@@ -108,6 +114,7 @@ CSV_COLUMNS = [
 # Spreadsheets show what people read on the pages, not the stored codes.
 CSV_LABELS = {
     "stage": {stage.value: label for stage, label in STAGE_LABELS.items()},
+    "sub_status": SUB_STATUS_LABELS,
     "channel": dict(Channel.choices),
     "escalation_level": dict(EscalationLevel.choices),
 }

@@ -16,6 +16,7 @@ ROW_FIELDS = (
     "customer_name",
     "channel",
     "stage",
+    "sub_status",
     "next_deadline_at",
     "acknowledgment_breached_at",
     "resolution_overdue_at",
@@ -54,6 +55,9 @@ class Row:
     deadline: str
     deadline_what: str
     stage: str
+    sub_status: str
+    # Something on the case is new for the person looking (complaints/services/signals.py).
+    new: bool
     customer: str
     category: str
     channel: str
@@ -69,7 +73,7 @@ class Row:
 ESCALATED_TO = {EscalationLevel.TEAM: "to team", EscalationLevel.MANAGER: "to managers"}
 
 
-def rows_of(complaints, now):
+def rows_of(complaints, now, new=frozenset()):
     detail_url, take_url = _url_maker("complaints:detail"), _url_maker("complaints:action", "take")
     assign_url = _url_maker("complaints:action", "assign")
     rows = []
@@ -78,7 +82,8 @@ def rows_of(complaints, now):
         received = complaint.stage == Stage.RECEIVED
         what = "acknowledgment" if received else "resolution"
         if complaint.next_deadline_at is None:
-            due_text, overdue, deadline = stage_label.lower(), False, ""
+            # No clock runs (a proposal made, a closed case): nothing is due from us.
+            due_text, overdue, deadline = "—", False, ""
         else:
             text, overdue = countdown(complaint.next_deadline_at, now)
             due_text = f"{what} {text}"
@@ -95,6 +100,8 @@ def rows_of(complaints, now):
                 deadline=deadline,
                 deadline_what=what,
                 stage=stage_label,
+                sub_status=complaint.sub_status_label,
+                new=complaint.pk in new,
                 customer=complaint.customer_name,
                 category=complaint.category.name,
                 channel=complaint.get_channel_display(),
@@ -103,8 +110,11 @@ def rows_of(complaints, now):
                 awaiting_approval=getattr(complaint, "awaiting_approval", False),
                 acknowledgment_missed=bool(complaint.acknowledgment_breached_at) and received,
                 target_missed=bool(complaint.resolution_overdue_at),
+                # A closed case keeps its escalation on record, not as a live tag.
                 escalation_reason=(
-                    complaint.escalation_reason if complaint.escalation_level else None
+                    complaint.escalation_reason
+                    if complaint.escalation_level and complaint.is_open
+                    else None
                 ),
                 escalated_to=ESCALATED_TO.get(complaint.escalation_level, ""),
             )

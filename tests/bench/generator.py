@@ -16,7 +16,7 @@ from accounts.roles import Role
 from complaints import clocks, services
 from complaints.models import next_deadline, phone_digits
 from complaints.services.deadlines import ACK_BREACH_REASON, TARGET_REASON
-from complaints.workflow import Stage
+from complaints.workflow import OPEN_STAGE_VALUES, Stage
 from tests.bench.lists import (
     ACK_METHOD_WEIGHTS,
     ACK_METHODS,
@@ -127,6 +127,23 @@ class Generator:
 
     def local_midnight(self, day):
         return datetime(day.year, day.month, day.day, tzinfo=self.tz).astimezone(UTC)
+
+    def signal(self, pk, user, stage, at, rows):
+        """Every case handed to someone was signalled to them and long since opened; an open
+        one is now and then still unopened, so the home pages count and mark real numbers
+        among a million opened ones."""
+        unseen = stage in OPEN_STAGE_VALUES and self.rng.random() < 0.03
+        rows["signal"].append(
+            {
+                "id": self.tables["signal"].take_id(),
+                "complaint_id": pk,
+                "user_id": user,
+                "kind": "assigned",
+                "raised_at": at,
+                "seen_at": None if unseen else at,
+                "notified_at": at,
+            }
+        )
 
     def complaint(self, pk, received_at, due_backlog, rows):
         """One complaint row; its child rows are appended to `rows` (lists by table)."""
@@ -302,6 +319,8 @@ class Generator:
             self.consultation(c, assignee, rows)
         c["assignee_id"] = assignee
         c["next_deadline_at"] = next_deadline(stage, ack_due, target)
+        if assignee is not None:
+            self.signal(pk, assignee, stage, moments[0] if moments else received_at, rows)
         events.extend(moments)
         for key in (
             "escalated_at",

@@ -10,6 +10,7 @@ from complaints.models import (
     Consultation,
     Feedback,
     Resolution,
+    Signal,
     StageChange,
 )
 
@@ -100,5 +101,6 @@ def tables():
             Resolution,
             Feedback,
             Consultation,
+            Signal,
         )
     }

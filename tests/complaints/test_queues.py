@@ -26,7 +26,7 @@ HOME = "/"
 EMPTY = "No complaints waiting. Nice work."
 SECTION = re.compile(r'<section class="card mb-3" aria-labelledby="([^"]+)">(.*?)</section>', re.S)
 TITLE = re.compile(r"<h2[^>]*>(.*?)</h2>", re.S)
-ROW = re.compile(r"<tr>(.*?)</tr>", re.S)
+ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.S)
 ROW_REFERENCE = re.compile(r'<a href="/complaints/\d+/">(CMP-\d{4}-\d{6})</a>')
 TAG = re.compile(r"<[^>]+>")
 
@@ -201,12 +201,24 @@ def test_manager_escalation_queue_holds_breaches_escalations_approvals_and_misse
     assert target_missed.resolution_overdue_at is not None
     assert target_missed.acknowledgment_breached_at is None
 
+    # What was handed to the manager (the escalation, the approval) is new: listed first.
+    queue = sections(home_html(manager))["Escalation queue"]
+    assert ROW_REFERENCE.findall(queue) == [
+        to_managers.reference,
+        awaiting.reference,
+        target_missed.reference,
+        breached.reference,
+    ]
+    for opened in (to_managers, awaiting):
+        services.signals_seen(opened, manager)
+
     html = home_html(manager)
     queue = sections(html)["Escalation queue"]
     shown = ROW_REFERENCE.findall(queue)
 
-    # Earliest deadline first: the missed target (days ago), the missed acknowledgment (an
-    # hour ago), the fresh escalation (tomorrow), the resolution awaiting approval (weeks).
+    # Once opened, earliest deadline first: the missed target (days ago), the missed
+    # acknowledgment (an hour ago), the fresh escalation (tomorrow), the resolution awaiting
+    # approval (weeks).
     assert shown == [
         target_missed.reference,
         breached.reference,
@@ -531,6 +543,9 @@ def test_the_escalation_queue_opens_as_a_list_of_the_same_complaints(csr, resolv
         awaiting, actor=csr, type="refund", amount=Decimal("600.00"), description="Refund"
     )
     services.complaint_escalate(received_ago(csr), actor=csr, level="team", reason="Specialist")
+    # Opened, so nothing is new: the queue shows the list's deadline order.
+    for opened in (to_managers, awaiting):
+        services.signals_seen(opened, manager)
     html = home_html(manager)
     queue = sections(html)["Escalation queue"]
     link = re.search(r'href="(/complaints/\?queue=escalations)"', html)
@@ -660,8 +675,12 @@ def test_pages_make_the_same_number_of_queries_for_3_and_40_complaints(
 ):
     people = {"csr": csr, "csr2": csr2, "resolver": resolver, "manager": manager}
     # Unassigned, a colleague's escalated to managers, mine awaiting approval and consulted.
-    detailed = _populate([0, 3, 5], **people)[-1]
+    made = _populate([0, 3, 5], **people)
+    detailed = made[-1]
     assert Complaint.objects.count() == 3
+    # Something new for everyone in both sizes: the queues read the new rows first.
+    for person in people.values():
+        services.signal_raise(made[0], "assigned", for_user=person)
     clients = {name: client_for(user) for name, user in people.items()}
     pages = {
         "csr home": (clients["csr"], HOME),
