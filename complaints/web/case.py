@@ -19,7 +19,7 @@ from accounts.services import security_event_record
 from complaints import selectors, services
 from complaints.clocks import countdown
 from complaints.links import without_customer_links
-from complaints.models import MessageKind, MessageStatus, ResolutionStatus
+from complaints.models import ResolutionStatus
 from complaints.permissions import (
     Action,
     attachment_for,
@@ -141,8 +141,10 @@ def _offers(complaint, user, facts, live, acknowledgment_queued):
             offers[made.key] = made
 
     offer(Action.TAKE, "take")
-    if stage == Stage.RECEIVED:
-        if complaint.customer_email and not acknowledgment_queued:
+    # While the email goes, an acknowledgment recorded by hand would be refused the moment
+    # the delivery acknowledges the complaint.
+    if stage == Stage.RECEIVED and not acknowledgment_queued:
+        if complaint.customer_email:
             offer(Action.ACKNOWLEDGE, "send_acknowledgment")
         offer(Action.ACKNOWLEDGE, "acknowledge", forms.AcknowledgeForm(initial=initial))
     if stage == Stage.INVESTIGATING:
@@ -193,8 +195,8 @@ def _waiting(complaint, live, acknowledgment_queued):
     """What the case waits for when this user has no step to take."""
     if acknowledgment_queued:
         return (
-            "The acknowledgment email is waiting to be sent; the complaint moves to "
-            "Acknowledged by itself when it is delivered."
+            "The acknowledgment email to the customer is on its way: the complaint moves to "
+            "Acknowledged by itself once it is delivered."
         )
     if live and live.status == ResolutionStatus.AWAITING_APPROVAL:
         return "Waiting for a manager to approve the proposed resolution."
@@ -217,10 +219,8 @@ def case_plan(complaint, user, bound=None):
     live = next(
         (r for r in complaint.resolutions.all() if r.status in services.LIVE_RESOLUTION), None
     )
-    acknowledgment_queued = stage == Stage.RECEIVED and any(
-        m.kind == MessageKind.ACKNOWLEDGMENT
-        and m.status in (MessageStatus.PENDING, MessageStatus.SENDING)
-        for m in complaint.messages.all()
+    acknowledgment_queued = (
+        stage == Stage.RECEIVED and selectors.acknowledgment_email_on_its_way(complaint) is not None
     )
     offers = _offers(complaint, user, facts, live, acknowledgment_queued)
     for key, form in (bound or {}).items():

@@ -96,7 +96,7 @@ def test_a_queued_acknowledgment_email_is_not_doubled_by_a_form_that_would_be_re
     response = page_of(client, people["csr"], complaint)
     plan = response.context["plan"]
     assert plan["primary"] is None
-    assert plan["waiting"].startswith("The acknowledgment email is waiting to be sent")
+    assert plan["waiting"].startswith("The acknowledgment email to the customer is on its way")
     assert "send_acknowledgment" not in [offer.key for offer in plan["folded"]]
 
 
