@@ -30,14 +30,14 @@ from complaints.models.complaint import (
 )
 from complaints.models.lists import Category, Holiday, ManagedList, Product, RootCause
 from complaints.models.messages import MessageKind, MessageStatus, OutboundMessage
-from complaints.models.operations import ApiIdempotencyKey, JobRun
+from complaints.models.operations import IdempotencyKey, JobRun
 
 __all__ = [
     "LONG_TEXT",
     "MONEY_RESOLUTION_TYPES",
     "SHORT_TEXT",
     "AcknowledgmentMethod",
-    "ApiIdempotencyKey",
+    "IdempotencyKey",
     "Attachment",
     "Category",
     "Channel",

@@ -23,9 +23,11 @@ from complaints.services.follow_up import (
     review_sign_off,
 )
 from complaints.services.intake import (
+    AlreadySubmitted,
     acknowledgment_email_send,
     api_idempotency_record,
     complaint_create,
+    complaint_create_once,
     references_reserve,
 )
 from complaints.services.messages import message_deliver, outbox_relay
@@ -57,6 +59,7 @@ __all__ = [
     "acknowledgment_email_send",
     "acknowledgments_breach",
     "acknowledgments_warn",
+    "AlreadySubmitted",
     "api_idempotency_record",
     "approval_required",
     "attachment_add",
@@ -67,6 +70,7 @@ __all__ = [
     "complaint_create",
     "complaint_escalate",
     "complaint_transition",
+    "complaint_create_once",
     "complaint_update",
     "complaint_version",
     "consultation_answer",
