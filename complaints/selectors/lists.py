@@ -7,8 +7,7 @@ from datetime import date, datetime, timedelta
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_field
@@ -17,7 +16,7 @@ from complaints.input_limits import LARGEST_ID, id_from, validate_day
 from complaints.models import Category, Channel, Complaint, EscalationLevel, Feedback
 from complaints.permissions import visible_complaints
 from complaints.selectors.queues import SIGN_OFF_ORDER, awaiting_sign_off, in_escalation_queue
-from complaints.selectors.search import FAR_FUTURE, REFERENCE_PATTERN, complaints_search
+from complaints.selectors.search import REFERENCE_PATTERN, complaints_search
 from complaints.workflow import OPEN_STAGE_VALUES, STAGE_CHOICES, Stage
 
 # Sorting only by these keys; anything else falls back to the deadline order.
@@ -117,11 +116,9 @@ def complaints_filtered(queryset, user, filters):
     if filters.queue == "sign_off" and sort == "deadline":
         # Documented cases have no deadline: the queue's own order, as on the home page.
         return queryset.order_by(*SIGN_OFF_ORDER)
-    if filters.query and sort == "deadline":
-        # Closed complaints have no deadline; ordering a text search by the raw column lets
-        # the planner walk the deadline index through all of them. This order is the same
-        # and sends it to the full-text index instead.
-        return queryset.order_by(Coalesce("next_deadline_at", Value(FAR_FUTURE)), "id")
+    # Each order has an index of its own, ending in the id: the planner either walks it and
+    # stops at the page's last row (a common word), or reads the few matches from the search
+    # index and sorts them (a rare one), whichever its statistics say is cheaper.
     return queryset.order_by(*LIST_SORTS[sort])
 
 

@@ -2,15 +2,11 @@
 answers it."""
 
 import re
-from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import Q
 
 from complaints.models import phone_digits
-
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
-
 
 PHONE_CHARACTERS = "0123456789 +()-./"
 
