@@ -1,13 +1,17 @@
 """The complaint list's filters, search and order: one FilterSet for the list page, its CSV
 export and the API."""
 
+import json
+import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_field
@@ -16,7 +20,7 @@ from complaints.input_limits import LARGEST_ID, id_from, validate_day
 from complaints.models import Category, Channel, Complaint, EscalationLevel, Feedback
 from complaints.permissions import visible_complaints
 from complaints.selectors.queues import SIGN_OFF_ORDER, awaiting_sign_off, in_escalation_queue
-from complaints.selectors.search import REFERENCE_PATTERN, complaints_search
+from complaints.selectors.search import REFERENCE_PATTERN, complaints_search, searches_words
 from complaints.workflow import OPEN_STAGE_VALUES, STAGE_CHOICES, Stage
 
 # Sorting only by these keys; anything else falls back to the deadline order.
@@ -116,10 +120,49 @@ def complaints_filtered(queryset, user, filters):
     if filters.queue == "sign_off" and sort == "deadline":
         # Documented cases have no deadline: the queue's own order, as on the home page.
         return queryset.order_by(*SIGN_OFF_ORDER)
-    # Each order has an index of its own, ending in the id: the planner either walks it and
-    # stops at the page's last row (a common word), or reads the few matches from the search
-    # index and sorts them (a rare one), whichever its statistics say is cheaper.
+    if sort in SORTED_MATCHES and searches_words(filters.query) and _few_matches(queryset):
+        return queryset.order_by(*SORTED_MATCHES[sort])
     return queryset.order_by(*LIST_SORTS[sort])
+
+
+# The deadline and newest-first orders have an index each, ending in the id: a page of a
+# common word is read from it in order and stops at its last row, testing each complaint on
+# the way (to_tsvector, about 25 us a row). For a rarer word that walk passes too many rows;
+# reading the matches from the search index and sorting them (about 13 us a row, more when
+# they are not cached) is cheaper. The two cost the same when matches^2 = 52 x table rows
+# (26 rows a page, twice the cost a row): about 23,000 matches at 10,000,000 complaints,
+# 7,200 at 1,000,000. PostgreSQL's planner, left to itself, prices to_tsvector too low and
+# walks the index for both, so the rare word is sent to the search index by an order the
+# order's index cannot serve: the same order, through an expression (docs/performance.md).
+WALK_FACTOR = 52
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+SORTED_MATCHES = {
+    "deadline": (Coalesce("next_deadline_at", Value(FAR_FUTURE)), "id"),
+    "-received": (Coalesce("received_at", Value(FAR_FUTURE)).desc(), "-id"),
+}
+TABLE_ROWS_SECONDS = 600
+_table_rows = {"at": 0.0, "rows": 0.0}
+
+
+def _few_matches(queryset):
+    """Whether the planner expects few enough matches to sort them (PostgreSQL only): one
+    EXPLAIN, its planning only, a millisecond or two."""
+    if connection.vendor != "postgresql":
+        return False
+    matches = json.loads(queryset.explain(format="json"))[0]["Plan"]["Plan Rows"]
+    return matches * matches < WALK_FACTOR * _complaint_rows()
+
+
+def _complaint_rows():
+    """The table's size as PostgreSQL last counted it, read again every ten minutes."""
+    if time.monotonic() - _table_rows["at"] > TABLE_ROWS_SECONDS:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                [Complaint._meta.db_table],
+            )
+            _table_rows.update(at=time.monotonic(), rows=max(cursor.fetchone()[0], 0.0))
+    return _table_rows["rows"]
 
 
 def _start_of(day):

@@ -28,6 +28,15 @@ DOCUMENT_SQL = (
 )
 
 
+def searches_words(text):
+    """Whether complaints_search looks `text` up in the full-text index."""
+    text = " ".join((text or "").split())
+    if not text or REFERENCE_PATTERN.match(text) or "@" in text:
+        return False
+    digits = phone_digits(text)
+    return not (len(digits) >= MIN_PHONE_DIGITS and not text.strip(PHONE_CHARACTERS))
+
+
 def complaints_search(queryset, text):
     """Each kind of query goes to the one index that answers it."""
     text = " ".join((text or "").split())
