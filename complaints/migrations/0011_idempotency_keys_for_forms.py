@@ -5,6 +5,13 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def forget_form_tokens(apps, schema_editor):
+    """Going back: the API's table holds API keys only (a user and a body each)."""
+    apps.get_model("complaints", "IdempotencyKey").objects.filter(
+        models.Q(user=None) | models.Q(response__isnull=True)
+    ).delete()
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("complaints", "0010_sign_off_queue_index"),
@@ -39,4 +46,6 @@ class Migration(migrations.Migration):
                 name="public_idempotency_key_unique",
             ),
         ),
+        # Last, so that going back it runs first.
+        migrations.RunPython(migrations.RunPython.noop, forget_form_tokens),
     ]
