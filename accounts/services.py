@@ -91,6 +91,8 @@ def api_token_use(token, request):
     """Note that the token was used, once an hour at most (two requests at once note it once)."""
     now = timezone.now()
     stale = now - TOKEN_USE_RECORD_INTERVAL
+    if token.last_used_at is not None and token.last_used_at >= stale:
+        return  # noted within the hour, as the row just read says: no UPDATE to find out
     claimed = (
         ApiToken.objects.filter(pk=token.pk)
         .filter(Q(last_used_at=None) | Q(last_used_at__lt=stale))

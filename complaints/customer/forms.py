@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from complaints.input_limits import validate_day
 from complaints.models import Category, Channel, Complexity, Product
+from complaints.submission_tokens import SubmissionTokenField
 
 
 def _one_line(value):
@@ -94,6 +95,7 @@ class PublicComplaintForm(forms.Form):
         help_text="Tell us in your own words; include what you would like us to do.",
     )
     document = forms.FileField(label="A supporting document (optional)", required=False)
+    submission = SubmissionTokenField()
     # Hidden from people; bots fill it in.
     website = forms.CharField(
         required=False,

@@ -168,9 +168,15 @@ def public_complaint(request):
             if form.cleaned_data["website"]:
                 # A bot filled the hidden field: thank it, store nothing.
                 return redirect("public-complaint-thanks")
+            token = form.cleaned_data["submission"]
             try:
-                complaint = services.complaint_create(
-                    actor=None, data=form.complaint_data(), uploads=form.uploads()
+                complaint, _ = services.complaint_create_once(
+                    actor=None,
+                    data=form.complaint_data(),
+                    uploads=form.uploads(),
+                    # Anyone could send a token: a random one, which only the form that
+                    # carried it knows, finds only the complaint that form made.
+                    submission=(None, token) if token else None,
                 )
             except (Refused, UploadRejected) as error:
                 form.add_error(None, error.message)

@@ -32,7 +32,7 @@ from complaints.models.complaint import (
 )
 from complaints.models.lists import Category, Holiday, ManagedList, Product, RootCause
 from complaints.models.messages import EXIT_NOTICES, MessageKind, MessageStatus, OutboundMessage
-from complaints.models.operations import ApiIdempotencyKey, JobRun
+from complaints.models.operations import IdempotencyKey, JobRun
 from complaints.models.privacy import (
     Anonymisation,
     ErasureRequest,
@@ -52,7 +52,7 @@ __all__ = [
     "SHORT_TEXT",
     "AcknowledgmentMethod",
     "Anonymisation",
-    "ApiIdempotencyKey",
+    "IdempotencyKey",
     "Attachment",
     "Category",
     "Channel",

@@ -1,4 +1,4 @@
-"""Operational records: the periodic jobs' runs and the API's idempotency keys."""
+"""Operational records: the periodic jobs' runs and the intake's idempotency keys."""
 
 from django.conf import settings
 from django.db import models
@@ -29,26 +29,35 @@ class JobRun(models.Model):
         return [(str(key).replace("_", " "), value) for key, value in self.summary.items()]
 
 
-class ApiIdempotencyKey(models.Model):
-    """A complaint the API created for this caller under this `Idempotency-Key` header.
+class IdempotencyKey(models.Model):
+    """A complaint one submission made, under the key the submitter sent with it: the API's
+    `Idempotency-Key` header, or the one-time token of a staff or public intake form.
 
     Written in the same transaction as the complaint, so a retry (also a concurrent one, which
-    the unique constraint stops) gets the complaint already made instead of a second one, with
-    the same body as the first answer.
+    the unique constraints stop) gets the complaint already made instead of a second one.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # None for the public form, whose keys are random tokens the server issued.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
+    )
     key = models.CharField(max_length=255)
-    # SHA-256 of the request body: the same key with another body is refused, not replayed.
-    request_hash = models.CharField(max_length=64)
+    # API only: SHA-256 of the request body, so the same key with another body is refused,
+    # not replayed. A form's token is one form's, whatever its fields say.
+    request_hash = models.CharField(max_length=64, blank=True)
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="+")
-    # The body first answered, replayed as it was: a retry learns nothing the first call did not.
-    response = models.JSONField()
+    # API only: the body first answered, replayed as it was: a retry learns nothing the first
+    # call did not. A form's retry is sent to the complaint instead.
+    response = models.JSONField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="api_idempotency_key_unique")
+            models.UniqueConstraint(fields=["user", "key"], name="api_idempotency_key_unique"),
+            # A null user is distinct from every other in the constraint above.
+            models.UniqueConstraint(
+                fields=["key"], condition=models.Q(user=None), name="public_idempotency_key_unique"
+            ),
         ]
 
     def __str__(self):

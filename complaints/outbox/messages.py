@@ -47,9 +47,10 @@ def _render(template, context):
     return subject, text, html
 
 
-def _store(kind, key, recipient, template, context, *, complaint=None, to_customer=True):
-    """Render and store one message; a second call with the same key returns the first."""
-    existing = OutboundMessage.objects.filter(idempotency_key=key).first()
+def _store(kind, key, recipient, template, context, *, complaint=None, to_customer=True, new=False):
+    """Render and store one message; a second call with the same key returns the first.
+    `new` says there can be no first (the complaint is new), which saves the query."""
+    existing = None if new else OutboundMessage.objects.filter(idempotency_key=key).first()
     if existing:
         return existing
     subject, text, html = _render(template, context)
@@ -66,7 +67,9 @@ def _store(kind, key, recipient, template, context, *, complaint=None, to_custom
     )
 
 
-def _queue(kind, complaint, event, context, *, recipient=None, to_customer=True, template=None):
+def _queue(
+    kind, complaint, event, context, *, recipient=None, to_customer=True, template=None, new=False
+):
     """A message about one complaint, once per complaint and event."""
     return _store(
         kind,
@@ -76,11 +79,15 @@ def _queue(kind, complaint, event, context, *, recipient=None, to_customer=True,
         context,
         complaint=complaint,
         to_customer=to_customer,
+        new=new,
     )
 
 
-def queue_acknowledgment(complaint):
-    return _queue(MessageKind.ACKNOWLEDGMENT, complaint, "acknowledgment", _context(complaint))
+def queue_acknowledgment(complaint, *, new=False):
+    """`new`: the complaint was created in this transaction, so it has no message yet."""
+    return _queue(
+        MessageKind.ACKNOWLEDGMENT, complaint, "acknowledgment", _context(complaint), new=new
+    )
 
 
 def queue_resolution(complaint, resolution):

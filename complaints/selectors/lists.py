@@ -1,12 +1,15 @@
 """The complaint list's filters, search and order: one FilterSet for the list page, its CSV
 export and the API."""
 
+import json
+import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -17,7 +20,11 @@ from complaints.input_limits import LARGEST_ID, id_from, validate_day
 from complaints.models import Category, Channel, Complaint, EscalationLevel, Feedback
 from complaints.permissions import visible_complaints
 from complaints.selectors.queues import SIGN_OFF_ORDER, awaiting_sign_off, in_escalation_queue
-from complaints.selectors.search import FAR_FUTURE, REFERENCE_PATTERN, complaints_search
+from complaints.selectors.search import (
+    REFERENCE_PATTERN,
+    complaints_search,
+    searches_words,
+)
 from complaints.sub_status import SUB_STATUS_CHOICES
 from complaints.workflow import EXIT_STAGE_VALUES, OPEN_STAGE_VALUES, STAGE_CHOICES, Stage
 
@@ -122,17 +129,72 @@ def complaints_filtered(queryset, user, filters):
         queryset = queryset.filter(received_at__gte=_start_of(filters.received_from))
     if filters.received_to:
         queryset = queryset.filter(received_at__lt=_start_of(filters.received_to + timedelta(1)))
-    queryset = complaints_search(queryset, filters.query)
+    unsearched, queryset = queryset, complaints_search(queryset, filters.query)
     sort = filters.sort if filters.sort in LIST_SORTS else "deadline"
     if filters.queue == "sign_off" and sort == "deadline":
         # Documented cases have no deadline: the queue's own order, as on the home page.
         return queryset.order_by(*SIGN_OFF_ORDER)
-    if filters.query and sort == "deadline":
-        # Closed complaints have no deadline; ordering a text search by the raw column lets
-        # the planner walk the deadline index through all of them. This order is the same
-        # and sends it to the full-text index instead.
-        return queryset.order_by(Coalesce("next_deadline_at", Value(FAR_FUTURE)), "id")
+    if (
+        sort in SORTED_MATCHES
+        and searches_words(filters.query)
+        and _few_matches(unsearched, filters.query)
+    ):
+        return queryset.order_by(*SORTED_MATCHES[sort])
     return queryset.order_by(*LIST_SORTS[sort])
+
+
+# The deadline and newest-first orders have an index each, ending in the id: a page of a
+# common word is read from it in order and stops at its last row, testing each complaint on
+# the way (to_tsvector, about 25 us a row). For a rarer word that walk passes too many rows;
+# reading the matches from the search index and sorting them (about 13 us a row, more when
+# they are not cached) is cheaper. The two cost the same when matches^2 = 52 x table rows
+# (26 rows a page, twice the cost a row): about 23,000 matches at 10,000,000 complaints,
+# 7,200 at 1,000,000. PostgreSQL's planner, left to itself, prices to_tsvector too low and
+# walks the index for both, so the rare word is sent to the search index by an order the
+# order's index cannot serve: the same order, through an expression (docs/performance.md).
+WALK_FACTOR = 52
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+SORTED_MATCHES = {
+    "deadline": (Coalesce("next_deadline_at", Value(FAR_FUTURE)), "id"),
+    "-received": (Coalesce("received_at", Value(FAR_FUTURE)).desc(), "-id"),
+}
+TABLE_ROWS_SECONDS = 600
+MOST_WORDS_ESTIMATED = 3
+_table_rows = {"at": 0.0, "rows": 0.0}
+
+
+def _few_matches(queryset, text):
+    """Whether the planner expects few enough matches to sort them (PostgreSQL only): an
+    EXPLAIN a word, its planning only, a millisecond or two each.
+
+    Several words match no more complaints than the rarest of them, and often as many: they
+    come together ("direct debit"), which the planner, taking them as independent, does not
+    know. So the rarest word's estimate decides."""
+    if connection.vendor != "postgresql":
+        return False
+    words = [word for word in text.replace('"', " ").split() if word.isalnum()]
+    matches = min(
+        (
+            json.loads(complaints_search(queryset, word).explain(format="json"))[0]["Plan"][
+                "Plan Rows"
+            ]
+            for word in words[:MOST_WORDS_ESTIMATED]
+        ),
+        default=0,
+    )
+    return matches * matches < WALK_FACTOR * _complaint_rows()
+
+
+def _complaint_rows():
+    """The table's size as PostgreSQL last counted it, read again every ten minutes."""
+    if time.monotonic() - _table_rows["at"] > TABLE_ROWS_SECONDS:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                [Complaint._meta.db_table],
+            )
+            _table_rows.update(at=time.monotonic(), rows=max(cursor.fetchone()[0], 0.0))
+    return _table_rows["rows"]
 
 
 def _start_of(day):

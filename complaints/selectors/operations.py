@@ -1,6 +1,6 @@
 """What the operators' pages and the API's retries read."""
 
-from complaints.models import ApiIdempotencyKey, JobRun
+from complaints.models import IdempotencyKey, JobRun
 
 
 def job_runs_latest(names):
@@ -12,4 +12,4 @@ def job_runs_latest(names):
 
 def api_idempotency_record(user, key):
     """The answer kept under this caller's Idempotency-Key, or None."""
-    return ApiIdempotencyKey.objects.filter(user=user, key=key).first()
+    return IdempotencyKey.objects.filter(user=user, key=key).first()

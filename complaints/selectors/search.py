@@ -2,15 +2,11 @@
 answers it."""
 
 import re
-from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import Q
 
 from complaints.models import phone_digits
-
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
-
 
 PHONE_CHARACTERS = "0123456789 +()-./"
 
@@ -30,6 +26,15 @@ DOCUMENT_SQL = (
     "to_tsvector('simple'::regconfig, coalesce(complaints_complaint.customer_name, '') "
     "|| ' ' || coalesce(complaints_complaint.description, ''))"
 )
+
+
+def searches_words(text):
+    """Whether complaints_search looks `text` up in the full-text index."""
+    text = " ".join((text or "").split())
+    if not text or REFERENCE_PATTERN.match(text) or "@" in text:
+        return False
+    digits = phone_digits(text)
+    return not (len(digits) >= MIN_PHONE_DIGITS and not text.strip(PHONE_CHARACTERS))
 
 
 def complaints_search(queryset, text):

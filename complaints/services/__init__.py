@@ -30,9 +30,11 @@ from complaints.services.follow_up import (
     review_sign_off,
 )
 from complaints.services.intake import (
+    AlreadySubmitted,
     acknowledgment_email_send,
     api_idempotency_record,
     complaint_create,
+    complaint_create_once,
     references_reserve,
 )
 from complaints.services.messages import message_deliver, outbox_relay
@@ -69,6 +71,7 @@ __all__ = [
     "acknowledgment_email_send",
     "acknowledgments_breach",
     "acknowledgments_warn",
+    "AlreadySubmitted",
     "api_idempotency_record",
     "approval_required",
     "attachment_add",
@@ -82,6 +85,7 @@ __all__ = [
     "complaint_merge_check",
     "complaint_not_a_complaint",
     "complaint_transition",
+    "complaint_create_once",
     "complaint_update",
     "complaint_withdraw",
     "complaint_version",

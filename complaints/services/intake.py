@@ -1,13 +1,13 @@
 """Intake: a new complaint from any channel, its reference, and the acknowledgment email."""
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.roles import Capability, can
 from complaints import outbox
-from complaints.clocks import acknowledgment_due, resolution_target
-from complaints.models import ApiIdempotencyKey, Complaint, ReferenceCounter, StageChange
+from complaints.clocks import acknowledgment_due, holidays, resolution_target
+from complaints.models import Complaint, Holiday, IdempotencyKey, ReferenceCounter, StageChange
 from complaints.outbox import messages
 from complaints.permissions import Action, require
 from complaints.services.attachments import store_attachment
@@ -19,47 +19,101 @@ from complaints.services.common import (
 )
 from complaints.workflow import Refused, Stage
 
+# Checked by the forms and serializers that chose them, and by the database's foreign keys:
+# validating them again would cost a query each.
+FOREIGN_KEYS = ("category", "product", "root_cause", "assignee", "logged_by", "escalated_by")
 
-def complaint_create(*, actor, data, received_at=None, uploads=(), assign_to_actor=False):
+
+def complaint_create(
+    *, actor, data, received_at=None, uploads=(), assign_to_actor=False, submission=None
+):
     """Log a new complaint from any channel. `data` holds the Appendix A fields and the rest.
 
     `actor` is None when the customer logs it themselves (public form, API on their behalf).
+    `submission` is the (user, key) of a form's one-time token: a second submission of the
+    same form raises AlreadySubmitted naming the complaint the first one made.
+
+    One INSERT per row (complaint, history, stage change, acknowledgment, submission key) and
+    no check the database makes itself: the constraints are the database's, the foreign keys
+    were chosen from the database by the caller's form or serializer.
     """
-    # Files written here are removed if anything fails, the commit included.
-    with files_removed_on_failure() as written, transaction.atomic():
-        if actor is not None and not can(actor, Capability.LOG_COMPLAINT):
-            raise Refused("You are not allowed to log complaints.")
-        received_at = received_at or timezone.now()
-        if received_at > timezone.now() + CLOCK_SKEW:
-            raise Refused("A complaint cannot be received in the future.")
-        if data["date_of_complaint"] > timezone.localdate(received_at):
-            raise Refused("The date of the complaint cannot be in the future.")
-        complaint = Complaint(
-            **{key: value for key, value in data.items() if key != "assignee"},
-            reference=_next_reference(timezone.localdate(received_at).year),
-            received_at=received_at,
-            acknowledgment_due_at=acknowledgment_due(received_at),
-            resolution_target_date=resolution_target(received_at, data["complexity"]),
-            logged_by=actor,
-            assignee=actor if assign_to_actor and actor is not None else None,
-            stage=Stage.RECEIVED,
-        )
-        complaint.full_clean(exclude=["reference", "category", "product", "root_cause"])
-        attribute(complaint, actor, "Logged")
-        complaint.save()
-        StageChange.objects.create(
-            complaint=complaint,
-            from_stage="",
-            to_stage=Stage.RECEIVED,
-            actor=actor,
-            at=received_at,
-            note=f"Logged via {complaint.get_channel_display().lower()}",
-        )
-        for upload in uploads:
-            store_attachment(complaint, upload, written, actor=actor, by_customer=actor is None)
-        if complaint.customer_email and not settings.ACKNOWLEDGMENT_HOLD_FOR_REVIEW:
-            outbox.send_after_commit(messages.queue_acknowledgment(complaint))
-        return complaint
+    try:
+        # Files written here are removed if anything fails, the commit included.
+        with files_removed_on_failure() as written, transaction.atomic():
+            complaint = _create(actor, data, received_at, uploads, assign_to_actor, written)
+            if submission is not None:
+                user, key = submission
+                IdempotencyKey.objects.create(user=user, key=key, complaint=complaint)
+    except IntegrityError:
+        # The key's unique constraint: the same form was sent before (its transaction may have
+        # committed while this one waited on the key), and this one's rows are rolled back.
+        if submission is not None and (earlier := _submitted(*submission)) is not None:
+            raise AlreadySubmitted(earlier) from None
+        raise
+    return complaint
+
+
+def _create(actor, data, received_at, uploads, assign_to_actor, written):
+    if actor is not None and not can(actor, Capability.LOG_COMPLAINT):
+        raise Refused("You are not allowed to log complaints.")
+    received_at = received_at or timezone.now()
+    if received_at > timezone.now() + CLOCK_SKEW:
+        raise Refused("A complaint cannot be received in the future.")
+    if data["date_of_complaint"] > timezone.localdate(received_at):
+        raise Refused("The date of the complaint cannot be in the future.")
+    reference, holiday_dates = _reference_and_holidays(timezone.localdate(received_at).year)
+    complaint = Complaint(
+        **{key: value for key, value in data.items() if key != "assignee"},
+        reference=reference,
+        received_at=received_at,
+        acknowledgment_due_at=acknowledgment_due(received_at),
+        resolution_target_date=resolution_target(received_at, data["complexity"], holiday_dates),
+        logged_by=actor,
+        assignee=actor if assign_to_actor and actor is not None else None,
+        stage=Stage.RECEIVED,
+    )
+    complaint.clean_fields(exclude=["reference", *FOREIGN_KEYS])
+    attribute(complaint, actor, "Logged")
+    complaint.save()
+    StageChange.objects.create(
+        complaint=complaint,
+        from_stage="",
+        to_stage=Stage.RECEIVED,
+        actor=actor,
+        at=received_at,
+        note=f"Logged via {complaint.get_channel_display().lower()}",
+    )
+    for upload in uploads:
+        store_attachment(complaint, upload, written, actor=actor, by_customer=actor is None)
+    if complaint.customer_email and not settings.ACKNOWLEDGMENT_HOLD_FOR_REVIEW:
+        outbox.send_after_commit(messages.queue_acknowledgment(complaint, new=True))
+    return complaint
+
+
+class AlreadySubmitted(Refused):
+    """This form was sent before and made `complaint`; nothing new was logged."""
+
+    def __init__(self, complaint):
+        self.complaint = complaint
+        super().__init__(f"This form was already sent: it logged complaint {complaint.reference}.")
+
+
+def _submitted(user, key):
+    record = IdempotencyKey.objects.filter(user=user, key=key).select_related("complaint").first()
+    return record.complaint if record else None
+
+
+def complaint_create_once(*, submission, **kwargs):
+    """complaint_create for a form that carries a one-time token: the new complaint (and
+    True), or the one an earlier submission of the same form made (and False).
+
+    No look for the token first: that would cost every intake a query to spare the rare
+    second submission its rolled-back work. The key's insert finds the first one.
+    """
+    try:
+        return complaint_create(submission=submission, **kwargs), True
+    except AlreadySubmitted as error:
+        return error.complaint, False
 
 
 @transaction.atomic
@@ -78,26 +132,48 @@ def acknowledgment_email_send(complaint, *, actor):
     return message
 
 
-def _next_reference(year):
-    counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"CMP-{year}-{counter.last_number:06d}"
-
-
 def references_reserve(year, count):
-    """Take `count` consecutive references for `year` at once (bulk imports)."""
-    counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
-    first = counter.last_number + 1
-    counter.last_number += count
-    counter.save(update_fields=["last_number"])
-    return (f"CMP-{year}-{number:06d}" for number in range(first, first + count))
+    """Take `count` consecutive references for `year` (many for an import) in one statement;
+    the counter's row stays locked until the caller's transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"{RESERVE_SQL} RETURNING last_number", [year, count, count])
+        last = cursor.fetchone()[0]
+    return _references(year, last, count)
+
+
+def _references(year, last, count):
+    return (f"CMP-{year}-{number:06d}" for number in range(last - count + 1, last + 1))
+
+
+def _reference_and_holidays(year):
+    """What an intake reads: its reference, and the holidays its resolution target skips.
+    On PostgreSQL in one round trip. The counter's row stays locked until the intake commits,
+    a few inserts later; nothing else waits on it (the request's validation is done)."""
+    if connection.vendor != "postgresql":
+        return next(references_reserve(year, 1)), holidays()
+    holiday_table = connection.ops.quote_name(Holiday._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH counter AS ({RESERVE_SQL} RETURNING last_number) "  # noqa: S608  (the models' tables)  # nosec B608
+            f"SELECT last_number, ARRAY(SELECT date FROM {holiday_table}) FROM counter",
+            [year, 1, 1],
+        )
+        last, holiday_dates = cursor.fetchone()
+    return next(_references(year, last, 1)), frozenset(holiday_dates)
+
+
+_COUNTER = ReferenceCounter._meta.db_table
+# The model's own table name, no input.
+RESERVE_SQL = (
+    f'INSERT INTO "{_COUNTER}" (year, last_number) VALUES (%s, %s) '  # noqa: S608  # nosec B608
+    f'ON CONFLICT (year) DO UPDATE SET last_number = "{_COUNTER}".last_number + %s'
+)
 
 
 def api_idempotency_record(*, user, key, request_hash, complaint, response):
     """Keep the answer to an API intake under the caller's Idempotency-Key, so a retry gets
     the same complaint back. Called inside the intake's transaction: a concurrent retry with
     the same key fails on the unique key and replays the winner's answer."""
-    return ApiIdempotencyKey.objects.create(
+    return IdempotencyKey.objects.create(
         user=user, key=key, request_hash=request_hash, complaint=complaint, response=response
     )

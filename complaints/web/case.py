@@ -57,19 +57,28 @@ def complaint_create(request):
     form = forms.ComplaintIntakeForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        token = form.cleaned_data["submission"]
         try:
-            complaint = services.complaint_create(
+            complaint, new = services.complaint_create_once(
                 actor=request.user,
                 data=data,
                 uploads=form.cleaned_data["attachments"],
                 assign_to_actor=form.cleaned_data["assign_to_me"],
+                submission=(request.user, token) if token else None,
             )
         except UploadRejected as error:
             form.add_error("attachments", error.message)
         except Refused as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Complaint {complaint.reference} logged.")
+            if new:
+                messages.success(request, f"Complaint {complaint.reference} logged.")
+            else:
+                messages.info(
+                    request,
+                    f"This form was already sent: it logged complaint {complaint.reference}, "
+                    "and nothing more was logged.",
+                )
             return redirect("complaints:detail", pk=complaint.pk)
     return render(
         request, "complaints/create.html", {"form": form}, status=400 if form.errors else 200

@@ -18,6 +18,7 @@ from complaints.models import (
     RootCause,
 )
 from complaints.selectors import team_members
+from complaints.submission_tokens import SubmissionTokenField
 from complaints.workflow import STAGE_CHOICES
 
 
@@ -89,6 +90,7 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
         initial=True,
         label="I will handle this complaint (leave unticked to put it in the intake queue)",
     )
+    submission = SubmissionTokenField()
     attachments = MultipleFileField(
         required=False,
         label="Supporting documents",
@@ -144,8 +146,16 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
                 "attachments",
                 "assign_to_me",
             ),
+            "submission",
             Submit("submit", "Log complaint"),
         )
+
+    def _post_clean(self):
+        """No model validation here: the fields checked every value (the category and product
+        among the active ones), complaint_create checks the complaint it builds, and the
+        database enforces its constraints. ModelForm's own pass would repeat all of that as
+        a query per foreign key and per constraint. The view reads cleaned_data, never
+        self.instance, so nothing is lost."""
 
     def clean(self):
         cleaned = super().clean()

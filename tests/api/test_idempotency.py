@@ -3,7 +3,7 @@
 import pytest
 
 from complaints.api.views import ComplaintListCreate
-from complaints.models import ApiIdempotencyKey, Complaint
+from complaints.models import Complaint, IdempotencyKey
 from tests.api.conftest import error_fields, error_messages, new_complaint
 from tests.threads import run_together
 
@@ -26,7 +26,7 @@ def test_a_retry_with_the_same_key_gets_the_same_complaint(api, csr):
     assert again.headers["Location"] == first.headers["Location"]
     complaint = Complaint.objects.get()
     assert first.json()["id"] == complaint.pk
-    record = ApiIdempotencyKey.objects.get()
+    record = IdempotencyKey.objects.get()
     assert (record.user, record.key, record.complaint) == (csr, KEY, complaint)
 
 
@@ -66,14 +66,14 @@ def test_without_a_key_each_post_is_a_new_complaint(api, csr):
     assert client.post(LIST, new_complaint(), format="json").status_code == 201
     assert client.post(LIST, new_complaint(), format="json").status_code == 201
     assert Complaint.objects.count() == 2
-    assert not ApiIdempotencyKey.objects.exists()
+    assert not IdempotencyKey.objects.exists()
 
 
 @pytest.mark.django_db
 def test_a_refused_create_keeps_no_key(api, csr):
     client = api(csr)
     assert post(client, new_complaint(description="")).status_code == 400
-    assert not ApiIdempotencyKey.objects.exists()
+    assert not IdempotencyKey.objects.exists()
     assert post(client, new_complaint()).status_code == 201
 
 
@@ -118,4 +118,4 @@ def test_concurrent_retries_make_one_complaint(api, csr):
     assert sorted(r.status_code for r in responses) == [200, 201]
     assert responses[0].json() == responses[1].json()
     assert Complaint.objects.count() == 1
-    assert ApiIdempotencyKey.objects.count() == 1
+    assert IdempotencyKey.objects.count() == 1

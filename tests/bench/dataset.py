@@ -8,7 +8,9 @@ walked through the real services for a real timeline.
 """
 
 import contextlib
+import re
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,6 +22,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import ApiTokenScope
+from accounts.services import api_token_create
 from complaints import selectors, services
 from complaints.models import Category, Complaint, Product, ReferenceCounter, RootCause
 from complaints.services.deadlines import ACK_BREACH_REASON
@@ -38,6 +42,13 @@ from tests.bench.lists import (
 CHUNK = 50_000
 BENCH_SURNAME = "Walker"  # a common surname (about 0.16% of customers), not the commonest
 TIMELINE_REFERENCE = "BENCH-TIMELINE"
+# The word most complaints contain, and a phrase (websearch syntax: in quotes, in order).
+FREQUENT_WORD = Counter(
+    word for text in COMPLAINT_TEXTS for word in set(re.findall(r"[a-z]+", text.lower()))
+).most_common(1)[0][0]
+PHRASE = "direct debit"
+# Issue 24's complaint page: a timeline of this many events.
+TIMELINE_EVENTS = 50
 
 
 @dataclass
@@ -52,15 +63,30 @@ class Context:
     reference: str
     detail_pk: int
     phone_national: str = ""
+    frequent_word: str = ""
+    phrase: str = ""
+    intake_category: int = 0
+    intake_product: int = 0
     clients: dict = field(default_factory=dict)
     notes: dict = field(default_factory=dict)
 
     def client(self, persona):
+        """A client signed in as `persona`; "public" is a visitor's."""
         if persona not in self.clients:
             client = Client()
-            client.force_login(self.personas[persona])
+            if persona != "public":
+                client.force_login(self.personas[persona])
             self.clients[persona] = client
         return self.clients[persona]
+
+    def api_client(self):
+        """A client carrying an API token of the CSR's (write scope)."""
+        if "api" not in self.clients:
+            _, key = api_token_create(
+                user=self.personas["csr"], name="Benchmark", scope=ApiTokenScope.WRITE
+            )
+            self.clients["api"] = Client(HTTP_AUTHORIZATION=f"Token {key}")
+        return self.clients["api"]
 
 
 def create_staff():
@@ -191,6 +217,10 @@ def context(size, due, *, detail_pk=None, load_seconds=None):
         .first()
     ) or "+44 7700 900000"
     ctx = Context(
+        frequent_word=FREQUENT_WORD,
+        phrase=quote_plus(f'"{PHRASE}"'),
+        intake_category=Category.objects.get(name="Billing error", parent=None).pk,
+        intake_product=Product.objects.get(name="Credit card", parent=None).pk,
         size=size,
         due=due,
         personas=personas,
@@ -265,4 +295,8 @@ def timeline_complaint(staff):
     services.resolution_record_customer_response(complaint, actor=resolver, accepted=True)
     services.resolution_implement(complaint, actor=resolver, notes="Paid to the card account.")
     services.feedback_record(complaint, actor=csr, score=4, resolved=True, comment="Thank you.")
+    # Notes for the rest, as a long case gathers them.
+    loaded = selectors.complaint_detail_queryset().get(pk=complaint.pk)
+    for number in range(TIMELINE_EVENTS - len(selectors.complaint_timeline(loaded))):
+        services.note_add(complaint, actor=resolver, text=f"Called the customer ({number + 1}).")
     return complaint

@@ -308,7 +308,7 @@ def test_intake_failing_after_the_files_were_written_leaves_no_file_behind(
 ):
     settings.ACKNOWLEDGMENT_HOLD_FOR_REVIEW = False
 
-    def broken_email(complaint):
+    def broken_email(complaint, **kwargs):
         raise RuntimeError("template error while rendering the acknowledgment")
 
     monkeypatch.setattr("complaints.outbox.messages.queue_acknowledgment", broken_email)

@@ -578,3 +578,22 @@ def test_anonymous_is_sent_to_sign_in(shared):
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+@pytest.mark.parametrize("sort", ["deadline", "-received"])
+@pytest.mark.parametrize("rows", [0, 10**9])
+def test_a_word_search_shows_the_same_order_whether_it_walks_the_order_index_or_sorts(
+    manager, csr, monkeypatch, sort, rows
+):
+    """A rare word's matches are sorted, a common word's read in order from the order's
+    index (selectors.lists._few_matches): the page is the same either way."""
+    open_late = received_ago(csr, hours_ago=2, description="A parcel went missing.")
+    open_soon = received_ago(csr, hours_ago=30, description="A parcel went missing.")
+    closed = received_ago(csr, hours_ago=50, description="A parcel went missing.")
+    Complaint.objects.filter(pk=closed.pk).update(next_deadline_at=None)
+    monkeypatch.setattr("complaints.selectors.lists._complaint_rows", lambda: rows)
+    shown = listed(client_for(manager), q="parcel", stage="all", sort=sort)
+    if sort == "deadline":
+        assert shown == refs(open_soon, open_late, closed)  # no deadline: last
+    else:
+        assert shown == refs(open_late, open_soon, closed)

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints import services
+from complaints import selectors, services
 from complaints.clocks import sweeps
 from complaints.imports import import_user
 from complaints.models import Complaint
@@ -744,3 +744,34 @@ def test_the_menu_marks_the_current_page_and_the_page_has_a_favicon(manager):
         )
         assert current == [label], path
         assert re.search(r'<link rel="icon" href="[^"]*favicon\.svg"', html)
+
+
+def test_the_complaint_page_makes_the_same_queries_with_5_and_50_timeline_events(
+    csr, resolver, manager
+):
+    """Issue 24: a long case's page costs what a short one's does (the bench times it with
+    50 events)."""
+    complaint = factories.complaint_at_stage(
+        "investigating", csr=csr, resolver=resolver, manager=manager
+    )
+    client = client_for(manager)
+    url = reverse("complaints:detail", args=[complaint.pk])
+
+    def events():
+        loaded = selectors.complaint_detail_queryset().get(pk=complaint.pk)
+        return len(selectors.complaint_timeline(loaded))
+
+    def grow_to(count):
+        for number in range(count - events()):
+            services.note_add(complaint, actor=manager, text=f"Called the customer ({number}).")
+            if number % 3 == 0:
+                services.complaint_update(
+                    complaint, actor=manager, changes={"description": f"Version {number}"}
+                )
+        assert events() >= count
+
+    grow_to(5)
+    _query_count(client, url)
+    few = _query_count(client, url)
+    grow_to(50)
+    assert _query_count(client, url) == few
