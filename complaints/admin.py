@@ -7,7 +7,7 @@ from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.roles import Capability, can
-from complaints.models import Category, Complaint, Holiday, Product, RootCause
+from complaints.models import Category, Complaint, Holiday, Product, ResponseTemplate, RootCause
 
 
 class ManagerSettingsAdmin(admin.ModelAdmin):
@@ -36,6 +36,15 @@ class RootCauseAdmin(ManagerSettingsAdmin):
     list_display = ("name", "active")
     list_filter = ("active",)
     search_fields = ("name",)
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(ManagerSettingsAdmin):
+    """The replies staff start from; placeholders are checked when saved (model clean)."""
+
+    list_display = ("name", "subject", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "subject", "body")
 
 
 @admin.register(Holiday)

@@ -16,6 +16,7 @@ JOBS = {
     "enforce_resolution_targets": sweeps.enforce_resolution_targets,
     "send_follow_ups": sweeps.send_follow_ups,
     "relay_outbox": services.outbox_relay,
+    "poll_mailboxes": services.mailboxes_poll,
 }
 
 

@@ -9,7 +9,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.roles import Capability, can, capabilities
-from complaints.models import Attachment, Complaint, Consultation, EscalationLevel
+from complaints.models import (
+    Attachment,
+    Complaint,
+    Consultation,
+    EscalationLevel,
+    InboundMessage,
+)
 from complaints.workflow import OPEN_STAGE_VALUES, Refused, Stage
 
 
@@ -135,3 +141,19 @@ def attachment_for(user, pk):
     attachment = get_object_or_404(Attachment.objects.select_related("complaint"), pk=pk)
     complaint_for(user, attachment.complaint_id)
     return attachment
+
+
+def can_sort_inbound(user):
+    """Emails that matched no complaint are open work, like the intake queue."""
+    return can(user, Capability.WORK_INTAKE_QUEUE) or can(user, Capability.SEE_ALL_COMPLAINTS)
+
+
+def inbound_message_for(user, pk):
+    """An email we received, or 404: on a complaint, for those who may see the complaint;
+    matched to none, for those who sort such emails."""
+    message = get_object_or_404(InboundMessage, pk=pk)
+    if message.complaint_id:
+        complaint_for(user, message.complaint_id)
+    elif not can_sort_inbound(user):
+        raise Http404("No such email")
+    return message

@@ -42,3 +42,8 @@ def enforce_resolution_targets():
 @shared_task(**RELIABLE)
 def send_follow_ups():
     return jobs.run(sweeps.send_follow_ups)
+
+
+@shared_task(**RELIABLE)
+def poll_mailboxes():
+    return jobs.run(services.mailboxes_poll)

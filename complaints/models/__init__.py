@@ -28,6 +28,13 @@ from complaints.models.complaint import (
     next_deadline,
     phone_digits,
 )
+from complaints.models.correspondence import (
+    InboundMessage,
+    InboundStatus,
+    MailboxState,
+    MatchedBy,
+    ResponseTemplate,
+)
 from complaints.models.lists import Category, Holiday, ManagedList, Product, RootCause
 from complaints.models.messages import MessageKind, MessageStatus, OutboundMessage
 from complaints.models.operations import ApiIdempotencyKey, JobRun
@@ -47,8 +54,12 @@ __all__ = [
     "EscalationLevel",
     "Feedback",
     "Holiday",
+    "InboundMessage",
+    "InboundStatus",
     "JobRun",
+    "MailboxState",
     "ManagedList",
+    "MatchedBy",
     "MessageKind",
     "MessageStatus",
     "Note",
@@ -58,6 +69,7 @@ __all__ = [
     "Resolution",
     "ResolutionStatus",
     "ResolutionType",
+    "ResponseTemplate",
     "Review",
     "RootCause",
     "StageChange",

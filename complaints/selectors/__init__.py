@@ -2,6 +2,12 @@
 timeline, who to tell, and what the sweeps must act on. One module per kind of read; this
 package names what callers use."""
 
+from complaints.selectors.correspondence import (
+    inbound_awaiting_staff,
+    placeholder_values,
+    reply_draft,
+    response_templates_active,
+)
 from complaints.selectors.due import (
     acknowledgments_sent_unrecorded,
     acknowledgments_to_breach,
@@ -38,6 +44,10 @@ from complaints.selectors.search import REFERENCE_PATTERN, complaints_search
 from complaints.selectors.timeline import complaint_timeline, customer_timeline
 
 __all__ = [
+    "inbound_awaiting_staff",
+    "placeholder_values",
+    "reply_draft",
+    "response_templates_active",
     "ACKNOWLEDGMENT_CHOICES",
     "ACKNOWLEDGMENT_FILTERS",
     "ESCALATION_TARGETS",

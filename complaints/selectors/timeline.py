@@ -7,11 +7,14 @@ from functools import cache
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 
 from complaints.models import (
     Category,
     Complaint,
+    InboundStatus,
+    MessageKind,
     MessageStatus,
     Product,
     ResolutionStatus,
@@ -28,6 +31,7 @@ class TimelineEntry:
     actor: str = ""
     body: str = ""
     changes: tuple = ()
+    link: str = ""
 
     # The page shows each moment twice and states it once for machines; formatting here
     # costs a fraction of three date filters per entry.
@@ -134,6 +138,7 @@ def complaint_timeline(complaint):
     resolutions = list(complaint.resolutions.all())
     feedback_given = list(complaint.feedback.all())
     attachments = list(complaint.attachments.all())
+    sent = list(complaint.messages.all())
 
     ids = {"user": set(), Category: set(), Product: set(), RootCause: set()}
     ids["user"].update(
@@ -148,6 +153,7 @@ def complaint_timeline(complaint):
             [r.implemented_by_id for r in resolutions],
             [f.recorded_by_id for f in feedback_given],
             [a.uploaded_by_id for a in attachments],
+            [m.sent_by_id for m in sent],
         )
     )
     for _, changed in deltas:
@@ -284,21 +290,60 @@ def complaint_timeline(complaint):
                 "Customer" if attachment.uploaded_by_customer else who(attachment.uploaded_by_id),
             )
         )
-    for message in complaint.messages.all():
-        status = message.get_status_display().lower()
-        if message.status != "sent" and message.attempts:
-            status += f" (tried {message.attempts} times: {message.last_error})"
-        entries.append(
-            TimelineEntry(
-                message.sent_at or message.created_at,
-                "message",
-                f"Email: {message.subject}",
-                f"to {message.recipient}",
-                status,
-            )
-        )
+    for message in sent:
+        entries.append(_outbound_entry(message, who))
+    for message in complaint.inbound_messages.all():
+        entries.append(_inbound_entry(message))
     entries.sort(key=lambda entry: entry.at)
     return entries
+
+
+def _outbound_entry(message, who):
+    status = message.get_status_display().lower()
+    if message.status == MessageStatus.UNDELIVERABLE:
+        status += f": {message.last_error}"
+    elif message.status != MessageStatus.SENT and message.attempts:
+        status += f" (tried {message.attempts} times: {message.last_error})"
+    if message.kind == MessageKind.REPLY:
+        return TimelineEntry(
+            message.sent_at or message.created_at,
+            "message",
+            f"Reply to the customer: {message.subject}",
+            f"{who(message.sent_by_id)} to {message.recipient}",
+            f"{message.body_text}\n\n({status})",
+        )
+    return TimelineEntry(
+        message.sent_at or message.created_at,
+        "message",
+        f"Email: {message.subject}",
+        f"to {message.recipient}",
+        status,
+    )
+
+
+INBOUND_TITLES = {
+    InboundStatus.AUTOMATIC: "Automatic email (not acted on)",
+    InboundStatus.BOUNCE: "Delivery failure report",
+    InboundStatus.NEW_COMPLAINT: "Email that opened this complaint",
+}
+
+
+def _inbound_entry(message):
+    title = INBOUND_TITLES.get(message.status, "Email from the customer")
+    notes = [
+        f"Attachment {note['name']}: "
+        + ("added to the documents" if note["stored"] else note["reason"])
+        for note in message.attachment_notes
+    ]
+    from_customer = message.status in (InboundStatus.THREADED, InboundStatus.NEW_COMPLAINT)
+    return TimelineEntry(
+        message.received_at,
+        "customer" if from_customer else "message",
+        f"{title}: {message.subject}" if message.subject else title,
+        message.sender_name or message.sender,
+        "\n\n".join([message.body_text, *notes]).strip(),
+        link=reverse("complaints:inbound-message", args=[message.pk]),
+    )
 
 
 CUSTOMER_STAGE_TEXT = {
@@ -321,6 +366,12 @@ def customer_timeline(complaint):
     entries += [
         (message.sent_at, f"We emailed you: {message.subject}")
         for message in complaint.messages.filter(to_customer=True, status=MessageStatus.SENT)
+    ]
+    entries += [
+        (message.received_at, f"You emailed us: {message.subject}")
+        for message in complaint.inbound_messages.filter(
+            status__in=[InboundStatus.THREADED, InboundStatus.NEW_COMPLAINT]
+        )
     ]
     entries += [
         (note.created_at, "You sent us more information")
