@@ -75,60 +75,70 @@ def inbound_receive(raw, *, mailbox, too_large=False, now=None):
 
 
 def _stored(mailbox, message_id):
-    return InboundMessage.objects.filter(mailbox=mailbox, message_id=message_id).first()
+    return InboundMessage.objects.filter(mailbox=mailbox, message_id=message_id).order_by().first()
 
 
 def _receive(parsed, raw, mailbox, too_large, written, now):
-    # The row first: a second worker storing the same message waits here on the unique index
-    # and then fails, before it has made a complaint or sent anything.
+    notes = []
+    if too_large:
+        megabytes = settings.INBOUND_MESSAGE_MAX_BYTES // (1024 * 1024)
+        notes = [
+            {"name": "", "stored": False, "reason": f"The email is larger than {megabytes} MB."}
+        ]
+        parsed.attachments = []
+    if mime.bare_address(parsed.sender) == mime.bare_address(settings.DEFAULT_FROM_EMAIL):
+        parsed.automatic = "Sent from our own address"
+    complaint, matched_by = (None, "") if parsed.is_bounce else _thread(parsed)
+    if parsed.automatic and not parsed.is_bounce:
+        status = InboundStatus.AUTOMATIC
+    elif complaint is not None:
+        status = InboundStatus.THREADED
+    else:
+        status = InboundStatus.AWAITING_STAFF
+    # The row before anything it causes: a second worker storing the same message waits here
+    # on the unique index and then fails, before it has made a complaint or sent anything.
     message = InboundMessage.objects.create(
         mailbox=mailbox,
         message_id=parsed.message_id,
-        status=InboundStatus.AWAITING_STAFF,
+        complaint=complaint,
+        status=status,
+        matched_by=matched_by,
         sender=parsed.sender,
         sender_name=parsed.sender_name,
         subject=parsed.subject,
         body_text=parsed.text,
         body_html=parsed.html,
+        attachment_notes=notes,
         size=len(raw),
         written_at=parsed.written_at,
         received_at=now,
         raw_name=uuid.uuid4().hex,
     )
     _keep_raw(message, raw, written)
-    if too_large:
-        megabytes = settings.INBOUND_MESSAGE_MAX_BYTES // (1024 * 1024)
-        message.attachment_notes = [
-            {"name": "", "stored": False, "reason": f"The email is larger than {megabytes} MB."}
-        ]
-        parsed.attachments = []
-    if mime.bare_address(parsed.sender) == mime.bare_address(settings.DEFAULT_FROM_EMAIL):
-        parsed.automatic = "Sent from our own address"
     if parsed.is_bounce:
         return _bounced(message, parsed)
-    complaint, matched_by = _thread(parsed)
-    named = any(parsed.references())
-    if parsed.automatic:
-        message.status = InboundStatus.AUTOMATIC
-        message.complaint = complaint
-        message.matched_by = matched_by
-        message.save()
+    if status == InboundStatus.AUTOMATIC:
         return message
-    if (
-        complaint is None
-        and parsed.sender
-        and not named
-        and not _open_complaints_of(parsed.sender).exists()
-    ):
+    if complaint is None and _may_open_a_complaint(parsed):
         complaint = _new_complaint(parsed, mailbox, now)
-        matched_by = MatchedBy.NEW
-    if complaint is None:
-        message.save()
+        if complaint is None:
+            return message
+        _file(message, complaint, MatchedBy.NEW, parsed.attachments, written)
         return message
-    _file(message, complaint, matched_by, parsed.attachments, written)
-    if matched_by != MatchedBy.NEW:
+    if complaint is not None:
+        _file(message, complaint, matched_by, parsed.attachments, written)
         _customer_replied(complaint, message)
     return message
+
+
+def _may_open_a_complaint(parsed):
+    """Only an email that names no complaint, from someone with no open complaint: anything
+    else is most likely about a complaint we have, and a person decides which."""
+    return (
+        bool(parsed.sender)
+        and not any(parsed.references())
+        and not _open_complaints_of(parsed.sender).exists()
+    )
 
 
 def _keep_raw(message, raw, written):
@@ -189,6 +199,9 @@ def _new_complaint(parsed, mailbox, now):
 
 def _file(message, complaint, matched_by, parts, written):
     """Put the message on its complaint with the attachments that pass the upload checks."""
+    changed = ["complaint", "matched_by", "status", "attachment_notes"]
+    if (message.complaint_id, message.matched_by) == (complaint.pk, matched_by) and not parts:
+        return  # stored where it belongs already, with nothing to add
     message.complaint = complaint
     message.matched_by = matched_by
     message.status = (
@@ -209,7 +222,7 @@ def _file(message, complaint, matched_by, parts, written):
         else:
             notes.append({"name": name, "stored": True, "reason": ""})
     message.attachment_notes = notes
-    message.save()
+    message.save(update_fields=changed)
 
 
 def _bounced(message, parsed):

@@ -109,8 +109,14 @@ def write_inbound_mail(ctx):
 
 
 def inbound_mail(ctx):
-    """The mailbox job's work for 1,000 emails, through the one inbound service."""
-    summary = mailboxes.drop_folder_poll(ctx.notes["inbound_folder"], inbound._receive_or_keep)
+    """The mailbox job's work for 1,000 emails, through the one inbound service: as many runs
+    as it takes (each takes mailboxes.BATCH)."""
+    stored = 0
+    while run := mailboxes.drop_folder_poll(ctx.notes["inbound_folder"], inbound._receive_or_keep)[
+        "stored"
+    ]:
+        stored += run
+    summary = {"stored": stored}
     ctx.notes.setdefault("inbound", []).append(summary)
     shutil.rmtree(ctx.notes["inbound_folder"], ignore_errors=True)
     return summary
