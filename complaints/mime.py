@@ -80,7 +80,9 @@ def parse(raw: bytes, *, digest: str) -> ParsedEmail:
     stored once however often it is fetched."""
     message = BytesParser(policy=policy.default).parsebytes(raw)
     sender_name, sender = _sender(message)
-    text, html = _bodies(message)
+    plain = message.get_body(preferencelist=("plain",))
+    rich = message.get_body(preferencelist=("html",))
+    text, html = _bodies(plain, rich)
     bounced_ids, bounce_reason = _bounce(message)
     parsed = ParsedEmail(
         message_id=(_MESSAGE_ID.findall(_header(message, "Message-ID")) or [f"<{digest}@sha256>"])[
@@ -94,7 +96,7 @@ def parse(raw: bytes, *, digest: str) -> ParsedEmail:
         answers=_answers(message),
         text=text,
         html=html,
-        attachments=[] if bounce_reason else _attachments(message),
+        attachments=[] if bounce_reason else _attachments(message, plain, rich),
         bounced_ids=bounced_ids,
         bounce_reason=bounce_reason,
     )
@@ -169,9 +171,7 @@ def _content(part):
     return content if isinstance(content, str) else content.decode("utf-8", "replace")
 
 
-def _bodies(message):
-    plain = message.get_body(preferencelist=("plain",))
-    rich = message.get_body(preferencelist=("html",))
+def _bodies(plain, rich):
     html = _content(rich)[: MAX_TEXT * 2] if rich is not None else ""
     if plain is not None:
         text = _content(plain)
@@ -182,16 +182,9 @@ def _bodies(message):
     return text.replace("\r\n", "\n").strip()[:MAX_TEXT], html
 
 
-def _attachments(message):
+def _attachments(message, plain, rich):
     """Every part that is a file rather than the text: attachments and inline images."""
-    bodies = {
-        id(body)
-        for body in (
-            message.get_body(preferencelist=("plain",)),
-            message.get_body(preferencelist=("html",)),
-        )
-        if body is not None
-    }
+    bodies = {id(body) for body in (plain, rich) if body is not None}
     found = []
 
     def visit(part):
