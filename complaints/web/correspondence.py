@@ -24,7 +24,7 @@ from complaints.workflow import Refused
 
 def reply_compose(request, pk):
     """Choose a template, edit, preview, send: the preview and the send post the same form."""
-    complaint = complaint_for(request.user, pk, selectors.complaint_detail_queryset())
+    complaint = complaint_for(request.user, pk)
     if not can_act(request.user, complaint, Action.NOTE):
         raise PermissionDenied
     templates = selectors.response_templates_active()
