@@ -164,3 +164,16 @@ def test_the_case_page_links_to_the_compose_page(client, csr, complaint):
     client.force_login(csr)
     html = client.get(reverse("complaints:detail", args=[complaint.pk])).content.decode()
     assert re.search(rf'href="{reverse("complaints:reply", args=[complaint.pk])}"', html)
+
+
+def test_what_staff_type_is_text_in_the_html_email(csr, complaint):
+    reply = services.reply_send(
+        complaint,
+        actor=csr,
+        subject="Hi\r\nBcc: all@example.com",
+        text="<script>alert(1)</script>\nSecond line",
+        token="d" * 32,
+    )
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>Second line" in reply.body_html
+    assert "<script>" not in reply.body_html
+    assert "\n" not in reply.subject and "\r" not in reply.subject
