@@ -22,7 +22,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from complaints.models import MessageKind, MessageStatus, OutboundMessage
+from complaints.models import (
+    InboundMessage,
+    InboundStatus,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +97,29 @@ def reply_address(reference):
     return formataddr((name, f"{local}+{reference}@{domain}"))
 
 
+def _answering(message):
+    """A reply names the customer's latest email, so their mail program shows one thread."""
+    latest = (
+        InboundMessage.objects.filter(
+            complaint_id=message.complaint_id,
+            status__in=[InboundStatus.THREADED, InboundStatus.NEW_COMPLAINT],
+            received_at__lte=message.created_at,
+        )
+        .order_by("-received_at", "-id")
+        .values_list("message_id", flat=True)
+        .first()
+    )
+    return {"In-Reply-To": latest, "References": latest} if latest else {}
+
+
 def _email(message):
     headers = {"Message-ID": message.message_id or message_id_for(message.idempotency_key)}
     if message.to_customer and message.complaint_id:
         reply_to = reply_address(message.complaint.reference)
         if reply_to:
             headers["Reply-To"] = reply_to
+    if message.kind == MessageKind.REPLY:
+        headers.update(_answering(message))
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body_text,

@@ -177,3 +177,18 @@ def test_what_staff_type_is_text_in_the_html_email(csr, complaint):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>Second line" in reply.body_html
     assert "<script>" not in reply.body_html
     assert "\n" not in reply.subject and "\r" not in reply.subject
+
+
+def test_a_reply_names_the_customers_latest_email_so_it_threads_for_them(
+    csr, complaint, mailoutbox
+):
+    raw = (
+        b"From: Priya <priya@example.com>\r\nTo: complaints@example.com\r\n"
+        b"Message-ID: <their-email@example.org>\r\n"
+        b"Subject: Re: " + complaint.reference.encode() + b"\r\n\r\nStill waiting.\r\n"
+    )
+    assert services.inbound_receive(raw, mailbox="test").complaint == complaint
+    reply = services.reply_send(complaint, actor=csr, subject="Sorry", text="Soon.", token="e" * 32)
+    assert outbox.deliver(reply.pk)
+    headers = mailoutbox[-1].extra_headers
+    assert headers["In-Reply-To"] == headers["References"] == "<their-email@example.org>"
