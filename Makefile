@@ -36,15 +36,17 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # The browser tests (tests/browser) drive Debian's Chromium at /usr/bin/chromium; Playwright
-# downloads nothing. Only `make test` needs it: `make run` works without a browser.
+# downloads nothing. The mailbox tests start Debian's Dovecot (dovecot-imapd) on loopback as an
+# unprivileged process. Only `make test` needs them: `make run` works without either.
 test-deps:
-	@if test -x /usr/bin/chromium; then exit 0; \
+	@if test -x /usr/bin/chromium && test -x /usr/sbin/dovecot; then exit 0; \
 	elif command -v apt-get >/dev/null; then \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver dovecot-imapd; \
 	else \
-		echo "make test needs Chromium at /usr/bin/chromium for the browser tests, and this system has no apt-get."; \
-		echo "Install Chromium with your package manager (Fedora: dnf install chromium; Arch: pacman -S chromium)"; \
-		echo "so that /usr/bin/chromium starts it (a symbolic link will do), then run make test again."; \
+		echo "make test needs Chromium at /usr/bin/chromium for the browser tests and Dovecot at"; \
+		echo "/usr/sbin/dovecot for the mailbox tests, and this system has no apt-get. Install them with"; \
+		echo "your package manager (Fedora: dnf install chromium dovecot; Arch: pacman -S chromium dovecot)"; \
+		echo "so that /usr/bin/chromium and /usr/sbin/dovecot start them (symbolic links will do), then run make test again."; \
 		exit 1; \
 	fi
 test-deps: SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -55,11 +57,13 @@ run: export DATABASE_URL ?= sqlite:///$(CURDIR)/var/redress.sqlite3
 run: export CELERY_BROKER_URL ?= $(if $(REDIS_URL),$(REDIS_URL),filesystem://)
 run: export EMAIL_BACKEND ?= $(if $(EMAIL_HOST),django.core.mail.backends.smtp.EmailBackend,django.core.mail.backends.filebased.EmailBackend)
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+# The demo's mailbox: an .eml file put here reaches Redress within a minute (docs/correspondence.md).
+run: export INBOUND_DROP_FOLDER ?= $(CURDIR)/var/mail/inbox
 # A first look needs no authenticator app: the demo users sign in with a password alone.
 # Everywhere else managers and administrators must set up a second factor (docs/authentication.md).
 run: export MFA_ENFORCED ?= 0
 run: install
-	mkdir -p var/celery/processed var/celery/control var/mail
+	mkdir -p var/celery/processed var/celery/control var/mail/inbox
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo --demo
 	@echo "Starting web, worker and beat on http://127.0.0.1:$(PORT)/  (Ctrl-C stops all three)"

@@ -8,7 +8,15 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.history import export_history
 from accounts.roles import Capability, can
-from complaints.models import Category, Complaint, Holiday, Product, RetentionPolicy, RootCause
+from complaints.models import (
+    Category,
+    Complaint,
+    Holiday,
+    Product,
+    ResponseTemplate,
+    RetentionPolicy,
+    RootCause,
+)
 
 
 class ManagerSettingsAdmin(SimpleHistoryAdmin):
@@ -40,6 +48,15 @@ class RootCauseAdmin(ManagerSettingsAdmin):
     list_display = ("name", "active")
     list_filter = ("active",)
     search_fields = ("name",)
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(ManagerSettingsAdmin):
+    """The replies staff start from; placeholders are checked when saved (model clean)."""
+
+    list_display = ("name", "subject", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "subject", "body")
 
 
 @admin.register(Holiday)

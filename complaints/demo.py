@@ -47,6 +47,40 @@ ROOT_CAUSES = [
     "No fault found",
 ]
 
+# The response templates a fresh install starts with (name, subject, body); managers keep
+# them in the admin. Placeholders: complaints/placeholders.py.
+RESPONSE_TEMPLATES = [
+    (
+        "Asking for more information",
+        "We need a little more information about your complaint",
+        "Dear {{ customer_name }},\n\nThank you for your complaint of {{ date_of_complaint }}. "
+        "To look into it properly we need a little more information from you:\n\n- \n\n"
+        "You can reply to this email, or send us documents through your link below.\n\n"
+        "{{ staff_name }}",
+    ),
+    (
+        "Progress update",
+        "An update on your complaint {{ reference }}",
+        "Dear {{ customer_name }},\n\nI wanted to let you know where we are with your "
+        "complaint. \n\nWe still aim to give you our answer by {{ resolution_target_date }}."
+        "\n\n{{ staff_name }}",
+    ),
+    (
+        "Confirming the resolution",
+        "Your complaint {{ reference }}: what we will do",
+        "Dear {{ customer_name }},\n\nFurther to our conversation, this confirms what we "
+        "have agreed:\n\n{{ resolution }}\n\nIf anything here is not as you understood it, "
+        "please reply to this email and tell us.\n\n{{ staff_name }}",
+    ),
+    (
+        "Did you understand our answer?",
+        "Checking you have what you need ({{ reference }})",
+        "Dear {{ customer_name }},\n\nI am writing to check that our answer to your "
+        "complaint was clear, and that you know what happens next. If anything is unclear, "
+        "reply to this email and I will explain.\n\n{{ staff_name }}",
+    ),
+]
+
 
 class DemoResolution(NamedTuple):
     type: str

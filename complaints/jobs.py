@@ -21,6 +21,7 @@ JOBS = {
     "chain_record": record_chain_extend,
     "apply_retention": retention_apply,
     "send_signal_digests": services.signals_notify,
+    "poll_mailboxes": services.mailboxes_poll,
 }
 
 

@@ -14,6 +14,7 @@ from complaints.models import (
     Complaint,
     Consultation,
     EscalationLevel,
+    InboundMessage,
     OutboundMessage,
 )
 from complaints.workflow import EXIT_STAGES, OPEN_STAGE_VALUES, Refused, Stage
@@ -153,4 +154,20 @@ def message_for(user, pk):
         OutboundMessage.objects.select_related("complaint"), pk=pk, complaint__isnull=False
     )
     complaint_for(user, message.complaint_id)
+    return message
+
+
+def can_sort_inbound(user):
+    """Emails that matched no complaint are open work, like the intake queue."""
+    return can(user, Capability.WORK_INTAKE_QUEUE) or can(user, Capability.SEE_ALL_COMPLAINTS)
+
+
+def inbound_message_for(user, pk):
+    """An email we received, or 404: on a complaint, for those who may see the complaint;
+    matched to none, for those who sort such emails."""
+    message = get_object_or_404(InboundMessage, pk=pk)
+    if message.complaint_id:
+        complaint_for(user, message.complaint_id)
+    elif not can_sort_inbound(user):
+        raise Http404("No such email")
     return message

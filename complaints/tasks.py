@@ -57,3 +57,8 @@ def chain_record():
 @shared_task(**RELIABLE)
 def apply_retention():
     return jobs.run(jobs.JOBS["apply_retention"])
+
+
+@shared_task(**RELIABLE)
+def poll_mailboxes():
+    return jobs.run(services.mailboxes_poll)

@@ -10,7 +10,7 @@ import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -353,6 +353,48 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Redress Complaints <complaints@example.com>")
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
+# A message claimed longer ago than this belongs to a worker that died mid-send, and the relay
+# sends it again. It must outlast any send: an SMTP conversation is about ten exchanges, each
+# bounded by EMAIL_TIMEOUT, hence twelve times it (2 minutes at the default 10 s).
+OUTBOX_STALE_CLAIM_SECONDS = env_int("OUTBOX_STALE_CLAIM_SECONDS", 12 * EMAIL_TIMEOUT)
+
+# Inbound email (docs/correspondence.md). Replies find their complaint through our Message-IDs,
+# the reference in the subject, or the complaint's own reply address, complaints+<reference>@.
+INBOUND_PLUS_ADDRESSING = env_bool("INBOUND_PLUS_ADDRESSING", True)
+# A larger message keeps its text; its attachments are refused (each is also held to
+# ATTACHMENT_MAX_BYTES like any upload).
+INBOUND_MESSAGE_MAX_BYTES = env_int("INBOUND_MESSAGE_MAX_BYTES", 40 * 1024 * 1024)
+# A folder of .eml files the mailbox job reads (make run sets var/mail/inbox); '' for none.
+INBOUND_DROP_FOLDER = env("INBOUND_DROP_FOLDER")
+
+
+def _mailbox(url):
+    """imaps://user:password@host:993/INBOX?name=main&processed=Processed (the password
+    percent-encoded): one IMAP mailbox the job polls. Without `processed`, a stored message is
+    flagged on the server instead of moved."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    return {
+        "name": query.get("name") or parts.hostname,
+        "host": parts.hostname,
+        "port": parts.port or (993 if parts.scheme == "imaps" else 143),
+        "ssl": parts.scheme == "imaps",
+        "starttls": query.get("starttls") == "1",
+        "username": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "folder": unquote(parts.path.lstrip("/")) or "INBOX",
+        "processed_folder": query.get("processed", ""),
+    }
+
+
+# The category a complaint that arrives by email starts in, until staff classify it.
+INBOUND_CATEGORY = env("INBOUND_CATEGORY", "Not yet classified")
+# Comma-separated mailbox URLs (see _mailbox).
+INBOUND_MAILBOXES = [_mailbox(url) for url in env_list("INBOUND_MAILBOXES") if url]
+INBOUND_IMAP_TIMEOUT = env_int("INBOUND_IMAP_TIMEOUT", 30)
+# How long a poll of one mailbox holds it; a worker that died holding it is presumed dead after.
+INBOUND_CLAIM_SECONDS = env_int("INBOUND_CLAIM_SECONDS", 10 * 60)
+
 # Celery. Configuration lives here (namespace CELERY_); config/celery.py loads it.
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
@@ -418,6 +460,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "complaints.tasks.send_signal_digests",
         "schedule": env_int("SIGNAL_DIGEST_MINUTES", 5) * 60.0,
     },
+    "poll_mailboxes": {"task": "complaints.tasks.poll_mailboxes", "schedule": 60.0},
     # Builds each period's report once it has closed; hourly, so a missed run catches up.
     "build_trend_reports": {"task": "reports.tasks.build_trend_reports", "schedule": 60 * 60.0},
     # The tamper-evident record (docs/data-protection.md): new rows join their case's chain.

@@ -44,11 +44,12 @@ from accounts import mfa
 from accounts.models import ApiTokenScope
 from accounts.services import api_token_create
 from complaints import links, services
-from complaints.models import Complaint, ErasureRequest, Holiday, RetentionPolicy
+from complaints.models import Complaint, ErasureRequest, Holiday, ResponseTemplate, RetentionPolicy
 from complaints.permissions import can_see, visible_complaints
 from reports.models import ImprovementAction, ProcedureReview
 from reports.services import report_build
 from tests import factories
+from tests.mail import sample
 
 ROLES = ("anonymous", "csr", "resolver", "manager", "administrator", "outsider", "link")
 METHODS = ("GET", "POST")
@@ -88,6 +89,8 @@ admin/complaints/holiday/<path:object_id>/    GET  login  login  login  ok     o
 admin/complaints/holiday/<path:object_id>/    POST login  login  login  ok     ok     login  login
 admin/complaints/product/<path:object_id>/    GET  login  login  login  ok     ok     login  login
 admin/complaints/product/<path:object_id>/    POST login  login  login  ok     ok     login  login
+admin/complaints/responsetemplate/<path:object_id>/ GET login login login ok ok login login
+admin/complaints/responsetemplate/<path:object_id>/ POST login login login ok ok login login
 admin/complaints/rootcause/<path:object_id>/  GET  login  login  login  ok     ok     login  login
 admin/complaints/rootcause/<path:object_id>/  POST login  login  login  ok     ok     login  login
 admin:accounts_user_add                       GET  login  login  login  denied ok     login  login
@@ -210,6 +213,16 @@ admin:complaints_product_delete               GET  login  login  login  ok     o
 admin:complaints_product_delete               POST login  login  login  ok     ok     login  login
 admin:complaints_product_history              GET  login  login  login  ok     ok     login  login
 admin:complaints_product_history              POST login  login  login  ok     ok     login  login
+admin:complaints_responsetemplate_add         GET  login  login  login  ok     ok     login  login
+admin:complaints_responsetemplate_add         POST login  login  login  ok     ok     login  login
+admin:complaints_responsetemplate_change      GET  login  login  login  ok     ok     login  login
+admin:complaints_responsetemplate_change      POST login  login  login  ok     ok     login  login
+admin:complaints_responsetemplate_changelist  GET  login  login  login  ok     ok     login  login
+admin:complaints_responsetemplate_changelist  POST login  login  login  ok     ok     login  login
+admin:complaints_responsetemplate_delete      GET  login  login  login  ok     ok     login  login
+admin:complaints_responsetemplate_delete      POST login  login  login  ok     ok     login  login
+admin:complaints_responsetemplate_history     GET  login  login  login  ok     ok     login  login
+admin:complaints_responsetemplate_history     POST login  login  login  ok     ok     login  login
 admin:complaints_rootcause_add                GET  login  login  login  ok     ok     login  login
 admin:complaints_rootcause_add                POST login  login  login  ok     ok     login  login
 admin:complaints_rootcause_change             GET  login  login  login  ok     ok     login  login
@@ -292,11 +305,23 @@ complaints:export                             GET  login  ok     ok     ok     o
 complaints:export                             POST login  ok     ok     ok     ok     denied login
 complaints:import                             GET  login  denied denied ok     ok     denied login
 complaints:import                             POST login  denied denied ok     ok     denied login
+complaints:inbound                            GET  login  ok     denied ok     ok     denied login
+complaints:inbound                            POST login  ok     denied ok     ok     denied login
+# Emails to sort: the intake team and managers. Attaching with an empty body names no
+# complaint, a 404 to everyone (tests/complaints/test_inbound.py attaches for real).
+complaints:inbound-attach                     GET  login  method method method method method login
+complaints:inbound-attach                     POST login  denied denied denied denied denied login
+complaints:inbound-dismiss                    GET  login  method method method method method login
+complaints:inbound-dismiss                    POST login  ok     denied ok     ok     denied login
+complaints:inbound-message                    GET  login  ok     denied ok     ok     denied login
+complaints:inbound-message                    POST login  ok     denied ok     ok     denied login
 complaints:jobs                               GET  login  denied denied ok     ok     denied login
 complaints:jobs                               POST login  denied denied ok     ok     denied login
 complaints:list                               GET  login  ok     ok     ok     ok     denied login
 complaints:list                               POST login  ok     ok     ok     ok     denied login
 # Only the holder of a valid link gets past it; the others ask with the token "x".
+complaints:reply                              GET  login  ok     denied ok     ok     denied login
+complaints:reply                              POST login  ok     denied ok     ok     denied login
 customer:add                                  GET  method method method method method method method
 customer:add                                  POST denied denied denied denied denied denied ok
 customer:feedback                             GET  method method method method method method method
@@ -587,6 +612,11 @@ class World:
             requested_at=timezone.now(),
         )
         self.admin_objects = self._admin_objects(csr)
+        # An email from a stranger naming nobody's complaint: it waits for staff to sort it.
+        self.inbound = services.inbound_receive(
+            sample("outlook_html_only", sender="stranger@example.org", reference="CMP-2031-000001"),
+            mailbox="matrix",
+        )
         self.sessions = {}
         for role, user in self.users.items():
             client = Client()
@@ -606,6 +636,7 @@ class World:
         RetentionPolicy.objects.create(
             name="Closed cases", minimum_days=1096, anonymise_after_days=2192, source="DISP 1.9"
         )
+        ResponseTemplate.objects.create(name="Matrix template", subject="Hello", body="Text")
         factories.root_cause()
         # Second factors for the admin's device pages (django-otp), on a user who is no role
         # of the matrix, so that no session here is asked for its second step.
@@ -626,6 +657,9 @@ class World:
             "complaints:consultation-answer": self.consultation.pk,
             "complaints:attachment": self.attachment.pk,
             "complaints:message": self.message.pk,
+            "complaints:inbound-message": self.inbound.pk,
+            "complaints:inbound-attach": self.inbound.pk,
+            "complaints:inbound-dismiss": self.inbound.pk,
             "reports:detail": self.report.pk,
             "reports:csv": self.report.pk,
             "reports:action-status": self.improvement.pk,

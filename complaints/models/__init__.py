@@ -30,6 +30,13 @@ from complaints.models.complaint import (
     next_deadline,
     phone_digits,
 )
+from complaints.models.correspondence import (
+    InboundMessage,
+    InboundStatus,
+    MailboxState,
+    MatchedBy,
+    ResponseTemplate,
+)
 from complaints.models.lists import Category, Holiday, ManagedList, Product, RootCause
 from complaints.models.messages import EXIT_NOTICES, MessageKind, MessageStatus, OutboundMessage
 from complaints.models.operations import IdempotencyKey, JobRun
@@ -64,9 +71,13 @@ __all__ = [
     "EscalationLevel",
     "Feedback",
     "Holiday",
+    "InboundMessage",
+    "InboundStatus",
     "JobRun",
     "LegalHold",
+    "MailboxState",
     "ManagedList",
+    "MatchedBy",
     "MessageKind",
     "MessageStatus",
     "Note",
@@ -78,6 +89,7 @@ __all__ = [
     "Resolution",
     "ResolutionStatus",
     "ResolutionType",
+    "ResponseTemplate",
     "RetentionPolicy",
     "Review",
     "RootCause",

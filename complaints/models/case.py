@@ -2,6 +2,7 @@
 and documents."""
 
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -260,3 +261,8 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+    @property
+    def path(self):
+        """Where the file is: read by the checked download view and by the outbox."""
+        return Path(settings.ATTACHMENT_ROOT) / self.stored_name[:2] / self.stored_name

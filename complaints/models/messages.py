@@ -1,8 +1,10 @@
-"""Messages to customers and staff, each a row first (the outbox)."""
+"""Messages to customers and staff, each a row first (the outbox), and what comes back."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from complaints.models.case import Attachment
 from complaints.models.complaint import Complaint
 
 
@@ -13,6 +15,7 @@ class MessageKind(models.TextChoices):
     FEEDBACK_REQUEST = "feedback_request", "Feedback request"
     FEEDBACK_REMINDER = "feedback_reminder", "Feedback reminder"
     STAFF_NOTIFICATION = "staff_notification", "Staff notification"
+    REPLY = "reply", "Reply from staff"
     WITHDRAWAL_CONFIRMATION = "withdrawal_confirmation", "Withdrawal confirmation"
     MERGE_NOTICE = "merge_notice", "Merge notice"
 
@@ -26,6 +29,8 @@ class MessageStatus(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     CANCELLED = "cancelled", "Not needed any more"
+    # Sent, then bounced back by the customer's mail server.
+    UNDELIVERABLE = "undeliverable", "Could not be delivered"
 
 
 class OutboundMessage(models.Model):
@@ -43,8 +48,16 @@ class OutboundMessage(models.Model):
     body_html = models.TextField(blank=True)
     # One message per complaint and event: "complaint:42:acknowledgment".
     idempotency_key = models.CharField(max_length=200, unique=True)
+    # The Message-ID it goes out with, fixed when it is written: replies and bounces name it
+    # in In-Reply-To and References, which is how they find their way back to the complaint.
+    message_id = models.CharField(max_length=250, blank=True)
+    # The colleague who wrote a reply; None for the messages the system writes.
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attachments = models.ManyToManyField(Attachment, blank=True, related_name="+")
     status = models.CharField(
-        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+        max_length=20, choices=MessageStatus.choices, default=MessageStatus.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
@@ -61,7 +74,10 @@ class OutboundMessage(models.Model):
                 fields=["next_attempt_at"],
                 name="message_pending_due",
                 condition=Q(status__in=["pending", "sending"]),
-            )
+            ),
+            models.Index(
+                fields=["message_id"], name="message_by_message_id", condition=~Q(message_id="")
+            ),
         ]
         constraints = [
             models.CheckConstraint(

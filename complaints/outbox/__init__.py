@@ -3,22 +3,26 @@ transaction of the change that causes it), then delivered exactly once (delivery
 
 from complaints.outbox.delivery import (
     RELAY_TASK,
-    STALE_CLAIM,
     backoff,
     deliver,
     due_message_ids,
+    message_id_for,
     publish_after_commit,
+    reply_address,
     safe_error,
     send_after_commit,
+    stale_claim,
 )
 
 __all__ = [
     "RELAY_TASK",
-    "STALE_CLAIM",
     "backoff",
     "deliver",
     "due_message_ids",
+    "message_id_for",
     "publish_after_commit",
+    "reply_address",
     "safe_error",
     "send_after_commit",
+    "stale_claim",
 ]

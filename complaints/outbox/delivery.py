@@ -13,6 +13,7 @@ import hashlib
 import logging
 import random
 from datetime import timedelta
+from email.utils import formataddr, parseaddr
 
 from celery import current_app
 from django.conf import settings
@@ -21,13 +22,28 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from complaints.models import EXIT_NOTICES, MessageKind, MessageStatus, OutboundMessage
+from complaints.models import (
+    EXIT_NOTICES,
+    InboundMessage,
+    InboundStatus,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+)
 
 log = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that died mid-send; the relay takes it back.
-STALE_CLAIM = timedelta(minutes=10)
 MAX_BACKOFF = timedelta(hours=1)
+
+
+def stale_claim():
+    """How old a claim must be before the relay takes it back from a worker presumed dead.
+
+    Longer than any send can last (OUTBOX_STALE_CLAIM_SECONDS, by default twelve times
+    EMAIL_TIMEOUT: an SMTP conversation is about ten exchanges, each bounded by the timeout),
+    so a live worker's message is never sent a second time beside it.
+    """
+    return timedelta(seconds=settings.OUTBOX_STALE_CLAIM_SECONDS)
 
 
 def backoff(attempts):
@@ -47,7 +63,7 @@ def safe_error(error):
 
 def _claim(message_id, now):
     claimable = Q(status=MessageStatus.PENDING, next_attempt_at__lte=now) | Q(
-        status=MessageStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
+        status=MessageStatus.SENDING, claimed_at__lt=now - stale_claim()
     )
     return (
         OutboundMessage.objects.filter(claimable, pk=message_id).update(
@@ -73,19 +89,62 @@ def _still_needed(message):
     return True
 
 
-def _email(message):
-    digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:32]
+def message_id_for(idempotency_key):
+    """The Message-ID a message goes out with, the same on every attempt, so mail servers can
+    drop a duplicate and replies (In-Reply-To, References) name the message they answer."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
     domain = settings.SITE_URL.split("//")[-1].split("/")[0].split(":")[0] or "redress"
+    return f"<{digest}@{domain}>"
+
+
+def reply_address(reference):
+    """complaints+CMP-2026-000027@example.com: the complaint's own address, so a reply finds
+    its complaint even when the customer's mail program drops the subject and headers."""
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    local, _, domain = address.partition("@")
+    if not settings.INBOUND_PLUS_ADDRESSING or not domain:
+        return ""
+    return formataddr((name, f"{local}+{reference}@{domain}"))
+
+
+def _answering(message):
+    """A reply names the customer's latest email, so their mail program shows one thread."""
+    latest = (
+        InboundMessage.objects.filter(
+            complaint_id=message.complaint_id,
+            status__in=[InboundStatus.THREADED, InboundStatus.NEW_COMPLAINT],
+            received_at__lte=message.created_at,
+        )
+        .order_by("-received_at", "-id")
+        .values_list("message_id", flat=True)
+        .first()
+    )
+    return {"In-Reply-To": latest, "References": latest} if latest else {}
+
+
+def _email(message):
+    headers = {"Message-ID": message.message_id or message_id_for(message.idempotency_key)}
+    if message.to_customer and message.complaint_id:
+        reply_to = reply_address(message.complaint.reference)
+        if reply_to:
+            headers["Reply-To"] = reply_to
+    if message.kind == MessageKind.REPLY:
+        headers.update(_answering(message))
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
-        # The same Message-ID on every attempt lets mail servers drop a duplicate.
-        headers={"Message-ID": f"<{digest}@{domain}>"},
+        headers=headers,
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
+    for attachment in message.attachments.all():
+        email.attach(
+            attachment.original_name,
+            attachment.path.read_bytes(),
+            attachment.content_type.split(";")[0],
+        )
     return email
 
 
@@ -124,7 +183,7 @@ def due_message_ids(now=None, limit=500):
     return list(
         OutboundMessage.objects.filter(
             Q(status=MessageStatus.PENDING, next_attempt_at__lte=now)
-            | Q(status=MessageStatus.SENDING, claimed_at__lt=now - STALE_CLAIM)
+            | Q(status=MessageStatus.SENDING, claimed_at__lt=now - stale_claim())
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]

@@ -13,6 +13,7 @@ from django.utils.text import Truncator
 
 from complaints.links import customer_link
 from complaints.models import MessageKind, OutboundMessage
+from complaints.outbox.delivery import message_id_for
 
 
 def one_line(text):
@@ -47,7 +48,18 @@ def _render(template, context):
     return subject, text, html
 
 
-def _store(kind, key, recipient, template, context, *, complaint=None, to_customer=True, new=False):
+def _store(
+    kind,
+    key,
+    recipient,
+    template,
+    context,
+    *,
+    complaint=None,
+    to_customer=True,
+    new=False,
+    **fields,
+):
     """Render and store one message; a second call with the same key returns the first.
     `new` says there can be no first (the complaint is new), which saves the query."""
     existing = None if new else OutboundMessage.objects.filter(idempotency_key=key).first()
@@ -63,7 +75,9 @@ def _store(kind, key, recipient, template, context, *, complaint=None, to_custom
         body_text=text,
         body_html=html,
         idempotency_key=key,
+        message_id=message_id_for(key),
         next_attempt_at=timezone.now(),
+        **fields,
     )
 
 
@@ -184,6 +198,7 @@ def queue_staff_digest(recipients, complaints, *, event, headline, total=None):
                 body_text=text,
                 body_html=html,
                 idempotency_key=keys[recipient.pk],
+                message_id=message_id_for(keys[recipient.pk]),
                 next_attempt_at=now,
             )
             for recipient in recipients
@@ -228,3 +243,22 @@ def queue_signal_digest(recipient, cases, *, key):
         complaint=cases[0][0] if len(cases) == 1 else None,
         to_customer=False,
     )
+
+
+def queue_reply(complaint, *, key, subject, text, sent_by, attachments=()):
+    """A reply a colleague wrote to the customer, as they wrote it (already filled in and
+    edited), in the house style. Once per key: the compose form's token, so a double submit
+    stores, and sends, one message."""
+    context = _context(complaint, subject=one_line(subject), text=text, staff=sent_by)
+    message = _store(
+        MessageKind.REPLY,
+        key,
+        complaint.customer_email,
+        "reply",
+        context,
+        complaint=complaint,
+        sent_by=sent_by,
+    )
+    if attachments and not message.attachments.exists():
+        message.attachments.set(attachments)
+    return message

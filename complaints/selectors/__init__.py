@@ -2,6 +2,12 @@
 timeline, who to tell, and what the sweeps must act on. One module per kind of read; this
 package names what callers use."""
 
+from complaints.selectors.correspondence import (
+    inbound_awaiting_staff,
+    placeholder_values,
+    reply_draft,
+    response_templates_active,
+)
 from complaints.selectors.due import (
     acknowledgments_sent_unrecorded,
     acknowledgments_to_breach,
@@ -55,6 +61,10 @@ from complaints.selectors.timeline import (
 )
 
 __all__ = [
+    "inbound_awaiting_staff",
+    "placeholder_values",
+    "reply_draft",
+    "response_templates_active",
     "ACKNOWLEDGMENT_CHOICES",
     "ACKNOWLEDGMENT_FILTERS",
     "NEW_ROWS_LIMIT",

@@ -8,6 +8,7 @@ from complaints.models import (
     Complaint,
     Consultation,
     EscalationLevel,
+    InboundMessage,
     MessageKind,
     MessageStatus,
     OutboundMessage,
@@ -110,8 +111,10 @@ def complaint_detail_queryset():
         "resolutions",
         "feedback",
         "attachments",
-        # The timeline shows each message's subject and status, not its bodies.
-        Prefetch("messages", queryset=OutboundMessage.objects.defer("body_text", "body_html")),
+        # The timeline shows each message's subject and status, and the text of replies and
+        # of emails from the customer; the HTML only on the message's own page.
+        Prefetch("messages", queryset=OutboundMessage.objects.defer("body_html")),
+        Prefetch("inbound_messages", queryset=InboundMessage.objects.defer("body_html")),
     )
 
 

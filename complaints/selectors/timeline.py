@@ -7,6 +7,7 @@ from functools import cache
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 
 from complaints.models import (
@@ -14,6 +15,7 @@ from complaints.models import (
     Category,
     Complaint,
     EscalationLevel,
+    InboundStatus,
     MessageKind,
     MessageStatus,
     Product,
@@ -36,6 +38,7 @@ class TimelineEntry:
     message_id: int | None = None
     # The stage the event moved the complaint to, when it moved it.
     moved_to: str = ""
+    link: str = ""
 
     # The page shows each moment twice and states it once for machines; formatting here
     # costs a fraction of three date filters per entry.
@@ -196,6 +199,8 @@ def message_status_text(message):
         )
     if message.status == MessageStatus.SENT:
         return f"Sent to {message.recipient}."
+    if message.status == MessageStatus.UNDELIVERABLE:
+        return f"Could not be delivered to {message.recipient}: {message.last_error}"
     if message.status == MessageStatus.CANCELLED:
         return f"Not sent to {message.recipient}: no longer needed" + (
             f"; {failed}." if failed else "."
@@ -285,6 +290,7 @@ def complaint_timeline(complaint):
     resolutions = list(complaint.resolutions.all())
     feedback_given = list(complaint.feedback.all())
     attachments = list(complaint.attachments.all())
+    sent = list(complaint.messages.all())
 
     ids = {"user": set(), Category: set(), Product: set(), RootCause: set()}
     ids["user"].update(
@@ -299,6 +305,7 @@ def complaint_timeline(complaint):
             [r.implemented_by_id for r in resolutions],
             [f.recorded_by_id for f in feedback_given],
             [a.uploaded_by_id for a in attachments],
+            [m.sent_by_id for m in sent],
         )
     )
     for _, changed in deltas:
@@ -448,19 +455,12 @@ def complaint_timeline(complaint):
                 "Customer" if attachment.uploaded_by_customer else who(attachment.uploaded_by_id),
             )
         )
-    for message in complaint.messages.all():
+    for message in sent:
         if message == acknowledgment_email and complaint.acknowledgment_method == "email":
             continue  # the acknowledgment's own entry names it
-        entries.append(
-            TimelineEntry(
-                message.sent_at or message.created_at,
-                "message",
-                f"Email: {message.subject}",
-                "System",
-                message_status_text(message),
-                message_id=message.pk,
-            )
-        )
+        entries.append(_outbound_entry(message, who))
+    for message in complaint.inbound_messages.all():
+        entries.append(_inbound_entry(message))
     for change in stage_changes:
         # A move made by an event of its own (a proposal, an implementation, the customer's
         # answer) is part of that event's entry, not a second one.
@@ -487,6 +487,52 @@ def complaint_timeline(complaint):
     return entries
 
 
+def _outbound_entry(message, who):
+    status = message_status_text(message)
+    if message.kind == MessageKind.REPLY:
+        return TimelineEntry(
+            message.sent_at or message.created_at,
+            "message",
+            f"Reply to the customer: {message.subject}",
+            who(message.sent_by_id),
+            f"{message.body_text}\n\n{status}",
+            message_id=message.pk,
+        )
+    return TimelineEntry(
+        message.sent_at or message.created_at,
+        "message",
+        f"Email: {message.subject}",
+        "System",
+        status,
+        message_id=message.pk,
+    )
+
+
+INBOUND_TITLES = {
+    InboundStatus.AUTOMATIC: "Automatic email (not acted on)",
+    InboundStatus.BOUNCE: "Delivery failure report",
+    InboundStatus.NEW_COMPLAINT: "Email that opened this complaint",
+}
+
+
+def _inbound_entry(message):
+    title = INBOUND_TITLES.get(message.status, "Email from the customer")
+    notes = [
+        f"Attachment {note['name']}: "
+        + ("added to the documents" if note["stored"] else note["reason"])
+        for note in message.attachment_notes
+    ]
+    from_customer = message.status in (InboundStatus.THREADED, InboundStatus.NEW_COMPLAINT)
+    return TimelineEntry(
+        message.received_at,
+        "customer" if from_customer else "message",
+        f"{title}: {message.subject}" if message.subject else title,
+        message.sender_name or message.sender,
+        "\n\n".join([message.body_text, *notes]).strip(),
+        link=reverse("complaints:inbound-message", args=[message.pk]),
+    )
+
+
 CUSTOMER_STAGE_TEXT = {
     Stage.RECEIVED: "We received your complaint",
     Stage.ACKNOWLEDGED: "We confirmed we have your complaint",
@@ -510,6 +556,12 @@ def customer_timeline(complaint):
     entries += [
         (message.sent_at, f"We emailed you: {message.subject}")
         for message in complaint.messages.filter(to_customer=True, status=MessageStatus.SENT)
+    ]
+    entries += [
+        (message.received_at, f"You emailed us: {message.subject}")
+        for message in complaint.inbound_messages.filter(
+            status__in=[InboundStatus.THREADED, InboundStatus.NEW_COMPLAINT]
+        )
     ]
     entries += [
         (note.created_at, "You sent us more information")

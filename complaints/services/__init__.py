@@ -29,6 +29,12 @@ from complaints.services.follow_up import (
     follow_ups_request,
     review_sign_off,
 )
+from complaints.services.inbound import (
+    inbound_attach,
+    inbound_dismiss,
+    inbound_receive,
+    mailboxes_poll,
+)
 from complaints.services.intake import (
     AlreadySubmitted,
     acknowledgment_email_send,
@@ -46,6 +52,7 @@ from complaints.services.records import (
     consultation_request,
     note_add,
 )
+from complaints.services.replies import reply_send
 from complaints.services.resolution import (
     approval_required,
     resolution_decide_approval,
@@ -96,10 +103,15 @@ __all__ = [
     "follow_up_close",
     "follow_ups_request",
     "merge_contents",
+    "inbound_attach",
+    "inbound_dismiss",
+    "inbound_receive",
+    "mailboxes_poll",
     "message_deliver",
     "note_add",
     "outbox_relay",
     "references_reserve",
+    "reply_send",
     "resolution_decide_approval",
     "resolution_implement",
     "resolution_propose",

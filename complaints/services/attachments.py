@@ -2,7 +2,6 @@
 under generated names, removed again if the change that brought them fails."""
 
 import os
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -18,7 +17,7 @@ from complaints.workflow import Refused
 
 
 def attachment_path(attachment):
-    return Path(settings.ATTACHMENT_ROOT) / attachment.stored_name[:2] / attachment.stored_name
+    return attachment.path
 
 
 def store_attachment(complaint, upload, written, *, actor, by_customer=False):

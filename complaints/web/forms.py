@@ -432,3 +432,25 @@ class ImportForm(forms.Form):
     dry_run = forms.BooleanField(
         required=False, label="Only check the file; save nothing", initial=False
     )
+
+
+class ReplyForm(forms.Form):
+    """A reply to the customer: what the template gave, as edited, and the complaint's
+    documents to send with it. `token` is made when the form is first shown and makes a
+    second submission of the same form send nothing more."""
+
+    subject = forms.CharField(max_length=200)
+    text = forms.CharField(
+        max_length=LONG_TEXT, label="Message", widget=forms.Textarea(attrs={"rows": 12})
+    )
+    attachments = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Send these documents with it",
+    )
+    token = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
+
+    def __init__(self, *args, complaint, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].queryset = complaint.attachments.all()

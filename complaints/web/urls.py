@@ -1,6 +1,6 @@
 from django.urls import path
 
-from complaints.web import case, lists, operations, privacy
+from complaints.web import case, correspondence, lists, operations, privacy
 
 app_name = "complaints"
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("export.csv", lists.complaint_export, name="export"),
     path("<int:pk>/", case.complaint_detail, name="detail"),
     path("<int:pk>/edit/", case.complaint_edit, name="edit"),
+    path("<int:pk>/reply/", correspondence.reply_compose, name="reply"),
+    path("emails/", correspondence.inbound_list, name="inbound"),
+    path("emails/<int:pk>/", correspondence.inbound_message, name="inbound-message"),
+    path("emails/<int:pk>/attach/", correspondence.inbound_attach, name="inbound-attach"),
+    path("emails/<int:pk>/dismiss/", correspondence.inbound_dismiss, name="inbound-dismiss"),
     path("<int:pk>/<slug:action>/", case.complaint_action, name="action"),
     path("consultations/<int:pk>/", case.consultation_detail, name="consultation"),
     path("consultations/<int:pk>/answer/", case.consultation_answer, name="consultation-answer"),

@@ -6,15 +6,23 @@ that can run only once (it changes what it measures). Later issues append their 
 
 import contextlib
 import secrets
+import shutil
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from complaints import selectors, tasks
+from complaints import mailboxes, selectors, tasks
 from complaints.clocks import sweeps
 from complaints.imports import import_cfpb
+from complaints.models import Complaint
+from complaints.services import inbound
 from complaints.web import home
+from complaints.workflow import OPEN_STAGE_VALUES
 from reports import services as report_services
 from reports.selectors import dashboard
 from tests.bench import privacy
@@ -138,6 +146,47 @@ def cfpb_import(ctx):
     return report
 
 
+INBOUND_MESSAGES = 1000
+
+
+def write_inbound_mail(ctx):
+    """1,000 emails in a drop folder: four in five customers' replies naming their open
+    complaint in the subject (each found among the million), one in five new complaints."""
+    folder = Path(tempfile.mkdtemp(prefix="redress-bench-inbox-"))
+    open_complaints = list(
+        Complaint.objects.filter(stage__in=OPEN_STAGE_VALUES)
+        .exclude(customer_email="")
+        .order_by("-id")
+        .values_list("reference", "customer_email")[: INBOUND_MESSAGES * 4 // 5]
+    )
+    for index in range(INBOUND_MESSAGES):
+        message = EmailMessage()
+        if index < len(open_complaints):
+            reference, email = open_complaints[index]
+            message["From"], message["Subject"] = email, f"Re: your complaint {reference}"
+        else:
+            message["From"], message["Subject"] = f"new{index}@example.net", "A new complaint"
+        message["To"] = "complaints@example.com"
+        message["Message-ID"] = f"<bench-{index}-{time.time_ns()}@example.net>"
+        message.set_content(f"Message {index}: the charge is still on my statement.\n" * 5)
+        (folder / f"{index:05}.eml").write_bytes(message.as_bytes())
+    ctx.notes["inbound_folder"] = str(folder)
+
+
+def inbound_mail(ctx):
+    """The mailbox job's work for 1,000 emails, through the one inbound service: as many runs
+    as it takes (each takes mailboxes.BATCH)."""
+    stored = 0
+    while run := mailboxes.drop_folder_poll(ctx.notes["inbound_folder"], inbound._receive_or_keep)[
+        "stored"
+    ]:
+        stored += run
+    summary = {"stored": stored}
+    ctx.notes.setdefault("inbound", []).append(summary)
+    shutil.rmtree(ctx.notes["inbound_folder"], ignore_errors=True)
+    return summary
+
+
 # Run in this order. The sweep comes first: it turns the backlog of missed acknowledgments into
 # the steady state the pages then show (breached complaints escalated to the managers).
 MEASUREMENTS = [
@@ -175,6 +224,8 @@ MEASUREMENTS = [
     ("intake: staff form", 16, intake_staff_form),
     ("intake: public form", 16, intake_public_form),
     ("intake: API", 16, intake_api),
+    ("complaint page", 30, page("/complaints/{detail_pk}/", "manager")),
+    ("inbound: 1,000 emails threaded or logged", 30_000, once(inbound_mail, write_inbound_mail)),
     ("monthly trend report", 5000, monthly_report),
     # Data protection (docs/data-protection.md). The first chaining of a table nobody chained
     # is a one-off on upgrade; anonymising a tenth of the cases runs with intake timed beside

@@ -77,7 +77,7 @@ def sent_and_waiting(cluster):
 
 def relay_as_if_later(cluster, delay):
     """The outbox relay, run as it will run `delay` from now: a message claimed by the killed
-    worker is taken back only after STALE_CLAIM (10 minutes), longer than this test waits."""
+    worker is taken back only after OUTBOX_STALE_CLAIM_SECONDS, longer than this test waits."""
     code = (
         "import django; django.setup(); from datetime import timedelta; "
         "from django.utils import timezone; from complaints import services; "

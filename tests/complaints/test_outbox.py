@@ -297,7 +297,7 @@ def test_relay_takes_back_a_stale_sending_claim_but_not_a_fresh_one(csr):
     # A worker claimed each and died (stale) or is still sending (fresh).
     OutboundMessage.objects.filter(pk=stale.pk).update(
         status=MessageStatus.SENDING,
-        claimed_at=now - outbox.STALE_CLAIM - timedelta(minutes=1),
+        claimed_at=now - outbox.stale_claim() - timedelta(minutes=1),
         attempts=1,
     )
     OutboundMessage.objects.filter(pk=fresh.pk).update(

@@ -21,7 +21,14 @@ from django.utils import timezone
 
 from complaints import demo, services
 from complaints.imports import import_cfpb
-from complaints.models import Category, Complaint, EscalationLevel, Product, RootCause
+from complaints.models import (
+    Category,
+    Complaint,
+    EscalationLevel,
+    Product,
+    ResponseTemplate,
+    RootCause,
+)
 from reports.models import Period, TrendReport
 from reports.services import report_build
 
@@ -81,6 +88,10 @@ class Command(BaseCommand):
             Product.objects.get_or_create(name=name, parent=None)
         for name in demo.ROOT_CAUSES:
             RootCause.objects.get_or_create(name=name)
+        for name, subject, body in demo.RESPONSE_TEMPLATES:
+            ResponseTemplate.objects.get_or_create(
+                name=name, defaults={"subject": subject, "body": body}
+            )
 
     def seed_cfpb(self, path):
         if not path:

@@ -1,0 +1,84 @@
+"""Reads for correspondence: the response templates on offer, a reply's first draft, and the
+emails waiting for staff with the complaints they may belong to."""
+
+from django.conf import settings
+from django.db.models import Q
+
+from complaints import mime
+from complaints.models import (
+    Complaint,
+    InboundMessage,
+    InboundStatus,
+    ResolutionStatus,
+    ResponseTemplate,
+)
+from complaints.permissions import visible_complaints
+from complaints.placeholders import fill
+from complaints.workflow import OPEN_STAGE_VALUES
+
+AWAITING_SHOWN = 100
+
+
+def response_templates_active():
+    return ResponseTemplate.objects.filter(active=True)
+
+
+def _resolution_text(complaint):
+    resolutions = [
+        r
+        for r in complaint.resolutions.all()
+        if r.status not in (ResolutionStatus.WITHDRAWN, ResolutionStatus.APPROVAL_REFUSED)
+    ]
+    return resolutions[-1].description if resolutions else ""
+
+
+def placeholder_values(complaint, writer):
+    return {
+        "customer_name": complaint.customer_name,
+        "reference": complaint.reference,
+        "date_of_complaint": f"{complaint.date_of_complaint:%-d %B %Y}",
+        "received_date": f"{complaint.received_at:%-d %B %Y}",
+        "resolution_target_date": f"{complaint.resolution_target_date:%-d %B %Y}",
+        "resolution": _resolution_text(complaint),
+        "staff_name": writer.get_full_name() or writer.get_username(),
+        "team_name": settings.COMPLAINTS_TEAM_NAME,
+    }
+
+
+def reply_draft(complaint, template, writer):
+    """A template filled in for this complaint: (subject, text), for the writer to edit."""
+    values = placeholder_values(complaint, writer)
+    return fill(template.subject, values), fill(template.body, values)
+
+
+def inbound_awaiting_staff(user):
+    """Emails that matched no complaint, oldest first, each with the open complaints it may
+    belong to (its sender's, and any it names) that this user may see."""
+    messages = list(
+        InboundMessage.objects.filter(status=InboundStatus.AWAITING_STAFF).defer("body_html")[
+            :AWAITING_SHOWN
+        ]
+    )
+    senders = {m.sender for m in messages if m.sender}
+    named = {ref.upper() for m in messages for ref in mime.REFERENCE.findall(m.subject)}
+    # iexact, one per sender, so each is read through the index on UPPER(customer_email).
+    from_senders = Q(pk__in=[])
+    for sender in senders:
+        from_senders |= Q(customer_email__iexact=sender)
+    candidates = visible_complaints(
+        user,
+        Complaint.objects.filter(from_senders, stage__in=OPEN_STAGE_VALUES)
+        | Complaint.objects.filter(reference__in=named),
+    ).only("pk", "reference", "customer_name", "customer_email", "stage")
+    by_sender, by_reference = {}, {}
+    for complaint in candidates:
+        by_sender.setdefault(complaint.customer_email.lower(), []).append(complaint)
+        by_reference[complaint.reference] = complaint
+    for message in messages:
+        suggested = [
+            by_reference[ref.upper()]
+            for ref in mime.REFERENCE.findall(message.subject)
+            if ref.upper() in by_reference
+        ] + by_sender.get(message.sender, [])
+        message.suggestions = list(dict.fromkeys(suggested))
+    return messages

@@ -1,0 +1,122 @@
+"""Writing to the customer from the complaint, and the emails that matched no complaint.
+Every change goes through a service; the compose page is its own view and template so the
+complaint's page only links to it."""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from complaints import mime, selectors, services
+from complaints.permissions import (
+    Action,
+    can_act,
+    can_sort_inbound,
+    complaint_for,
+    inbound_message_for,
+    visible_complaints,
+)
+from complaints.web import forms
+from complaints.workflow import Refused
+
+
+def reply_compose(request, pk):
+    """Choose a template, edit, preview, send: the preview and the send post the same form."""
+    complaint = complaint_for(request.user, pk)
+    if not can_act(request.user, complaint, Action.NOTE):
+        raise PermissionDenied
+    templates = selectors.response_templates_active()
+    chosen = None
+    preview = None
+    if request.method == "POST":
+        form = forms.ReplyForm(request.POST, complaint=complaint)
+        if form.is_valid() and "send" in request.POST:
+            data = form.cleaned_data
+            try:
+                services.reply_send(
+                    complaint,
+                    actor=request.user,
+                    subject=data["subject"],
+                    text=data["text"],
+                    attachments=data["attachments"],
+                    token=data["token"],
+                )
+            except Refused as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, "Your reply is on its way to the customer.")
+                return redirect("complaints:detail", pk=complaint.pk)
+        elif form.is_valid():
+            preview = form.cleaned_data
+    else:
+        initial = {"token": uuid.uuid4().hex}
+        template_id = request.GET.get("template", "")
+        if template_id.isdigit():
+            chosen = templates.filter(pk=template_id).first()
+        if chosen is not None:
+            initial["subject"], initial["text"] = selectors.reply_draft(
+                complaint, chosen, request.user
+            )
+        form = forms.ReplyForm(initial=initial, complaint=complaint)
+    context = {
+        "complaint": complaint,
+        "form": form,
+        "templates": templates,
+        "chosen": chosen,
+        "preview": preview,
+    }
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render(request, "complaints/reply.html", context, status=status)
+
+
+def inbound_list(request):
+    if not can_sort_inbound(request.user):
+        raise PermissionDenied
+    waiting = selectors.inbound_awaiting_staff(request.user)
+    return render(request, "complaints/inbound_list.html", {"waiting": waiting})
+
+
+def inbound_message(request, pk):
+    message = inbound_message_for(request.user, pk)
+    context = {
+        "message": message,
+        # The sender's HTML, sanitised now, whatever was stored.
+        "safe_html": mime.safe_html(message.body_html) if message.body_html else "",
+        "suggestions": [],
+    }
+    if message.complaint_id is None and can_sort_inbound(request.user):
+        context["suggestions"] = next(
+            (m.suggestions for m in selectors.inbound_awaiting_staff(request.user) if m.pk == pk),
+            [],
+        )
+    return render(request, "complaints/inbound_message.html", context)
+
+
+@require_POST
+def inbound_attach(request, pk):
+    message = inbound_message_for(request.user, pk)
+    reference = request.POST.get("reference", "").strip().upper()
+    complaint = get_object_or_404(visible_complaints(request.user), reference=reference)
+    try:
+        services.inbound_attach(message, complaint, actor=request.user)
+    except Refused as error:
+        messages.error(request, error.message)
+        return redirect("complaints:inbound-message", pk=pk)
+    messages.success(request, f"The email is now on {complaint.reference}.")
+    return redirect("complaints:inbound")
+
+
+@require_POST
+def inbound_dismiss(request, pk):
+    message = inbound_message_for(request.user, pk)
+    if not can_sort_inbound(request.user):
+        raise PermissionDenied
+    try:
+        services.inbound_dismiss(message, actor=request.user)
+    except Refused as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Email dismissed.")
+    return redirect("complaints:inbound")
