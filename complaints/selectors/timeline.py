@@ -200,7 +200,7 @@ def message_status_text(message):
     if message.status == MessageStatus.SENT:
         return f"Sent to {message.recipient}."
     if message.status == MessageStatus.UNDELIVERABLE:
-        return f"Could not be delivered to {message.recipient}: {message.last_error}"
+        return f"Sent to {message.recipient}, but could not be delivered: {message.last_error}"
     if message.status == MessageStatus.CANCELLED:
         return f"Not sent to {message.recipient}: no longer needed" + (
             f"; {failed}." if failed else "."

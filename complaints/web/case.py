@@ -323,6 +323,7 @@ def _detail_context(request, complaint, bound=None):
         "timeline": selectors.complaint_timeline(complaint),
         "plan": plan,
         "actions": exits,
+        "can_write": can_act(request.user, complaint, Action.NOTE),
         "live_resolution": plan["live"],
         "review": getattr(complaint, "review", None),
         "ack_countdown": (ack_text, ack_overdue),
