@@ -429,8 +429,8 @@ admin:accounts_user_simple_history            GET  login  login  login  denied o
 admin:accounts_user_simple_history            POST login  login  login  denied denied login  login
 admin:complaints_category_simple_history      GET  login  login  login  ok     ok     login  login
 admin:complaints_category_simple_history      POST login  login  login  ok     ok     login  login
-admin:complaints_responsetemplate_simple_history GET  login  login  login  ok     ok     login  login
-admin:complaints_responsetemplate_simple_history POST login  login  login  ok     ok     login  login
+admin:complaints_responsetemplate_simple_history GET login login login ok ok login login
+admin:complaints_responsetemplate_simple_history POST login login login ok ok login login
 admin:complaints_holiday_simple_history       GET  login  login  login  ok     ok     login  login
 admin:complaints_holiday_simple_history       POST login  login  login  ok     ok     login  login
 admin:complaints_product_simple_history       GET  login  login  login  ok     ok     login  login
