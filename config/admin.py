@@ -5,7 +5,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
+
+# simple-history filters its rows by the id as the URL gives it; anything that cannot be a
+# primary key would be a 500 where the rest of the admin says there is no such object.
+HISTORY_VIEWS = {"history_view", "history_form_view"}
 
 
 def _selection_valid(model, values):
@@ -27,7 +31,16 @@ class RedressAdminSite(admin.AdminSite):
 
     def admin_view(self, view, cacheable=False):
         model_admin = getattr(view, "__self__", None)
-        if getattr(view, "__name__", "") != "changelist_view" or model_admin is None:
+        name = getattr(view, "__name__", "")
+        if model_admin is not None and name in HISTORY_VIEWS:
+
+            def history(request, object_id, *args, **kwargs):
+                if not _selection_valid(model_admin.model, [object_id]):
+                    raise Http404("No such item")
+                return view(request, object_id, *args, **kwargs)
+
+            return super().admin_view(history, cacheable)
+        if name != "changelist_view" or model_admin is None:
             return super().admin_view(view, cacheable)
 
         def changelist(request, *args, **kwargs):

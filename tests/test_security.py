@@ -297,3 +297,15 @@ def test_an_admin_action_on_a_selection_that_is_no_id_changes_nothing(
     assert response.status_code == 200
     assert "the selection names an item that does not exist" in response.content.decode()
     assert User.objects.count() == users
+
+
+@pytest.mark.parametrize(
+    "history", ["admin:accounts_user_history", "admin:complaints_category_history"]
+)
+@pytest.mark.parametrize("object_id", ["../../etc/passwd", "\x00", "x"])
+def test_every_admin_history_of_an_id_that_is_not_one_is_a_404(
+    client, administrator, history, object_id
+):
+    """Found by the black-box probe once users and settings kept a history."""
+    client.force_login(administrator)
+    assert client.get(reverse(history, args=[object_id])).status_code == 404
