@@ -219,15 +219,6 @@ def test_labour_day_in_october_in_nsw_in_march_in_wa_with_sydney_entering_daylig
     assert NEW_SOUTH_WALES.is_business_day(date(2026, 3, 2))
 
 
-def test_asic_30_and_21_calendar_days_ignore_holidays():
-    received = local(PERTH, 2026, 5, 29, 10, 0)
-
-    assert due(received, 30, CALENDAR_DAYS, WESTERN_AUSTRALIA) == datetime(
-        2026, 6, 28, 15, 59, 59, 999999, tzinfo=UTC
-    )
-    assert due(received, 21, CALENDAR_DAYS, WESTERN_AUSTRALIA) == end_of(date(2026, 6, 19), PERTH)
-
-
 # ASIC's acknowledgment: one business day as business hours or as business days ------------
 
 
@@ -258,26 +249,41 @@ def test_business_hours_follow_the_calendars_opening_times():
     assert due(received, 4, BUSINESS_HOURS, early) == local(SYDNEY, 2026, 3, 10, 10, 30)
 
 
-# US federal -------------------------------------------------------------------------------
+# Calendar days; US federal -----------------------------------------------------------------
 
 
-def test_cfpb_15_and_60_calendar_days():
-    # Wednesday 25 November 2026, the day before Thanksgiving, 10:00 EST.
-    received = local(NEW_YORK, 2026, 11, 25, 10, 0)
-
-    assert due(received, 15, CALENDAR_DAYS, US_FEDERAL) == datetime(
-        2026, 12, 11, 4, 59, 59, 999999, tzinfo=UTC
-    )
-    assert due(received, 60, CALENDAR_DAYS, US_FEDERAL) == end_of(date(2027, 1, 24), NEW_YORK)
-
-
-def test_cfpb_days_across_the_us_clock_change():
-    # Friday 30 October 2026 10:00 EDT; daylight saving ends on Sunday 1 November.
-    received = local(NEW_YORK, 2026, 10, 30, 10, 0)
-
-    assert due(received, 15, CALENDAR_DAYS, US_FEDERAL) == datetime(
-        2026, 11, 15, 4, 59, 59, 999999, tzinfo=UTC
-    )
+# Calendar-day clocks ignore holidays: ASIC's 30 and 21 days from Friday 29 May 2026 in Perth
+# (Western Australia Day on 1 June changes nothing); the CFPB's 15 and 60 days from Wednesday 25
+# November 2026 10:00 EST, the day before Thanksgiving, and 15 days from Friday 30 October 2026
+# 10:00 EDT, across the end of daylight saving on Sunday 1 November.
+@pytest.mark.parametrize(
+    ("received", "days", "calendar", "expected"),
+    [
+        (
+            local(PERTH, 2026, 5, 29, 10, 0),
+            30,
+            WESTERN_AUSTRALIA,
+            datetime(2026, 6, 28, 15, 59, 59, 999999, tzinfo=UTC),
+        ),
+        (local(PERTH, 2026, 5, 29, 10, 0), 21, WESTERN_AUSTRALIA, end_of(date(2026, 6, 19), PERTH)),
+        (
+            local(NEW_YORK, 2026, 11, 25, 10, 0),
+            15,
+            US_FEDERAL,
+            datetime(2026, 12, 11, 4, 59, 59, 999999, tzinfo=UTC),
+        ),
+        (local(NEW_YORK, 2026, 11, 25, 10, 0), 60, US_FEDERAL, end_of(date(2027, 1, 24), NEW_YORK)),
+        (
+            local(NEW_YORK, 2026, 10, 30, 10, 0),
+            15,
+            US_FEDERAL,
+            datetime(2026, 11, 15, 4, 59, 59, 999999, tzinfo=UTC),
+        ),
+    ],
+    ids=["asic-30", "asic-21-hardship", "cfpb-15", "cfpb-60", "cfpb-15-across-dst"],
+)
+def test_calendar_day_clocks(received, days, calendar, expected):
+    assert due(received, days, CALENDAR_DAYS, calendar) == expected
 
 
 def test_us_federal_business_days_skip_thanksgiving_only():
@@ -397,7 +403,7 @@ def test_elapsed_runs_backwards_when_the_end_comes_first():
     assert elapsed(end, start, BUSINESS_HOURS, NEW_SOUTH_WALES) == -10
 
 
-# Bad input --------------------------------------------------------------------------------
+# The holidays cache and bad input ---------------------------------------------------------
 
 
 def test_public_holidays_are_read_once_per_jurisdiction_and_year():
