@@ -73,6 +73,7 @@ KINDS = {
                 "next_attempt_at",
                 "claimed_at",
                 "sent_at",
+                "posted_by_id",
             ),
         ),
         # The signed record an anonymisation leaves: chained like any other row.

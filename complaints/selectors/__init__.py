@@ -3,8 +3,10 @@ timeline, who to tell, and what the sweeps must act on. One module per kind of r
 package names what callers use."""
 
 from complaints.selectors.correspondence import (
+    conversation,
     inbound_awaiting_staff,
     placeholder_values,
+    postal_address_last,
     reply_draft,
     response_templates_active,
 )
@@ -61,8 +63,10 @@ from complaints.selectors.timeline import (
 )
 
 __all__ = [
+    "conversation",
     "inbound_awaiting_staff",
     "placeholder_values",
+    "postal_address_last",
     "reply_draft",
     "response_templates_active",
     "ACKNOWLEDGMENT_CHOICES",
