@@ -659,6 +659,11 @@ SPECTACULAR_SETTINGS = {
         "EscalationTargetEnum": "complaints.api.serializers.ESCALATION_TARGETS",
         "AcknowledgmentMethodEnum": "complaints.models.AcknowledgmentMethod",
     },
+    # The inbound mail webhook is anymail's view, outside DRF: documented by a hook.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "complaints.api.mail_webhook.document_in_schema",
+    ],
     # The documentation pages load Swagger UI and Redoc from this server, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

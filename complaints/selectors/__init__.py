@@ -4,6 +4,7 @@ package names what callers use."""
 
 from complaints.selectors.correspondence import (
     conversation,
+    conversation_outbound,
     inbound_awaiting_staff,
     placeholder_values,
     postal_address_last,
@@ -64,6 +65,7 @@ from complaints.selectors.timeline import (
 
 __all__ = [
     "conversation",
+    "conversation_outbound",
     "inbound_awaiting_staff",
     "placeholder_values",
     "postal_address_last",

@@ -94,42 +94,45 @@ def conversation(complaint):
     """Every message to and from the customer on `complaint`, oldest first: our emails and
     letters, and the emails that came in."""
     ours = complaint.messages.filter(to_customer=True).select_related("sent_by", "posted_by")
-    theirs = complaint.inbound_messages.all()
-    entries = [
-        ConversationMessage(
-            id=message.pk,
-            direction="outbound",
-            channel=message.channel,
-            at=message.sent_at or message.created_at,
-            subject=message.subject,
-            body_text=without_customer_links(message.body_text),
-            body_html="",
-            sender=settings.DEFAULT_FROM_EMAIL,
-            recipient=message.recipient or message.postal_address,
-            status=message.status,
-            status_text=message_status_text(message),
-            sent_by=message.sent_by,
-            posted_by=message.posted_by,
-            document_id=message.letter_id,
-        )
-        for message in ours
-    ] + [
-        ConversationMessage(
-            id=message.pk,
-            direction="inbound",
-            channel=MessageChannel.EMAIL,
-            at=message.received_at,
-            subject=message.subject,
-            body_text=message.body_text,
-            body_html=mime.safe_html(message.body_html) if message.body_html else "",
-            sender=message.sender,
-            recipient="",
-            status=message.status,
-            status_text=message.get_status_display(),
-        )
-        for message in theirs
+    entries = [conversation_outbound(message) for message in ours] + [
+        _conversation_inbound(message) for message in complaint.inbound_messages.all()
     ]
     return sorted(entries, key=lambda entry: (entry.at, entry.direction, entry.id))
+
+
+def conversation_outbound(message):
+    return ConversationMessage(
+        id=message.pk,
+        direction="outbound",
+        channel=message.channel,
+        at=message.sent_at or message.created_at,
+        subject=message.subject,
+        body_text=without_customer_links(message.body_text),
+        body_html="",
+        sender=settings.DEFAULT_FROM_EMAIL,
+        recipient=message.recipient or message.postal_address,
+        status=message.status,
+        status_text=message_status_text(message),
+        sent_by=message.sent_by,
+        posted_by=message.posted_by,
+        document_id=message.letter_id,
+    )
+
+
+def _conversation_inbound(message):
+    return ConversationMessage(
+        id=message.pk,
+        direction="inbound",
+        channel=MessageChannel.EMAIL,
+        at=message.received_at,
+        subject=message.subject,
+        body_text=message.body_text,
+        body_html=mime.safe_html(message.body_html) if message.body_html else "",
+        sender=message.sender,
+        recipient="",
+        status=message.status,
+        status_text=message.get_status_display(),
+    )
 
 
 def inbound_awaiting_staff(user):
