@@ -599,6 +599,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs each step of every letter it renders.
+        "weasyprint": {"level": "WARNING"},
     },
 }
 

@@ -441,7 +441,10 @@ class ReplyForm(forms.Form):
     and makes a second submission of the same form send nothing more."""
 
     channel = forms.ChoiceField(
-        choices=MessageChannel.choices, widget=forms.RadioSelect, label="Send it by", required=False
+        choices=MessageChannel.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        label="Send it by",
+        required=False,
     )
     postal_address = forms.CharField(
         required=False,
@@ -458,7 +461,7 @@ class ReplyForm(forms.Form):
     attachments = forms.ModelMultipleChoiceField(
         queryset=None,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         label="Send these documents with it",
     )
     token = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)

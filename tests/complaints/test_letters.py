@@ -77,6 +77,7 @@ def test_a_letter_is_a_pdf_on_the_letterhead_kept_with_the_documents(csr, compla
         "Your complaint",
         "We have refunded the second charge.",
         "Kind regards",
+        f"{complaint.reference} · page 1 of 1",
     ):
         assert expected in text
 
