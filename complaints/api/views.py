@@ -114,6 +114,18 @@ def _body_hash(data):
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def idempotent_answers(serializer, created, replayed, *codes):
+    """A create that honours Idempotency-Key: 201 the first time, 200 for a replay."""
+    return answers(
+        {
+            201: OpenApiResponse(serializer, description=created),
+            200: OpenApiResponse(serializer, description=replayed),
+        },
+        400,
+        *codes,
+    )
+
+
 def idempotency_parameter(what):
     return OpenApiParameter(
         IDEMPOTENCY_HEADER,
@@ -155,15 +167,8 @@ class ComplaintListCreate(ApiView):
         ),
         parameters=[idempotency_parameter("complaint")],
         request=s.ComplaintCreate,
-        responses=answers(
-            {
-                201: OpenApiResponse(s.ComplaintDetail, description="Logged."),
-                200: OpenApiResponse(
-                    s.ComplaintDetail, description="Already logged under this Idempotency-Key."
-                ),
-            },
-            400,
-            409,
+        responses=idempotent_answers(
+            s.ComplaintDetail, "Logged.", "Already logged under this Idempotency-Key.", 409
         ),
     )
     def post(self, request):
@@ -185,14 +190,7 @@ class ComplaintListCreate(ApiView):
                     .get(pk=complaint.pk),
                     context=self.get_serializer_context(),
                 ).data
-                if key:
-                    services.api_idempotency_record(
-                        user=request.user,
-                        key=key,
-                        request_hash=fingerprint,
-                        complaint=complaint,
-                        response=body,
-                    )
+                _keep_answer(request, key, fingerprint, complaint, body)
         except IntegrityError:
             # A concurrent retry with the same key committed first: answer with its complaint.
             if key and (replay := self._replay(key, fingerprint)):
@@ -207,6 +205,19 @@ class ComplaintListCreate(ApiView):
         return Response(
             record.response,
             headers={"Location": reverse("api:complaint", args=[record.complaint_id])},
+        )
+
+
+def _keep_answer(request, key, fingerprint, complaint, body):
+    """Inside the transaction that made `complaint`'s change: a concurrent retry with the same
+    key fails on the unique key and replays this answer."""
+    if key:
+        services.api_idempotency_record(
+            user=request.user,
+            key=key,
+            request_hash=fingerprint,
+            complaint=complaint,
+            response=body,
         )
 
 
@@ -504,14 +515,10 @@ class ComplaintMessages(ApiView):
         ),
         parameters=[idempotency_parameter("message")],
         request=s.MessageInput,
-        responses=answers(
-            {
-                201: OpenApiResponse(s.MessageOut, description="Sent, or queued for printing."),
-                200: OpenApiResponse(
-                    s.MessageOut, description="Already sent under this Idempotency-Key."
-                ),
-            },
-            400,
+        responses=idempotent_answers(
+            s.MessageOut,
+            "Sent, or queued for printing.",
+            "Already sent under this Idempotency-Key.",
             404,
             409,
         ),
@@ -543,14 +550,7 @@ class ComplaintMessages(ApiView):
                     attachments=data.get("attachments", []),
                 )
                 body = s.MessageOut(selectors.conversation_outbound(message)).data
-                if key:
-                    services.api_idempotency_record(
-                        user=request.user,
-                        key=key,
-                        request_hash=fingerprint,
-                        complaint=complaint,
-                        response=body,
-                    )
+                _keep_answer(request, key, fingerprint, complaint, body)
         except IntegrityError:
             if key and (record := _answered(request, key, fingerprint, "message")):
                 return Response(record.response)
