@@ -660,6 +660,8 @@ SPECTACULAR_SETTINGS = {
         "StageFilterEnum": "complaints.selectors.lists.STAGE_FILTERS",
         "EscalationTargetEnum": "complaints.api.serializers.ESCALATION_TARGETS",
         "AcknowledgmentMethodEnum": "complaints.models.AcknowledgmentMethod",
+        "ChannelEnum": "complaints.models.Channel",
+        "MessageChannelEnum": "complaints.models.MessageChannel",
     },
     # The inbound mail webhook is anymail's view, outside DRF: documented by a hook.
     "POSTPROCESSING_HOOKS": [
