@@ -18,6 +18,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/app \
     VAR_DIR=/app/var
 
+# WeasyPrint (letters to customers, as PDF) lays text out with Pango, and needs a font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --system --user-group --home-dir /app --shell /usr/sbin/nologin app
 WORKDIR /app
 

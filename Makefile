@@ -37,11 +37,12 @@ node_modules/.installed: package.json package-lock.json
 
 # The browser tests (tests/browser) drive Debian's Chromium at /usr/bin/chromium; Playwright
 # downloads nothing. The mailbox tests start Debian's Dovecot (dovecot-imapd) on loopback as an
-# unprivileged process. Only `make test` needs them: `make run` works without either.
+# unprivileged process. Only `make test` needs them: `make run` works without either. Letters
+# (PDF, WeasyPrint) need Pango, which most desktops have; test-deps installs it where missing.
 test-deps:
-	@if test -x /usr/bin/chromium && test -x /usr/sbin/dovecot; then exit 0; \
+	@if test -x /usr/bin/chromium && test -x /usr/sbin/dovecot && $(PANGO_FOUND); then exit 0; \
 	elif command -v apt-get >/dev/null; then \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver dovecot-imapd; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver dovecot-imapd libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; \
 	else \
 		echo "make test needs Chromium at /usr/bin/chromium for the browser tests and Dovecot at"; \
 		echo "/usr/sbin/dovecot for the mailbox tests, and this system has no apt-get. Install them with"; \
@@ -49,6 +50,8 @@ test-deps:
 		echo "so that /usr/bin/chromium and /usr/sbin/dovecot start them (symbolic links will do), then run make test again."; \
 		exit 1; \
 	fi
+# WeasyPrint, which renders letters to PDF, loads Pango when it is imported.
+PANGO_FOUND := $(BIN)/python -c 'import weasyprint' 2>/dev/null
 test-deps: SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # The embedded default: with no DATABASE_URL or REDIS_URL, a first look needs no servers.

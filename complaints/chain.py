@@ -73,6 +73,13 @@ KINDS = {
                 "next_attempt_at",
                 "claimed_at",
                 "sent_at",
+                "posted_by_id",
+                # Added after messages were first chained: hashing them would change the hash
+                # of every message chained before (a letter's text and subject are hashed; its
+                # PDF is a document with its own SHA-256).
+                "channel",
+                "postal_address",
+                "letter_id",
             ),
         ),
         # The signed record an anonymisation leaves: chained like any other row.

@@ -392,6 +392,9 @@ INBOUND_CATEGORY = env("INBOUND_CATEGORY", "Not yet classified")
 # Comma-separated mailbox URLs (see _mailbox).
 INBOUND_MAILBOXES = [_mailbox(url) for url in env_list("INBOUND_MAILBOXES") if url]
 INBOUND_IMAP_TIMEOUT = env_int("INBOUND_IMAP_TIMEOUT", 30)
+# Mailgun's inbound routes post to /api/v1/inbound/mailgun/, signed with this key (Mailgun's
+# "HTTP webhook signing key"); without it the address answers 404.
+INBOUND_MAILGUN_SIGNING_KEY = env("INBOUND_MAILGUN_SIGNING_KEY")
 # How long a poll of one mailbox holds it; a worker that died holding it is presumed dead after.
 INBOUND_CLAIM_SECONDS = env_int("INBOUND_CLAIM_SECONDS", 10 * 60)
 
@@ -542,6 +545,14 @@ DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 60)
 
 # Customer communications.
 COMPLAINTS_TEAM_NAME = env("COMPLAINTS_TEAM_NAME", "the Complaints Team")
+# The letterhead of letters to customers (docs/correspondence.md): the firm's name, and its
+# postal address with its lines separated by semicolons.
+FIRM_NAME = env("FIRM_NAME", "Redress Financial Services")
+FIRM_ADDRESS = [
+    line.strip()
+    for line in env("FIRM_ADDRESS", "1 Example Street;Springfield;EX1 2AB").split(";")
+    if line.strip()
+]
 # Hold intake acknowledgments for a CSR to send after review instead of sending at once.
 ACKNOWLEDGMENT_HOLD_FOR_REVIEW = env_bool("ACKNOWLEDGMENT_HOLD_FOR_REVIEW", False)
 CUSTOMER_LINK_MAX_AGE_DAYS = env_int("CUSTOMER_LINK_MAX_AGE_DAYS", 180)
@@ -588,6 +599,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs each step of every letter it renders.
+        "weasyprint": {"level": "WARNING"},
     },
 }
 
@@ -647,7 +660,14 @@ SPECTACULAR_SETTINGS = {
         "StageFilterEnum": "complaints.selectors.lists.STAGE_FILTERS",
         "EscalationTargetEnum": "complaints.api.serializers.ESCALATION_TARGETS",
         "AcknowledgmentMethodEnum": "complaints.models.AcknowledgmentMethod",
+        "ChannelEnum": "complaints.models.Channel",
+        "MessageChannelEnum": "complaints.models.MessageChannel",
     },
+    # The inbound mail webhook is anymail's view, outside DRF: documented by a hook.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "complaints.api.mail_webhook.document_in_schema",
+    ],
     # The documentation pages load Swagger UI and Redoc from this server, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -44,6 +44,8 @@ PUBLIC_URL_NAMES = frozenset(
         "customer:add",
         "customer:respond",
         "customer:feedback",
+        # Mailgun's inbound route: signed (checked by anymail), 404 unless configured.
+        "api:inbound-mailgun",
         # Says only which checks pass; /metrics answers loopback or its token, else 404.
         "health",
         "metrics",

@@ -255,6 +255,8 @@ api:assign                                    GET  denied method method method m
 api:assign                                    POST denied ok     denied ok     ok     denied denied
 api:attachments                               GET  denied method method method method denied denied
 api:attachments                               POST denied ok     denied ok     ok     denied denied
+api:inbound-mailgun                           GET  denied denied denied denied denied denied denied
+api:inbound-mailgun                           POST denied denied denied denied denied denied denied
 api:complaint                                 GET  denied ok     denied ok     ok     denied denied
 api:complaint                                 POST denied method method method method denied denied
 api:complaints                                GET  denied ok     ok     ok     ok     denied denied
@@ -270,6 +272,8 @@ api:merge                                     GET  denied method method method m
 api:merge                                     POST denied ok     denied ok     ok     denied denied
 api:notes                                     GET  denied method method method method denied denied
 api:notes                                     POST denied ok     denied ok     ok     denied denied
+api:messages                                  GET  denied ok     denied ok     ok     denied denied
+api:messages                                  POST denied ok     denied ok     ok     denied denied
 api:not-a-complaint                           GET  denied method method method method denied denied
 api:not-a-complaint                           POST denied ok     denied ok     ok     denied denied
 api:report                                    GET  denied denied denied ok     ok     denied denied
@@ -290,6 +294,8 @@ complaints:attachment                         GET  login  ok     denied ok     o
 complaints:attachment                         POST login  ok     denied ok     ok     denied login
 complaints:message                            GET  login  ok     denied ok     ok     denied login
 complaints:message                            POST login  ok     denied ok     ok     denied login
+complaints:letter-posted                      GET  login  method method method method method login
+complaints:letter-posted                      POST login  ok     denied ok     ok     denied login
 # The resolver is the consultee: they may read and answer the question.
 complaints:consultation                       GET  login  ok     ok     ok     ok     denied login
 complaints:consultation                       POST login  ok     ok     ok     ok     denied login

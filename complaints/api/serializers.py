@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from accounts.roles import workflow_role
 from complaints.input_limits import ID_MESSAGE, id_from, validate_day
+from complaints.letters import ADDRESS_MAX_LENGTH
 from complaints.models import (
     LONG_TEXT,
     SHORT_TEXT,
@@ -17,9 +18,11 @@ from complaints.models import (
     Channel,
     Complaint,
     Complexity,
+    MessageChannel,
     Note,
     Product,
     ResolutionType,
+    ResponseTemplate,
 )
 from complaints.permissions import Action, can_act
 from complaints.selectors import ESCALATION_TARGETS, complaint_timeline
@@ -238,6 +241,41 @@ class ComplaintDetail(ComplaintSummary):
         return TimelineEntry(complaint_timeline(complaint), many=True).data
 
 
+class MessageOut(serializers.Serializer):
+    """One message of the conversation with the customer, whichever way it went."""
+
+    id = serializers.IntegerField(help_text="Unique within its direction.")
+    direction = serializers.ChoiceField(choices=["outbound", "inbound"])
+    channel = serializers.ChoiceField(choices=MessageChannel.choices)
+    at = serializers.DateTimeField(
+        help_text="When it was sent or posted (or written, if not yet), or received."
+    )
+    subject = serializers.CharField(allow_blank=True)
+    body_text = serializers.CharField(
+        allow_blank=True,
+        help_text="The text; in ours, the customer's own link is replaced by a placeholder.",
+    )
+    body_html = serializers.CharField(
+        allow_blank=True,
+        help_text="An inbound email's HTML, sanitised (no scripts, styles, images or event "
+        "handlers); blank for ours.",
+    )
+    sender = serializers.CharField(allow_blank=True)
+    recipient = serializers.CharField(
+        allow_blank=True, help_text="An email address, or a letter's postal address."
+    )
+    status = serializers.CharField(
+        help_text="Ours: pending, sending, sent, cancelled, undeliverable, awaiting_print, "
+        "posted. Theirs: threaded, new_complaint, awaiting_staff, dismissed, automatic, bounce."
+    )
+    status_text = serializers.CharField(help_text="Where it is, in a sentence.")
+    sent_by = UserRef(allow_null=True, help_text="Who wrote it; null for the system's and theirs.")
+    posted_by = UserRef(allow_null=True, help_text="Who put a letter in the post.")
+    document = serializers.IntegerField(
+        source="document_id", allow_null=True, help_text="A letter's PDF: an attachment id."
+    )
+
+
 class ErrorItem(serializers.Serializer):
     field = serializers.CharField(
         allow_null=True, help_text="The input at fault, or null for the request as a whole."
@@ -404,3 +442,35 @@ class ResolutionInput(StageInput):
         max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     customer_action = serializers.CharField(required=False, allow_blank=True, max_length=SHORT_TEXT)
+
+
+class MessageInput(serializers.Serializer):
+    template = Id(
+        queryset=ResponseTemplate.objects.filter(active=True),
+        required=False,
+        allow_null=True,
+        help_text="An active response template: its subject and body, filled in for this "
+        "complaint, stand wherever `subject` or `body` is left out.",
+    )
+    subject = Line(max_length=200, required=False, allow_blank=True)
+    body = serializers.CharField(
+        max_length=LONG_TEXT, required=False, allow_blank=True, help_text="Sent as written."
+    )
+    channel = serializers.ChoiceField(choices=MessageChannel.choices, default=MessageChannel.EMAIL)
+    postal_address = serializers.CharField(
+        max_length=ADDRESS_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="For a letter: one line per line of the envelope, below the customer's name.",
+    )
+    attachments = Id(
+        queryset=Attachment.objects.all(),
+        many=True,
+        required=False,
+        help_text="Ids of this complaint's documents to send (or enclose) with it.",
+    )
+
+    def validate(self, data):
+        if data.get("template") is None and not (data.get("subject") and data.get("body")):
+            raise serializers.ValidationError("Give a subject and a body, or a template.")
+        return data

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from complaints.api import views
+from complaints.api import mail_webhook, views
 
 # Mounted under the `api` namespace with reports' endpoints by config/urls.py.
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
         views.ComplaintAttachments.as_view(),
         name="attachments",
     ),
+    path("complaints/<int:pk>/messages/", views.ComplaintMessages.as_view(), name="messages"),
     path("complaints/<int:pk>/transition/", views.ComplaintTransition.as_view(), name="transition"),
     path(
         "complaints/<int:pk>/acknowledge/",
@@ -30,6 +31,8 @@ urlpatterns = [
         views.ComplaintNotAComplaint.as_view(),
         name="not-a-complaint",
     ),
+    # A hosted mail service's inbound route (docs/correspondence.md); 404 unless configured.
+    path("inbound/mailgun/", mail_webhook.mailgun_inbound, name="inbound-mailgun"),
     # The schema answers token callers (401 without one). The documentation pages are for
     # signed-in people: DRF exempts its views from LoginRequiredMiddleware, so login_required
     # sends a visitor to the sign-in page as everywhere else on the site. The split view

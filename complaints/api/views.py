@@ -9,6 +9,7 @@ in complaints/api/errors.py. Nothing here writes around the rules.
 import hashlib
 import json
 import re
+import uuid
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError, transaction
@@ -113,6 +114,27 @@ def _body_hash(data):
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def idempotent_answers(serializer, created, replayed, *codes):
+    """A create that honours Idempotency-Key: 201 the first time, 200 for a replay."""
+    return answers(
+        {
+            201: OpenApiResponse(serializer, description=created),
+            200: OpenApiResponse(serializer, description=replayed),
+        },
+        400,
+        *codes,
+    )
+
+
+def idempotency_parameter(what):
+    return OpenApiParameter(
+        IDEMPOTENCY_HEADER,
+        {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]+$"},
+        OpenApiParameter.HEADER,
+        description=f"A key unique to this {what}, e.g. a UUID, reused on retries.",
+    )
+
+
 class ComplaintListCreate(ApiView):
     serializer_class = s.ComplaintSummary
     # The list page's own filters: a bad value answers 400 naming the parameter.
@@ -143,24 +165,10 @@ class ComplaintListCreate(ApiView):
             "safely: the same key with the same body answers 200 with the complaint already "
             "logged; the same key with another body answers 409."
         ),
-        parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]+$"},
-                OpenApiParameter.HEADER,
-                description="A key unique to this complaint, e.g. a UUID, reused on retries.",
-            )
-        ],
+        parameters=[idempotency_parameter("complaint")],
         request=s.ComplaintCreate,
-        responses=answers(
-            {
-                201: OpenApiResponse(s.ComplaintDetail, description="Logged."),
-                200: OpenApiResponse(
-                    s.ComplaintDetail, description="Already logged under this Idempotency-Key."
-                ),
-            },
-            400,
-            409,
+        responses=idempotent_answers(
+            s.ComplaintDetail, "Logged.", "Already logged under this Idempotency-Key.", 409
         ),
     )
     def post(self, request):
@@ -182,14 +190,7 @@ class ComplaintListCreate(ApiView):
                     .get(pk=complaint.pk),
                     context=self.get_serializer_context(),
                 ).data
-                if key:
-                    services.api_idempotency_record(
-                        user=request.user,
-                        key=key,
-                        request_hash=fingerprint,
-                        complaint=complaint,
-                        response=body,
-                    )
+                _keep_answer(request, key, fingerprint, complaint, body)
         except IntegrityError:
             # A concurrent retry with the same key committed first: answer with its complaint.
             if key and (replay := self._replay(key, fingerprint)):
@@ -198,23 +199,43 @@ class ComplaintListCreate(ApiView):
         return Response(body, status.HTTP_201_CREATED, headers={"Location": _location(complaint)})
 
     def _replay(self, key, fingerprint):
-        """The first answer again, if this caller already used this key for this body."""
-        record = selectors.api_idempotency_record(self.request.user, key)
+        record = _answered(self.request, key, fingerprint, "complaint")
         if record is None:
             return None
-        if record.request_hash != fingerprint:
-            raise Conflict(
-                {
-                    IDEMPOTENCY_HEADER: [
-                        "This key was already used with a different request body. "
-                        "Use a new key for a new complaint."
-                    ]
-                }
-            )
         return Response(
             record.response,
             headers={"Location": reverse("api:complaint", args=[record.complaint_id])},
         )
+
+
+def _keep_answer(request, key, fingerprint, complaint, body):
+    """Inside the transaction that made `complaint`'s change: a concurrent retry with the same
+    key fails on the unique key and replays this answer."""
+    if key:
+        services.api_idempotency_record(
+            user=request.user,
+            key=key,
+            request_hash=fingerprint,
+            complaint=complaint,
+            response=body,
+        )
+
+
+def _answered(request, key, fingerprint, what):
+    """The first answer's record, if this caller already used this key for this request."""
+    record = selectors.api_idempotency_record(request.user, key)
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise Conflict(
+            {
+                IDEMPOTENCY_HEADER: [
+                    "This key was already used with a different request body. "
+                    f"Use a new key for a new {what}."
+                ]
+            }
+        )
+    return record
 
 
 def _location(complaint):
@@ -461,6 +482,84 @@ class ComplaintAttachments(ApiView):
         upload = self.valid(self.input_class).validated_data["file"]
         attachment = services.attachment_add(complaint, actor=request.user, upload=upload)
         return Response(s.AttachmentOut(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class ComplaintMessages(ApiView):
+    input_class = s.MessageInput
+
+    @extend_schema(
+        operation_id="complaints_messages_list",
+        summary="The conversation with the customer",
+        description="Every message to and from the customer on the complaint, oldest first, "
+        "in pages: our emails and letters (with where each is: sent, bounced, queued for "
+        "printing, posted) and the emails that came in (HTML sanitised). Staff notifications "
+        "are not part of it.",
+        responses=answers({200: s.MessageOut(many=True)}, 400, 404),
+    )
+    def get(self, request, pk):
+        complaint = complaint_for(request.user, pk)
+        page = self.paginate_queryset(selectors.conversation(complaint))
+        return self.get_paginated_response(s.MessageOut(page, many=True).data)
+
+    @extend_schema(
+        operation_id="complaints_messages_create",
+        summary="Write to the customer",
+        description=(
+            "Sends a reply as staff do from the complaint's page, through the same service: "
+            "by email (through the outbox, after commit, exactly once), or by letter (a PDF "
+            "on the firm's letterhead among the complaint's documents, queued for printing "
+            "until someone marks it posted on the web). Send an `Idempotency-Key` header to "
+            "retry safely: the same key with the same body answers 200 with the message "
+            "already sent; the same key with another body answers 409. A caller who may not "
+            "write on the complaint gets 409."
+        ),
+        parameters=[idempotency_parameter("message")],
+        request=s.MessageInput,
+        responses=idempotent_answers(
+            s.MessageOut,
+            "Sent, or queued for printing.",
+            "Already sent under this Idempotency-Key.",
+            404,
+            409,
+        ),
+    )
+    def post(self, request, pk):
+        complaint = complaint_for(request.user, pk)
+        key = _idempotency_key(request)
+        fingerprint = _body_hash({"complaint": complaint.pk, "body": request.data}) if key else ""
+        if key and (record := _answered(request, key, fingerprint, "message")):
+            return Response(record.response)
+        data = self.valid(self.input_class).validated_data
+        subject, text = data.get("subject"), data.get("body")
+        if data.get("template") is not None:
+            drafted = selectors.reply_draft(complaint, data["template"], request.user)
+            subject, text = subject or drafted[0], text or drafted[1]
+        # The key names the message too, so a retry that loses the race to record its answer
+        # finds the first one's message rather than sending a second.
+        token = _token_for(request.user, key) if key else uuid.uuid4().hex
+        try:
+            with transaction.atomic():
+                message = services.reply_send(
+                    complaint,
+                    actor=request.user,
+                    subject=subject,
+                    text=text,
+                    token=token,
+                    channel=data["channel"],
+                    postal_address=data.get("postal_address", ""),
+                    attachments=data.get("attachments", []),
+                )
+                body = s.MessageOut(selectors.conversation_outbound(message)).data
+                _keep_answer(request, key, fingerprint, complaint, body)
+        except IntegrityError:
+            if key and (record := _answered(request, key, fingerprint, "message")):
+                return Response(record.response)
+            raise
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _token_for(user, key):
+    return hashlib.sha256(f"{user.pk}:{key}".encode()).hexdigest()[:32]
 
 
 class ApiDocs(SpectacularSwaggerSplitView):

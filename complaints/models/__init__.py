@@ -38,7 +38,13 @@ from complaints.models.correspondence import (
     ResponseTemplate,
 )
 from complaints.models.lists import Category, Holiday, ManagedList, Product, RootCause
-from complaints.models.messages import EXIT_NOTICES, MessageKind, MessageStatus, OutboundMessage
+from complaints.models.messages import (
+    EXIT_NOTICES,
+    MessageChannel,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+)
 from complaints.models.operations import IdempotencyKey, JobRun
 from complaints.models.privacy import (
     Anonymisation,
@@ -78,6 +84,7 @@ __all__ = [
     "MailboxState",
     "ManagedList",
     "MatchedBy",
+    "MessageChannel",
     "MessageKind",
     "MessageStatus",
     "Note",

@@ -31,6 +31,14 @@ class MessageStatus(models.TextChoices):
     CANCELLED = "cancelled", "Not needed any more"
     # Sent, then bounced back by the customer's mail server.
     UNDELIVERABLE = "undeliverable", "Could not be delivered"
+    # Letters: never claimed by the relay, which sends only what is pending.
+    AWAITING_PRINT = "awaiting_print", "Queued for printing"
+    POSTED = "posted", "Printed and posted"
+
+
+class MessageChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    LETTER = "letter", "Letter"
 
 
 class OutboundMessage(models.Model):
@@ -42,7 +50,16 @@ class OutboundMessage(models.Model):
         Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
     )
     to_customer = models.BooleanField(default=True)
-    recipient = models.EmailField()
+    channel = models.CharField(
+        max_length=10, choices=MessageChannel.choices, default=MessageChannel.EMAIL
+    )
+    # An email's address; a letter has its postal address instead.
+    recipient = models.EmailField(blank=True)
+    postal_address = models.TextField(blank=True)
+    # A letter as printed: a PDF among the complaint's documents.
+    letter = models.OneToOneField(
+        Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     subject = models.CharField(max_length=200)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
@@ -64,6 +81,10 @@ class OutboundMessage(models.Model):
     next_attempt_at = models.DateTimeField()
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Who put a letter in the post; its `sent_at` is when they said so.
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -84,8 +105,22 @@ class OutboundMessage(models.Model):
                 condition=Q(status__in=MessageStatus.values), name="message_status_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(status=MessageStatus.SENT) | Q(sent_at__isnull=False),
+                condition=~Q(status__in=[MessageStatus.SENT, MessageStatus.POSTED])
+                | Q(sent_at__isnull=False),
                 name="message_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel=MessageChannel.EMAIL)
+                | Q(
+                    channel=MessageChannel.LETTER,
+                    letter__isnull=False,
+                    status__in=[MessageStatus.AWAITING_PRINT, MessageStatus.POSTED],
+                ),
+                name="message_letter_is_printed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=MessageStatus.POSTED) | Q(posted_by__isnull=False),
+                name="message_posted_by_someone",
             ),
             models.CheckConstraint(
                 condition=~Q(subject__contains="\n") & ~Q(subject__contains="\r"),
@@ -94,4 +129,8 @@ class OutboundMessage(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} to {self.recipient}"
+        return f"{self.get_kind_display()} to {self.recipient or self.postal_address}"
+
+    @property
+    def is_letter(self):
+        return self.channel == MessageChannel.LETTER

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from complaints.links import customer_link
-from complaints.models import MessageKind, OutboundMessage
+from complaints.models import MessageChannel, MessageKind, MessageStatus, OutboundMessage
 from complaints.outbox.delivery import message_id_for
 
 
@@ -261,4 +261,27 @@ def queue_reply(complaint, *, key, subject, text, sent_by, attachments=()):
     )
     if attachments and not message.attachments.exists():
         message.attachments.set(attachments)
+    return message
+
+
+def queue_letter(
+    complaint, *, key, subject, text, postal_address, document, sent_by, enclosures=()
+):
+    """A reply to go by post: as written, with its PDF (`document`, among the complaint's
+    documents), queued for printing. The relay never sends it: it claims pending messages
+    only, and a letter leaves the queue when a colleague marks it posted."""
+    message = OutboundMessage.objects.create(
+        kind=MessageKind.REPLY,
+        channel=MessageChannel.LETTER,
+        complaint=complaint,
+        postal_address=postal_address,
+        subject=one_line(subject)[:200],
+        body_text=text,
+        idempotency_key=key,
+        status=MessageStatus.AWAITING_PRINT,
+        letter=document,
+        sent_by=sent_by,
+        next_attempt_at=timezone.now(),
+    )
+    message.attachments.set(enclosures)
     return message

@@ -3,8 +3,11 @@ timeline, who to tell, and what the sweeps must act on. One module per kind of r
 package names what callers use."""
 
 from complaints.selectors.correspondence import (
+    conversation,
+    conversation_outbound,
     inbound_awaiting_staff,
     placeholder_values,
+    postal_address_last,
     reply_draft,
     response_templates_active,
 )
@@ -61,8 +64,11 @@ from complaints.selectors.timeline import (
 )
 
 __all__ = [
+    "conversation",
+    "conversation_outbound",
     "inbound_awaiting_staff",
     "placeholder_values",
+    "postal_address_last",
     "reply_draft",
     "response_templates_active",
     "ACKNOWLEDGMENT_CHOICES",

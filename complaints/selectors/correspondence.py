@@ -1,19 +1,26 @@
-"""Reads for correspondence: the response templates on offer, a reply's first draft, and the
-emails waiting for staff with the complaints they may belong to."""
+"""Reads for correspondence: the response templates on offer, a reply's first draft, the
+conversation with the customer, and the emails waiting for staff with the complaints they may
+belong to."""
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Q
 
 from complaints import mime
+from complaints.links import without_customer_links
 from complaints.models import (
     Complaint,
     InboundMessage,
     InboundStatus,
+    MessageChannel,
     ResolutionStatus,
     ResponseTemplate,
 )
 from complaints.permissions import visible_complaints
 from complaints.placeholders import fill
+from complaints.selectors.timeline import message_status_text
 from complaints.workflow import OPEN_STAGE_VALUES
 
 AWAITING_SHOWN = 100
@@ -49,6 +56,83 @@ def reply_draft(complaint, template, writer):
     """A template filled in for this complaint: (subject, text), for the writer to edit."""
     values = placeholder_values(complaint, writer)
     return fill(template.subject, values), fill(template.body, values)
+
+
+def postal_address_last(complaint):
+    """Where the complaint's latest letter went: the next letter's first draft."""
+    return (
+        complaint.messages.filter(channel=MessageChannel.LETTER)
+        .order_by("-created_at", "-id")
+        .values_list("postal_address", flat=True)
+        .first()
+        or ""
+    )
+
+
+@dataclass
+class ConversationMessage:
+    """One message between us and the customer, whichever way it went, as staff may read it:
+    HTML sanitised, the customer's own link left out of ours."""
+
+    id: int
+    direction: str  # "outbound" (ours) or "inbound" (theirs)
+    channel: str
+    at: datetime
+    subject: str
+    body_text: str
+    body_html: str
+    sender: str
+    recipient: str
+    status: str
+    status_text: str
+    sent_by: object = None
+    posted_by: object = None
+    document_id: int | None = None
+
+
+def conversation(complaint):
+    """Every message to and from the customer on `complaint`, oldest first: our emails and
+    letters, and the emails that came in."""
+    ours = complaint.messages.filter(to_customer=True).select_related("sent_by", "posted_by")
+    entries = [conversation_outbound(message) for message in ours] + [
+        _conversation_inbound(message) for message in complaint.inbound_messages.all()
+    ]
+    return sorted(entries, key=lambda entry: (entry.at, entry.direction, entry.id))
+
+
+def conversation_outbound(message):
+    return ConversationMessage(
+        id=message.pk,
+        direction="outbound",
+        channel=message.channel,
+        at=message.sent_at or message.created_at,
+        subject=message.subject,
+        body_text=without_customer_links(message.body_text),
+        body_html="",
+        sender=settings.DEFAULT_FROM_EMAIL,
+        recipient=message.recipient or message.postal_address,
+        status=message.status,
+        status_text=message_status_text(message),
+        sent_by=message.sent_by,
+        posted_by=message.posted_by,
+        document_id=message.letter_id,
+    )
+
+
+def _conversation_inbound(message):
+    return ConversationMessage(
+        id=message.pk,
+        direction="inbound",
+        channel=MessageChannel.EMAIL,
+        at=message.received_at,
+        subject=message.subject,
+        body_text=message.body_text,
+        body_html=mime.safe_html(message.body_html) if message.body_html else "",
+        sender=message.sender,
+        recipient="",
+        status=message.status,
+        status_text=message.get_status_display(),
+    )
 
 
 def inbound_awaiting_staff(user):

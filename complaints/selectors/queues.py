@@ -113,7 +113,10 @@ def complaint_detail_queryset():
         "attachments",
         # The timeline shows each message's subject and status, and the text of replies and
         # of emails from the customer; the HTML only on the message's own page.
-        Prefetch("messages", queryset=OutboundMessage.objects.defer("body_html")),
+        Prefetch(
+            "messages",
+            queryset=OutboundMessage.objects.defer("body_html").select_related("posted_by"),
+        ),
         Prefetch("inbound_messages", queryset=InboundMessage.objects.defer("body_html")),
     )
 

@@ -36,6 +36,8 @@ class TimelineEntry:
     changes: tuple = ()
     # The email this entry is about, which staff may open in full.
     message_id: int | None = None
+    # The message is a letter, whose page prints it and marks it posted.
+    letter: bool = False
     # The stage the event moved the complaint to, when it moved it.
     moved_to: str = ""
     link: str = ""
@@ -191,7 +193,13 @@ def _plural(count, word):
 
 
 def message_status_text(message):
-    """Where an email is, in a sentence."""
+    """Where an email or a letter is, in a sentence."""
+    if message.status == MessageStatus.AWAITING_PRINT:
+        return "Queued for printing, to post to: " + ", ".join(message.postal_address.splitlines())
+    if message.status == MessageStatus.POSTED:
+        posted_by = message.posted_by
+        by = f" by {posted_by.get_full_name() or posted_by.get_username()}" if posted_by else ""
+        return f"Printed and posted{by} on {moment_text(message.sent_at)}."
     failed = ""
     if message.attempts and message.status != MessageStatus.SENT:
         failed = f"{_plural(message.attempts, 'attempt')} failed" + (
@@ -490,13 +498,15 @@ def complaint_timeline(complaint):
 def _outbound_entry(message, who):
     status = message_status_text(message)
     if message.kind == MessageKind.REPLY:
+        how = "Letter" if message.is_letter else "Reply"
         return TimelineEntry(
             message.sent_at or message.created_at,
             "message",
-            f"Reply to the customer: {message.subject}",
+            f"{how} to the customer: {message.subject}",
             who(message.sent_by_id),
             f"{message.body_text}\n\n{status}",
             message_id=message.pk,
+            letter=message.is_letter,
         )
     return TimelineEntry(
         message.sent_at or message.created_at,
@@ -556,6 +566,10 @@ def customer_timeline(complaint):
     entries += [
         (message.sent_at, f"We emailed you: {message.subject}")
         for message in complaint.messages.filter(to_customer=True, status=MessageStatus.SENT)
+    ]
+    entries += [
+        (message.sent_at, f"We wrote to you by post: {message.subject}")
+        for message in complaint.messages.filter(to_customer=True, status=MessageStatus.POSTED)
     ]
     entries += [
         (message.received_at, f"You emailed us: {message.subject}")

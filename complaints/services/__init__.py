@@ -52,7 +52,7 @@ from complaints.services.records import (
     consultation_request,
     note_add,
 )
-from complaints.services.replies import reply_send
+from complaints.services.replies import letter_mark_posted, reply_send
 from complaints.services.resolution import (
     approval_required,
     resolution_decide_approval,
@@ -103,6 +103,7 @@ __all__ = [
     "follow_up_close",
     "follow_ups_request",
     "merge_contents",
+    "letter_mark_posted",
     "inbound_attach",
     "inbound_dismiss",
     "inbound_receive",

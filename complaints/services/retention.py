@@ -61,7 +61,13 @@ SCRUBBED = {
     Attachment: ("complaint_id", {"original_name": REMOVED}),
     OutboundMessage: (
         "complaint_id",
-        {"recipient": "", "subject": REMOVED, "body_text": "", "body_html": ""},
+        {
+            "recipient": "",
+            "postal_address": "",
+            "subject": REMOVED,
+            "body_text": "",
+            "body_html": "",
+        },
     ),
 }
 

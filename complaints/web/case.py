@@ -19,7 +19,7 @@ from accounts.services import security_event_record
 from complaints import selectors, services
 from complaints.clocks import countdown
 from complaints.links import without_customer_links
-from complaints.models import ResolutionStatus
+from complaints.models import MessageStatus, ResolutionStatus
 from complaints.permissions import (
     Action,
     attachment_for,
@@ -645,6 +645,8 @@ def message_detail(request, pk):
             "complaint": message.complaint,
             "body": without_customer_links(message.body_text),
             "status": selectors.message_status_text(message),
+            "can_post": message.status == MessageStatus.AWAITING_PRINT
+            and can_act(request.user, message.complaint, Action.NOTE),
         },
     )
 

@@ -10,12 +10,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from complaints import mime, selectors, services
+from complaints.models import MessageChannel
 from complaints.permissions import (
     Action,
     can_act,
     can_sort_inbound,
     complaint_for,
     inbound_message_for,
+    message_for,
     visible_complaints,
 )
 from complaints.web import forms
@@ -35,23 +37,35 @@ def reply_compose(request, pk):
         if form.is_valid() and "send" in request.POST:
             data = form.cleaned_data
             try:
-                services.reply_send(
+                sent = services.reply_send(
                     complaint,
                     actor=request.user,
                     subject=data["subject"],
                     text=data["text"],
                     attachments=data["attachments"],
                     token=data["token"],
+                    channel=data["channel"],
+                    postal_address=data["postal_address"],
                 )
             except Refused as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, "Your reply is on its way to the customer.")
+                messages.success(
+                    request,
+                    "Your letter is queued for printing: print it from the timeline, then mark "
+                    "it posted."
+                    if sent.is_letter
+                    else "Your reply is on its way to the customer.",
+                )
                 return redirect("complaints:detail", pk=complaint.pk)
         elif form.is_valid():
             preview = form.cleaned_data
     else:
-        initial = {"token": uuid.uuid4().hex}
+        initial = {
+            "token": uuid.uuid4().hex,
+            "channel": MessageChannel.EMAIL if complaint.customer_email else MessageChannel.LETTER,
+            "postal_address": selectors.postal_address_last(complaint),
+        }
         template_id = request.GET.get("template", "")
         if template_id.isdigit():
             chosen = templates.filter(pk=template_id).first()
@@ -69,6 +83,19 @@ def reply_compose(request, pk):
     }
     status = 400 if request.method == "POST" and form.errors else 200
     return render(request, "complaints/reply.html", context, status=status)
+
+
+@require_POST
+def letter_posted(request, pk):
+    """Someone printed a letter and put it in the post."""
+    message = message_for(request.user, pk)
+    try:
+        services.letter_mark_posted(message, actor=request.user)
+    except Refused as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The letter is marked as posted.")
+    return redirect("complaints:message", pk=message.pk)
 
 
 def inbound_list(request):

@@ -4,7 +4,7 @@ from django import forms
 from django.core import validators
 from django.utils import timezone
 
-from complaints import services
+from complaints import letters, services
 from complaints.input_limits import LARGEST_ID, validate_day
 from complaints.models import (
     LONG_TEXT,
@@ -13,13 +13,14 @@ from complaints.models import (
     Category,
     Complaint,
     EscalationLevel,
+    MessageChannel,
     Product,
     ResolutionType,
     RootCause,
 )
 from complaints.selectors import team_members
 from complaints.submission_tokens import SubmissionTokenField
-from complaints.workflow import STAGE_CHOICES
+from complaints.workflow import STAGE_CHOICES, Refused
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -435,10 +436,24 @@ class ImportForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    """A reply to the customer: what the template gave, as edited, and the complaint's
-    documents to send with it. `token` is made when the form is first shown and makes a
-    second submission of the same form send nothing more."""
+    """A reply to the customer, by email or by letter: what the template gave, as edited, and
+    the complaint's documents to send with it. `token` is made when the form is first shown
+    and makes a second submission of the same form send nothing more."""
 
+    channel = forms.ChoiceField(
+        choices=MessageChannel.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        label="Send it by",
+        required=False,
+    )
+    postal_address = forms.CharField(
+        required=False,
+        max_length=letters.ADDRESS_MAX_LENGTH,
+        label="Postal address",
+        help_text="For a letter: one line per line of the envelope, the customer's name is "
+        "printed above it.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
     subject = forms.CharField(max_length=200)
     text = forms.CharField(
         max_length=LONG_TEXT, label="Message", widget=forms.Textarea(attrs={"rows": 12})
@@ -446,7 +461,7 @@ class ReplyForm(forms.Form):
     attachments = forms.ModelMultipleChoiceField(
         queryset=None,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         label="Send these documents with it",
     )
     token = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
@@ -454,3 +469,15 @@ class ReplyForm(forms.Form):
     def __init__(self, *args, complaint, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attachments"].queryset = complaint.attachments.all()
+        if not complaint.customer_email:
+            self.fields["channel"].choices = [(MessageChannel.LETTER, "Letter")]
+
+    def clean(self):
+        data = super().clean()
+        data["channel"] = data.get("channel") or MessageChannel.EMAIL
+        if data["channel"] == MessageChannel.LETTER:
+            try:
+                letters.address_lines(data.get("postal_address"))
+            except Refused as refusal:
+                self.add_error("postal_address", refusal.message)
+        return data

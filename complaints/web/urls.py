@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", case.complaint_detail, name="detail"),
     path("<int:pk>/edit/", case.complaint_edit, name="edit"),
     path("<int:pk>/reply/", correspondence.reply_compose, name="reply"),
+    path("messages/<int:pk>/posted/", correspondence.letter_posted, name="letter-posted"),
     path("emails/", correspondence.inbound_list, name="inbound"),
     path("emails/<int:pk>/", correspondence.inbound_message, name="inbound-message"),
     path("emails/<int:pk>/attach/", correspondence.inbound_attach, name="inbound-attach"),
