@@ -299,6 +299,10 @@ OIDC_ONLY = env_bool("OIDC_ONLY", False)
 OIDC_MFA_BY_PROVIDER = env_bool("OIDC_MFA_BY_PROVIDER", True)
 
 LANGUAGE_CODE = "en-gb"
+# The languages a customer may choose: their pages and emails follow the complaint's
+# preferred_language. Staff pages stay English (no LocaleMiddleware).
+LANGUAGES = [("en", "English"), ("es", "Spanish")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True

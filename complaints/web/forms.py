@@ -104,6 +104,7 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
             "customer_name",
             "customer_email",
             "customer_phone",
+            "preferred_language",
             "date_of_complaint",
             "category",
             "product",
@@ -135,7 +136,11 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
                     Column("channel", css_class="col-md-4"),
                     Column("customer_name", css_class="col-md-8"),
                 ),
-                Row(Column("customer_email"), Column("customer_phone")),
+                Row(
+                    Column("customer_email"),
+                    Column("customer_phone"),
+                    Column("preferred_language", css_class="col-md-3"),
+                ),
             ),
             Fieldset(
                 "Complaint",
@@ -180,6 +185,7 @@ class ComplaintEditForm(RecordFields, forms.ModelForm):
             "customer_name",
             "customer_email",
             "customer_phone",
+            "preferred_language",
             "date_of_complaint",
             "category",
             "product",
