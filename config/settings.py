@@ -550,6 +550,8 @@ COMPLAINTS_TEAM_NAME = env("COMPLAINTS_TEAM_NAME", "the Complaints Team")
 ACKNOWLEDGMENT_HOLD_FOR_REVIEW = env_bool("ACKNOWLEDGMENT_HOLD_FOR_REVIEW", False)
 CUSTOMER_LINK_MAX_AGE_DAYS = env_int("CUSTOMER_LINK_MAX_AGE_DAYS", 180)
 PUBLIC_FORM_RATE_LIMIT = env_int("PUBLIC_FORM_RATE_LIMIT", 5)  # complaints per address per hour
+# Messages a customer may write on their link, per address per hour.
+CUSTOMER_REPLY_RATE_LIMIT = env_int("CUSTOMER_REPLY_RATE_LIMIT", 20)
 
 CACHES = {
     "default": (

@@ -42,6 +42,7 @@ PUBLIC_URL_NAMES = frozenset(
         "public-complaint-thanks",
         "customer:status",
         "customer:add",
+        "customer:reply",
         "customer:respond",
         "customer:feedback",
         # Says only which checks pass; /metrics answers loopback or its token, else 404.

@@ -3,7 +3,7 @@ emails waiting for staff with the complaints they may belong to."""
 
 from django.conf import settings
 from django.db.models import Case, Q, Value, When
-from django.utils import timezone, translation
+from django.utils import translation
 
 from complaints import mime
 from complaints.languages import day_date
@@ -46,7 +46,7 @@ def placeholder_values(complaint, writer):
         "customer_name": complaint.customer_name,
         "reference": complaint.reference,
         "date_of_complaint": day_date(complaint.date_of_complaint),
-        "received_date": day_date(timezone.localtime(complaint.received_at)),
+        "received_date": day_date(complaint.received_at),
         "resolution_target_date": day_date(complaint.resolution_target_date),
         "resolution": _resolution_text(complaint),
         "staff_name": writer.get_full_name() or writer.get_username(),

@@ -81,6 +81,11 @@ class RecordFields:
             raise forms.ValidationError("The date of the complaint cannot be in the future.")
         return value
 
+    def clean_preferred_language(self):
+        # Optional: a form posted without it (an older page, a script) keeps the record's
+        # language, English for a new complaint.
+        return self.cleaned_data["preferred_language"] or self.instance.preferred_language
+
 
 class ComplaintIntakeForm(RecordFields, forms.ModelForm):
     """Appendix A of the procedure, plus what the team needs to route the complaint."""
@@ -126,6 +131,7 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
         self.fields["product"].queryset = Product.objects.filter(active=True)
         self.fields["date_of_complaint"].initial = timezone.localdate
         self.fields["channel"].widget.attrs["autofocus"] = True
+        self.fields["preferred_language"].required = False
         _hold_to_limits(self)
         self.helper = FormHelper()
         self.helper.attrs = {"enctype": "multipart/form-data"}
@@ -207,6 +213,7 @@ class ComplaintEditForm(RecordFields, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["root_cause"].queryset = RootCause.objects.filter(active=True)
+        self.fields["preferred_language"].required = False
         _hold_to_limits(self)
         if not self.is_bound and self.instance.pk:
             self.fields["version"].initial = services.complaint_version(self.instance)
