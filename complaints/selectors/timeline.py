@@ -566,11 +566,12 @@ def customer_conversation(complaint):
     """Every message between us and the customer on this complaint, oldest first, as plain
     text (never the HTML an email came with): what we sent them and what they sent us,
     by email or on their link. Two queries however long the conversation."""
+    # complaint_id too: the related manager sets each row's complaint from it.
     ours = complaint.messages.filter(to_customer=True, status=MessageStatus.SENT).only(
-        "sent_at", "subject", "body_text"
+        "complaint_id", "sent_at", "subject", "body_text"
     )
     theirs = complaint.inbound_messages.filter(status__in=CUSTOMER_WRITES).only(
-        "received_at", "subject", "body_text", "matched_by"
+        "complaint_id", "received_at", "subject", "body_text", "matched_by"
     )
     conversation = [
         ConversationMessage(message.sent_at, True, message.subject, message.body_text)
