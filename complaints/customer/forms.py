@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
@@ -91,7 +92,10 @@ class CustomerFeedbackForm(forms.Form):
 def languages_by_their_own_names():
     """Each language named in itself ("Español"), so a reader finds theirs whatever the page
     is in."""
-    return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
+    return [
+        (code, capfirst(get_language_info(code)["name_local"]))
+        for code, _name in settings.LANGUAGES
+    ]
 
 
 class PublicComplaintForm(forms.Form):

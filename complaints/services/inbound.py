@@ -292,7 +292,8 @@ def inbound_receive_from_link(complaint, *, text, token, now=None):
     on the complaint the link is for, shown in the conversation, and told of through
     _customer_replied. Once per form: `token` (the form's one-time token) names the message,
     so a double click or a retry finds the first one and raises nothing more."""
-    text = (text or "").strip()
+    # Browsers send a textarea's line breaks as CRLF.
+    text = (text or "").replace("\r\n", "\n").strip()
     if not token:
         raise Refused(gettext("This form has expired. Please reload the page and write again."))
     if not text:
