@@ -22,7 +22,13 @@ help:
 	@echo "make load     load test: gunicorn and locust on loopback, database redress_load (LOAD_USERS)"
 	@echo "make test-cluster  three nodes in network namespaces behind HAProxy, a standby, PgBouncer (root)"
 
-install: $(VENV)/.installed node_modules/.installed
+# The customers' languages: locale/<language>/LC_MESSAGES/django.po, written and reviewed by
+# people, compiled here for Django (docs/correspondence.md, "Languages"). The .mo files are
+# built, never committed.
+MESSAGES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+
+install: $(VENV)/.installed node_modules/.installed $(MESSAGES)
+
 
 # setuptools too: the one venv bundles (65.5 with Python 3.11) has published advisories.
 $(VENV)/.installed: pyproject.toml
@@ -35,17 +41,29 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# compilemessages needs gettext's msgfmt; without it the customers' pages and emails stay in
+# English (`make test-deps` installs it, and the tests stop and say so).
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(VENV)/.installed
+	@if command -v msgfmt >/dev/null; then \
+		DEBUG=1 $(BIN)/python manage.py compilemessages --locale $* --ignore .venv --ignore node_modules; \
+	else \
+		echo "gettext's msgfmt is not installed: customers' pages and emails will be in English only."; \
+		echo "Install gettext (Debian: apt-get install gettext; macOS: brew install gettext) and run make again."; \
+	fi
+
 # The browser tests (tests/browser) drive Debian's Chromium at /usr/bin/chromium; Playwright
 # downloads nothing. The mailbox tests start Debian's Dovecot (dovecot-imapd) on loopback as an
-# unprivileged process. Only `make test` needs them: `make run` works without either. Letters
-# (PDF, WeasyPrint) need Pango, which most desktops have; test-deps installs it where missing.
+# unprivileged process; the Spanish tests need gettext's msgfmt. Only `make test` needs them:
+# `make run` works without any of them. Letters (PDF, WeasyPrint) need Pango, which most
+# desktops have; test-deps installs it where missing.
 test-deps:
-	@if test -x /usr/bin/chromium && test -x /usr/sbin/dovecot && $(PANGO_FOUND); then exit 0; \
+	@if test -x /usr/bin/chromium && test -x /usr/sbin/dovecot && command -v msgfmt >/dev/null && $(PANGO_FOUND); then exit 0; \
 	elif command -v apt-get >/dev/null; then \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver dovecot-imapd libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver dovecot-imapd gettext libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; \
 	else \
-		echo "make test needs Chromium at /usr/bin/chromium for the browser tests and Dovecot at"; \
-		echo "/usr/sbin/dovecot for the mailbox tests, and this system has no apt-get. Install them with"; \
+		echo "make test needs Chromium at /usr/bin/chromium for the browser tests, Dovecot at"; \
+		echo "/usr/sbin/dovecot for the mailbox tests and gettext's msgfmt for the translations, and"; \
+		echo "this system has no apt-get. Install them with"; \
 		echo "your package manager (Fedora: dnf install chromium dovecot; Arch: pacman -S chromium dovecot)"; \
 		echo "so that /usr/bin/chromium and /usr/sbin/dovecot start them (symbolic links will do), then run make test again."; \
 		exit 1; \

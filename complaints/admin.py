@@ -54,8 +54,8 @@ class RootCauseAdmin(ManagerSettingsAdmin):
 class ResponseTemplateAdmin(ManagerSettingsAdmin):
     """The replies staff start from; placeholders are checked when saved (model clean)."""
 
-    list_display = ("name", "subject", "active")
-    list_filter = ("active",)
+    list_display = ("name", "language", "subject", "active")
+    list_filter = ("active", "language")
     search_fields = ("name", "subject", "body")
 
 

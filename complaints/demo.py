@@ -47,11 +47,12 @@ ROOT_CAUSES = [
     "No fault found",
 ]
 
-# The response templates a fresh install starts with (name, subject, body); managers keep
-# them in the admin. Placeholders: complaints/placeholders.py.
+# The response templates a fresh install starts with (name, language, subject, body), each in
+# English and Spanish; managers keep them in the admin. Placeholders: complaints/placeholders.py.
 RESPONSE_TEMPLATES = [
     (
         "Asking for more information",
+        "en",
         "We need a little more information about your complaint",
         "Dear {{ customer_name }},\n\nThank you for your complaint of {{ date_of_complaint }}. "
         "To look into it properly we need a little more information from you:\n\n- \n\n"
@@ -60,6 +61,7 @@ RESPONSE_TEMPLATES = [
     ),
     (
         "Progress update",
+        "en",
         "An update on your complaint {{ reference }}",
         "Dear {{ customer_name }},\n\nI wanted to let you know where we are with your "
         "complaint. \n\nWe still aim to give you our answer by {{ resolution_target_date }}."
@@ -67,6 +69,7 @@ RESPONSE_TEMPLATES = [
     ),
     (
         "Confirming the resolution",
+        "en",
         "Your complaint {{ reference }}: what we will do",
         "Dear {{ customer_name }},\n\nFurther to our conversation, this confirms what we "
         "have agreed:\n\n{{ resolution }}\n\nIf anything here is not as you understood it, "
@@ -74,10 +77,44 @@ RESPONSE_TEMPLATES = [
     ),
     (
         "Did you understand our answer?",
+        "en",
         "Checking you have what you need ({{ reference }})",
         "Dear {{ customer_name }},\n\nI am writing to check that our answer to your "
         "complaint was clear, and that you know what happens next. If anything is unclear, "
         "reply to this email and I will explain.\n\n{{ staff_name }}",
+    ),
+    (
+        "Pedir más información",
+        "es",
+        "Necesitamos algo más de información sobre su reclamación",
+        "Estimado/a {{ customer_name }}:\n\nGracias por su reclamación del "
+        "{{ date_of_complaint }}. Para investigarla como es debido necesitamos algo más de "
+        "información:\n\n- \n\nPuede responder a este correo o enviarnos documentos con su "
+        "enlace, más abajo.\n\n{{ staff_name }}",
+    ),
+    (
+        "Novedades",
+        "es",
+        "Novedades sobre su reclamación {{ reference }}",
+        "Estimado/a {{ customer_name }}:\n\nLe escribo para contarle en qué punto está su "
+        "reclamación. \n\nSeguimos esperando darle nuestra respuesta a más tardar el "
+        "{{ resolution_target_date }}.\n\n{{ staff_name }}",
+    ),
+    (
+        "Confirmar la solución",
+        "es",
+        "Su reclamación {{ reference }}: lo que haremos",
+        "Estimado/a {{ customer_name }}:\n\nTras nuestra conversación, le confirmo lo que "
+        "hemos acordado:\n\n{{ resolution }}\n\nSi algo no es como usted lo entendió, "
+        "responda a este correo y díganoslo.\n\n{{ staff_name }}",
+    ),
+    (
+        "¿Entendió nuestra respuesta?",
+        "es",
+        "Comprobamos que tiene lo que necesita ({{ reference }})",
+        "Estimado/a {{ customer_name }}:\n\nLe escribo para comprobar que nuestra respuesta "
+        "a su reclamación fue clara y que sabe qué ocurre ahora. Si algo no está claro, "
+        "responda a este correo y se lo explicaré.\n\n{{ staff_name }}",
     ),
 ]
 

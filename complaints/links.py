@@ -6,6 +6,7 @@ import re
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 CUSTOMER_LINK_SALT = "complaints.customer-link"
 
@@ -38,13 +39,18 @@ def token_from_link(signed_token):
         )
     except signing.SignatureExpired:
         raise LinkProblem(
-            "This link has expired",
-            "For your security, links to a complaint stop working after a while. Reply to any "
-            "email from us, or call us quoting your reference, and we will send you a new one.",
+            _("This link has expired"),
+            _(
+                "For your security, links to a complaint stop working after a while. Reply to "
+                "any email from us, or call us quoting your reference, and we will send you a "
+                "new one."
+            ),
         ) from None
     except signing.BadSignature:
         raise LinkProblem(
-            "This link does not work",
-            "The link may have been copied incompletely. Please use the button in our email, "
-            "or reply to it and we will help.",
+            _("This link does not work"),
+            _(
+                "The link may have been copied incompletely. Please use the button in our "
+                "email, or reply to it and we will help."
+            ),
         ) from None

@@ -6,6 +6,7 @@ import secrets
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 
 
 def new_token():
@@ -27,7 +28,7 @@ class SubmissionTokenField(forms.CharField):
             validators=[
                 RegexValidator(
                     r"^[A-Za-z0-9_-]{16,64}$",
-                    "This form is damaged: reload the page and send it again.",
+                    _("This form is damaged: reload the page and send it again."),
                 )
             ],
             **kwargs,

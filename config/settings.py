@@ -299,6 +299,10 @@ OIDC_ONLY = env_bool("OIDC_ONLY", False)
 OIDC_MFA_BY_PROVIDER = env_bool("OIDC_MFA_BY_PROVIDER", True)
 
 LANGUAGE_CODE = "en-gb"
+# The languages a customer may choose: their pages and emails follow the complaint's
+# preferred_language. Staff pages stay English (no LocaleMiddleware).
+LANGUAGES = [("en", "English"), ("es", "Spanish")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True
@@ -557,6 +561,8 @@ FIRM_ADDRESS = [
 ACKNOWLEDGMENT_HOLD_FOR_REVIEW = env_bool("ACKNOWLEDGMENT_HOLD_FOR_REVIEW", False)
 CUSTOMER_LINK_MAX_AGE_DAYS = env_int("CUSTOMER_LINK_MAX_AGE_DAYS", 180)
 PUBLIC_FORM_RATE_LIMIT = env_int("PUBLIC_FORM_RATE_LIMIT", 5)  # complaints per address per hour
+# Messages a customer may write on their link, per address per hour.
+CUSTOMER_REPLY_RATE_LIMIT = env_int("CUSTOMER_REPLY_RATE_LIMIT", 20)
 
 CACHES = {
     "default": (

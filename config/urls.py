@@ -42,6 +42,7 @@ PUBLIC_URL_NAMES = frozenset(
         "public-complaint-thanks",
         "customer:status",
         "customer:add",
+        "customer:reply",
         "customer:respond",
         "customer:feedback",
         # Mailgun's inbound route: signed (checked by anymail), 404 unless configured.

@@ -4,11 +4,14 @@ The suite runs against PostgreSQL and Redis for real. If either cannot be reache
 stops at once and says how to start it, rather than skipping anything in silence.
 """
 
+import shutil
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.test.utils import override_settings
 
 from accounts.roles import Role
@@ -45,6 +48,23 @@ def pytest_sessionstart(session):
             for name, where in problems
         ]
         pytest.exit("\n".join(lines), 2)
+    _compile_translations()
+
+
+def _compile_translations():
+    """The Spanish tests read the compiled catalogues, which `make install` builds; a run
+    started without make (or after a .po changed) builds them here, as make would."""
+    stale = [
+        po
+        for po in Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.po")
+        if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if not stale:
+        return
+    if shutil.which("msgfmt") is None:
+        pytest.exit("The translations need gettext's msgfmt: run make test-deps.", 2)
+    call_command("compilemessages", ignore_patterns=[".venv", "node_modules"], verbosity=0)
 
 
 # Templates resolve static files by name; the hashed manifest exists only after collectstatic,

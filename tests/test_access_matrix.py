@@ -332,6 +332,8 @@ customer:add                                  GET  method method method method m
 customer:add                                  POST denied denied denied denied denied denied ok
 customer:feedback                             GET  method method method method method method method
 customer:feedback                             POST denied denied denied denied denied denied ok
+customer:reply                                GET  method method method method method method method
+customer:reply                                POST denied denied denied denied denied denied ok
 customer:respond                              GET  method method method method method method method
 customer:respond                              POST denied denied denied denied denied denied ok
 customer:status                               GET  denied denied denied denied denied denied ok

@@ -10,6 +10,7 @@ from accounts.roles import workflow_role
 from complaints.input_limits import ID_MESSAGE, id_from, validate_day
 from complaints.letters import ADDRESS_MAX_LENGTH
 from complaints.models import (
+    DEFAULT_CUSTOMER_LANGUAGE,
     LONG_TEXT,
     SHORT_TEXT,
     AcknowledgmentMethod,
@@ -23,6 +24,7 @@ from complaints.models import (
     Product,
     ResolutionType,
     ResponseTemplate,
+    customer_languages,
 )
 from complaints.permissions import Action, can_act
 from complaints.selectors import ESCALATION_TARGETS, complaint_timeline
@@ -192,6 +194,7 @@ class ComplaintDetail(ComplaintSummary):
             *ComplaintSummary.Meta.fields,
             "customer_email",
             "customer_phone",
+            "preferred_language",
             "date_of_complaint",
             "description",
             "interaction_details",
@@ -297,6 +300,12 @@ class ComplaintCreate(serializers.Serializer):
     customer_name = Line(max_length=200)
     customer_email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     customer_phone = Line(required=False, allow_blank=True, max_length=40)
+    preferred_language = serializers.ChoiceField(
+        choices=[],  # settings.LANGUAGES, set in __init__: never read at import
+        required=False,
+        default=DEFAULT_CUSTOMER_LANGUAGE,
+        help_text="The language of the customer's emails and pages.",
+    )
     date_of_complaint = serializers.DateField(
         help_text="When the customer complained.", validators=[validate_day]
     )
@@ -322,6 +331,10 @@ class ComplaintCreate(serializers.Serializer):
         max_length=500,
         help_text="Social media complaints: the link to the post.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preferred_language"].choices = customer_languages()
 
     def validate_date_of_complaint(self, value):
         if value > timezone.localdate():

@@ -1,44 +1,62 @@
-"""Forms for customers: short, plainly worded, usable on a phone."""
+"""Forms for customers: short, plainly worded, usable on a phone, in the customer's language."""
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
 
 from complaints.input_limits import validate_day
 from complaints.models import Category, Channel, Complexity, Product
+from complaints.services.inbound import LINK_MESSAGE_MAX
 from complaints.submission_tokens import SubmissionTokenField
 
 
 def _one_line(value):
     if "\r" in value or "\n" in value:
-        raise forms.ValidationError("Please keep this on one line.")
+        raise forms.ValidationError(_("Please keep this on one line."))
     return value.strip()
 
 
 class InformationForm(forms.Form):
     message = forms.CharField(
         required=False,
-        label="Anything to add?",
+        label=_("Anything to add?"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=5000,
     )
-    document = forms.FileField(required=False, label="A document (optional)")
+    document = forms.FileField(required=False, label=_("A document (optional)"))
 
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("message", "").strip() and not cleaned.get("document"):
-            raise forms.ValidationError("Write a message or choose a document to send.")
+            raise forms.ValidationError(_("Write a message or choose a document to send."))
         return cleaned
+
+
+class CustomerReplyForm(forms.Form):
+    """The customer's answer in the conversation on their link; the token makes a double
+    submit store one message (services.inbound_receive_from_link)."""
+
+    message = forms.CharField(
+        label=_("Your message"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=LINK_MESSAGE_MAX,
+        error_messages={"required": _("Please write your message.")},
+    )
+    submission = SubmissionTokenField()
 
 
 class ResponseForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[("accept", "I accept this resolution"), ("reject", "I disagree")],
+        choices=[("accept", _("I accept this resolution")), ("reject", _("I disagree"))],
         widget=forms.RadioSelect,
-        label="Your answer",
+        label=_("Your answer"),
     )
     comment = forms.CharField(
         required=False,
-        label="Anything you would like us to know (especially if you disagree)",
+        label=_("Anything you would like us to know (especially if you disagree)"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=5000,
     )
@@ -47,54 +65,68 @@ class ResponseForm(forms.Form):
 class CustomerFeedbackForm(forms.Form):
     score = forms.TypedChoiceField(
         choices=[
-            (5, "5 (very satisfied)"),
+            (5, _("5 (very satisfied)")),
             (4, "4"),
             (3, "3"),
             (2, "2"),
-            (1, "1 (very unsatisfied)"),
+            (1, _("1 (very unsatisfied)")),
         ],
         coerce=int,
         widget=forms.RadioSelect,
-        label="How satisfied are you with how we handled your complaint?",
+        label=_("How satisfied are you with how we handled your complaint?"),
     )
     resolved = forms.TypedChoiceField(
-        choices=[("yes", "Yes"), ("no", "No")],
+        choices=[("yes", _("Yes")), ("no", _("No"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
-        label="Is the issue now resolved?",
+        label=_("Is the issue now resolved?"),
     )
     comment = forms.CharField(
         required=False,
-        label="Anything you would like to add",
+        label=_("Anything you would like to add"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=5000,
     )
 
 
+def languages_by_their_own_names():
+    """Each language named in itself ("Español"), so a reader finds theirs whatever the page
+    is in."""
+    return [
+        (code, capfirst(get_language_info(code)["name_local"]))
+        for code, _name in settings.LANGUAGES
+    ]
+
+
 class PublicComplaintForm(forms.Form):
-    customer_name = forms.CharField(label="Your name", max_length=200)
-    customer_email = forms.EmailField(label="Your email address")
-    customer_phone = forms.CharField(label="Phone (optional)", max_length=40, required=False)
+    customer_name = forms.CharField(label=_("Your name"), max_length=200)
+    customer_email = forms.EmailField(label=_("Your email address"))
+    customer_phone = forms.CharField(label=_("Phone (optional)"), max_length=40, required=False)
+    preferred_language = forms.ChoiceField(
+        label=_("Which language should we write to you in?"),
+        choices=languages_by_their_own_names,
+        required=False,
+    )
     category = forms.ModelChoiceField(
-        queryset=Category.objects.none(), label="What is it about?", empty_label="Choose one"
+        queryset=Category.objects.none(), label=_("What is it about?"), empty_label=_("Choose one")
     )
     product = forms.ModelChoiceField(
-        queryset=Product.objects.none(), label="Which product or service?", required=False
+        queryset=Product.objects.none(), label=_("Which product or service?"), required=False
     )
     date_of_complaint = forms.DateField(
-        label="When did it happen?",
+        label=_("When did it happen?"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     transaction_reference = forms.CharField(
-        label="Account or transaction reference (optional)", max_length=100, required=False
+        label=_("Account or transaction reference (optional)"), max_length=100, required=False
     )
     description = forms.CharField(
-        label="What happened?",
+        label=_("What happened?"),
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=10000,
-        help_text="Tell us in your own words; include what you would like us to do.",
+        help_text=_("Tell us in your own words; include what you would like us to do."),
     )
-    document = forms.FileField(label="A supporting document (optional)", required=False)
+    document = forms.FileField(label=_("A supporting document (optional)"), required=False)
     submission = SubmissionTokenField()
     # Hidden from people; bots fill it in.
     website = forms.CharField(
@@ -103,11 +135,12 @@ class PublicComplaintForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, language, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.filter(active=True, parent=None)
         self.fields["product"].queryset = Product.objects.filter(active=True, parent=None)
         self.fields["date_of_complaint"].initial = timezone.localdate
+        self.fields["preferred_language"].initial = self.language = language
 
     def clean_customer_name(self):
         return _one_line(self.cleaned_data["customer_name"])
@@ -115,11 +148,15 @@ class PublicComplaintForm(forms.Form):
     def clean_customer_phone(self):
         return _one_line(self.cleaned_data["customer_phone"])
 
+    def clean_preferred_language(self):
+        # Not asked (a page from before this field): the language the form was shown in.
+        return self.cleaned_data["preferred_language"] or self.language
+
     def clean_date_of_complaint(self):
         value = self.cleaned_data["date_of_complaint"]
         validate_day(value)
         if value > timezone.localdate():
-            raise forms.ValidationError("The date cannot be in the future.")
+            raise forms.ValidationError(_("The date cannot be in the future."))
         return value
 
     def complaint_data(self):
@@ -129,6 +166,7 @@ class PublicComplaintForm(forms.Form):
                 "customer_name",
                 "customer_email",
                 "customer_phone",
+                "preferred_language",
                 "category",
                 "product",
                 "date_of_complaint",

@@ -7,6 +7,7 @@ app_name = "customer"
 urlpatterns = [
     path("<str:token>/", views.status, name="status"),
     path("<str:token>/add/", views.add_information, name="add"),
+    path("<str:token>/reply/", views.reply, name="reply"),
     path("<str:token>/respond/", views.respond, name="respond"),
     path("<str:token>/feedback/", views.feedback, name="feedback"),
 ]

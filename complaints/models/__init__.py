@@ -15,6 +15,7 @@ from complaints.models.case import (
     attachment_storage_name,
 )
 from complaints.models.complaint import (
+    DEFAULT_CUSTOMER_LANGUAGE,
     LONG_TEXT,
     RESOLUTION_CLOCK_STAGES,
     SHORT_TEXT,
@@ -25,6 +26,7 @@ from complaints.models.complaint import (
     EscalationLevel,
     ReferenceCounter,
     StageChange,
+    customer_languages,
     is_overdue,
     new_customer_token,
     next_deadline,
@@ -58,6 +60,7 @@ from complaints.models.privacy import (
 from complaints.models.signals import Signal, SignalKind
 
 __all__ = [
+    "DEFAULT_CUSTOMER_LANGUAGE",
     "EXIT_NOTICES",
     "LONG_TEXT",
     "MONEY_RESOLUTION_TYPES",
@@ -72,6 +75,7 @@ __all__ = [
     "Complaint",
     "Complexity",
     "Consultation",
+    "customer_languages",
     "ErasureRequest",
     "ErasureStatus",
     "EscalationLevel",

@@ -89,6 +89,14 @@ def new_customer_token():
     return secrets.token_urlsafe(32)
 
 
+def customer_languages():
+    """settings.LANGUAGES, read when a form or check asks, never at import."""
+    return settings.LANGUAGES
+
+
+DEFAULT_CUSTOMER_LANGUAGE = "en"
+
+
 class ReferenceCounter(models.Model):
     """One row per year; the reference sequence is taken under a row lock."""
 
@@ -115,6 +123,10 @@ class Complaint(models.Model):
     customer_phone_digits = models.CharField(max_length=40, blank=True, editable=False)
     customer_region = models.CharField("customer's state or region", max_length=60, blank=True)
     customer_postcode = models.CharField(max_length=12, blank=True)
+    # The customer's pages, emails and the templates offered for replies follow it.
+    preferred_language = models.CharField(
+        max_length=10, choices=customer_languages, default=DEFAULT_CUSTOMER_LANGUAGE
+    )
     business_unit = models.CharField(
         max_length=200, blank=True, help_text="The company or unit complained about."
     )

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from complaints.models.complaint import Complaint
+from complaints.models.complaint import DEFAULT_CUSTOMER_LANGUAGE, Complaint, customer_languages
 from complaints.models.lists import ManagedList
 from complaints.models.messages import OutboundMessage
 from complaints.placeholders import PLACEHOLDERS, unknown_placeholders
@@ -15,6 +15,10 @@ from complaints.placeholders import PLACEHOLDERS, unknown_placeholders
 class ResponseTemplate(ManagedList):
     """A reply staff start from: filled in with the complaint's details, then edited freely."""
 
+    # Written in one language: the compose form offers first those in the complaint's.
+    language = models.CharField(
+        max_length=10, choices=customer_languages, default=DEFAULT_CUSTOMER_LANGUAGE
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField(
         help_text="Placeholders: "
@@ -50,6 +54,7 @@ class MatchedBy(models.TextChoices):
     REPLY_ADDRESS = "reply_address", "The complaint's reply address"
     SUBJECT = "subject", "The reference in the subject"
     STAFF = "staff", "Attached by staff"
+    LINK = "link", "Written on the customer's link"
     NEW = "new", "A new complaint"
 
 

@@ -8,7 +8,7 @@ exists if and only if the change does.
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import Truncator
 
 from complaints.links import customer_link
@@ -40,12 +40,21 @@ def _context(complaint, **extra):
     }
 
 
-def _render(template, context):
-    """Subject, text and HTML of one message, from emails/<template>{_subject.txt,.txt,.html}."""
-    subject = one_line(render_to_string(f"emails/{template}_subject.txt", context))[:200]
-    text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
+def _render(template, context, language):
+    """Subject, text and HTML of one message, from emails/<template>{_subject.txt,.txt,.html},
+    in `language` whatever the request or task that causes it is speaking."""
+    with translation.override(language):
+        subject = one_line(render_to_string(f"emails/{template}_subject.txt", context))[:200]
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
     return subject, text, html
+
+
+def _language_of(complaint, to_customer):
+    """The customer reads their own language; colleagues read the staff pages' English."""
+    if to_customer and complaint is not None:
+        return complaint.preferred_language
+    return settings.LANGUAGE_CODE
 
 
 def _store(
@@ -65,7 +74,7 @@ def _store(
     existing = None if new else OutboundMessage.objects.filter(idempotency_key=key).first()
     if existing:
         return existing
-    subject, text, html = _render(template, context)
+    subject, text, html = _render(template, context, _language_of(complaint, to_customer))
     return OutboundMessage.objects.create(
         kind=kind,
         complaint=complaint,
@@ -179,7 +188,7 @@ def queue_staff_digest(recipients, complaints, *, event, headline, total=None):
         "queue_link": settings.SITE_URL + reverse("home"),
         "site_url": settings.SITE_URL,
     }
-    subject, text, html = _render("staff_digest", context)
+    subject, text, html = _render("staff_digest", context, settings.LANGUAGE_CODE)
     keys = {recipient.pk: f"event:{event}:{recipient.pk}" for recipient in recipients}
     existing = set(
         OutboundMessage.objects.filter(idempotency_key__in=keys.values()).values_list(

@@ -59,6 +59,7 @@ from complaints.selectors.signals import (
 )
 from complaints.selectors.timeline import (
     complaint_timeline,
+    customer_conversation,
     customer_timeline,
     message_status_text,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "complaints_search",
     "consultations_waiting_for",
     "csrs_to_notify",
+    "customer_conversation",
     "customer_timeline",
     "follow_ups_to_close",
     "follow_ups_to_remind",

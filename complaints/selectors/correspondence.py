@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
+from django.utils import translation
 
 from complaints import mime
+from complaints.languages import day_date
 from complaints.links import without_customer_links
 from complaints.models import (
     Complaint,
@@ -26,8 +28,14 @@ from complaints.workflow import OPEN_STAGE_VALUES
 AWAITING_SHOWN = 100
 
 
-def response_templates_active():
-    return ResponseTemplate.objects.filter(active=True)
+def response_templates_active(language=None):
+    """Those written in `language` (the customer's) first, then the rest, each by name."""
+    templates = ResponseTemplate.objects.filter(active=True)
+    if language is None:
+        return templates
+    return templates.order_by(
+        Case(When(language=language, then=Value(0)), default=Value(1)), "name"
+    )
 
 
 def _resolution_text(complaint):
@@ -40,12 +48,13 @@ def _resolution_text(complaint):
 
 
 def placeholder_values(complaint, writer):
+    """The values, dates written in the active language (the template's)."""
     return {
         "customer_name": complaint.customer_name,
         "reference": complaint.reference,
-        "date_of_complaint": f"{complaint.date_of_complaint:%-d %B %Y}",
-        "received_date": f"{complaint.received_at:%-d %B %Y}",
-        "resolution_target_date": f"{complaint.resolution_target_date:%-d %B %Y}",
+        "date_of_complaint": day_date(complaint.date_of_complaint),
+        "received_date": day_date(complaint.received_at),
+        "resolution_target_date": day_date(complaint.resolution_target_date),
         "resolution": _resolution_text(complaint),
         "staff_name": writer.get_full_name() or writer.get_username(),
         "team_name": settings.COMPLAINTS_TEAM_NAME,
@@ -54,7 +63,8 @@ def placeholder_values(complaint, writer):
 
 def reply_draft(complaint, template, writer):
     """A template filled in for this complaint: (subject, text), for the writer to edit."""
-    values = placeholder_values(complaint, writer)
+    with translation.override(template.language):
+        values = placeholder_values(complaint, writer)
     return fill(template.subject, values), fill(template.body, values)
 
 

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from complaints.models import (
     AcknowledgmentMethod,
@@ -16,6 +17,7 @@ from complaints.models import (
     Complaint,
     EscalationLevel,
     InboundStatus,
+    MatchedBy,
     MessageKind,
     MessageStatus,
     Product,
@@ -526,7 +528,10 @@ INBOUND_TITLES = {
 
 
 def _inbound_entry(message):
-    title = INBOUND_TITLES.get(message.status, "Email from the customer")
+    if message.matched_by == MatchedBy.LINK:
+        title = "Written by the customer on their link"
+    else:
+        title = INBOUND_TITLES.get(message.status, "Email from the customer")
     notes = [
         f"Attachment {note['name']}: "
         + ("added to the documents" if note["stored"] else note["reason"])
@@ -544,58 +549,103 @@ def _inbound_entry(message):
 
 
 CUSTOMER_STAGE_TEXT = {
-    Stage.RECEIVED: "We received your complaint",
-    Stage.ACKNOWLEDGED: "We confirmed we have your complaint",
-    Stage.INVESTIGATING: "We are looking into what happened",
-    Stage.RESOLVED: "We have proposed a resolution",
-    Stage.FOLLOW_UP: "We have put the resolution in place",
-    Stage.DOCUMENTED: "Your complaint is resolved",
-    Stage.REVIEWED: "Your complaint is closed",
-    Stage.WITHDRAWN: "You withdrew your complaint",
-    Stage.DUPLICATE: "We joined this complaint to your other one",
-    Stage.NOT_A_COMPLAINT: "We are not handling this as a complaint",
+    Stage.RECEIVED: gettext_lazy("We received your complaint"),
+    Stage.ACKNOWLEDGED: gettext_lazy("We confirmed we have your complaint"),
+    Stage.INVESTIGATING: gettext_lazy("We are looking into what happened"),
+    Stage.RESOLVED: gettext_lazy("We have proposed a resolution"),
+    Stage.FOLLOW_UP: gettext_lazy("We have put the resolution in place"),
+    Stage.DOCUMENTED: gettext_lazy("Your complaint is resolved"),
+    Stage.REVIEWED: gettext_lazy("Your complaint is closed"),
+    Stage.WITHDRAWN: gettext_lazy("You withdrew your complaint"),
+    Stage.DUPLICATE: gettext_lazy("We joined this complaint to your other one"),
+    Stage.NOT_A_COMPLAINT: gettext_lazy("We are not handling this as a complaint"),
 }
+
+CUSTOMER_WRITES = [InboundStatus.THREADED, InboundStatus.NEW_COMPLAINT]
+
+
+@dataclass
+class ConversationMessage:
+    at: datetime
+    from_us: bool
+    subject: str
+    text: str
+
+
+def customer_conversation(complaint):
+    """Every message between us and the customer on this complaint, oldest first, as plain
+    text (never the HTML an email came with): what we sent them and what they sent us,
+    by email or on their link. Two queries however long the conversation."""
+    # complaint_id too: the related manager sets each row's complaint from it.
+    ours = complaint.messages.filter(to_customer=True, status=MessageStatus.SENT).only(
+        "complaint_id", "sent_at", "subject", "body_text"
+    )
+    theirs = complaint.inbound_messages.filter(status__in=CUSTOMER_WRITES).only(
+        "complaint_id", "received_at", "subject", "body_text", "matched_by"
+    )
+    conversation = [
+        ConversationMessage(message.sent_at, True, message.subject, message.body_text)
+        for message in ours
+    ] + [
+        ConversationMessage(
+            message.received_at,
+            False,
+            "" if message.matched_by == MatchedBy.LINK else message.subject,
+            message.body_text,
+        )
+        for message in theirs
+    ]
+    return sorted(conversation, key=lambda message: message.at)
 
 
 def customer_timeline(complaint):
     """What the customer's link shows: what happened, in their words, newest first."""
     entries = [
-        (change.at, CUSTOMER_STAGE_TEXT[Stage(change.to_stage)])
+        (change.at, str(CUSTOMER_STAGE_TEXT[Stage(change.to_stage)]))
         for change in complaint.stage_changes.all()
     ]
     entries += [
-        (message.sent_at, f"We emailed you: {message.subject}")
+        (message.sent_at, gettext("We emailed you: %(subject)s") % {"subject": message.subject})
         for message in complaint.messages.filter(to_customer=True, status=MessageStatus.SENT)
     ]
     entries += [
-        (message.sent_at, f"We wrote to you by post: {message.subject}")
+        (
+            message.sent_at,
+            gettext("We wrote to you by post: %(subject)s") % {"subject": message.subject},
+        )
         for message in complaint.messages.filter(to_customer=True, status=MessageStatus.POSTED)
     ]
     entries += [
-        (message.received_at, f"You emailed us: {message.subject}")
-        for message in complaint.inbound_messages.filter(
-            status__in=[InboundStatus.THREADED, InboundStatus.NEW_COMPLAINT]
+        (
+            message.received_at,
+            gettext("You wrote to us")
+            if message.matched_by == MatchedBy.LINK
+            else gettext("You emailed us: %(subject)s") % {"subject": message.subject},
         )
+        for message in complaint.inbound_messages.filter(status__in=CUSTOMER_WRITES)
     ]
     entries += [
-        (note.created_at, "You sent us more information")
+        (note.created_at, gettext("You sent us more information"))
         for note in complaint.notes.filter(from_customer=True)
     ]
     entries += [
-        (attachment.uploaded_at, f"You sent us a document: {attachment.original_name}")
+        (
+            attachment.uploaded_at,
+            gettext("You sent us a document: %(name)s") % {"name": attachment.original_name},
+        )
         for attachment in complaint.attachments.filter(uploaded_by_customer=True)
     ]
     entries += [
         (
             resolution.customer_responded_at,
-            "You accepted our proposal"
+            gettext("You accepted our proposal")
             if resolution.status != ResolutionStatus.REJECTED
-            else "You told us you disagree with our proposal",
+            else gettext("You told us you disagree with our proposal"),
         )
         for resolution in complaint.resolutions.filter(customer_responded_at__isnull=False)
     ]
     entries += [
-        (feedback.submitted_at, "You sent us your feedback. Thank you.")
+        (feedback.submitted_at, gettext("You sent us your feedback. Thank you."))
         for feedback in complaint.feedback.all()
     ]
     return sorted(entries, key=lambda entry: entry[0], reverse=True)

@@ -33,6 +33,7 @@ from complaints.services.inbound import (
     inbound_attach,
     inbound_dismiss,
     inbound_receive,
+    inbound_receive_from_link,
     mailboxes_poll,
 )
 from complaints.services.intake import (
@@ -107,6 +108,7 @@ __all__ = [
     "inbound_attach",
     "inbound_dismiss",
     "inbound_receive",
+    "inbound_receive_from_link",
     "mailboxes_poll",
     "message_deliver",
     "note_add",

@@ -25,6 +25,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext
 
 from complaints import mailboxes, mime, outbox
 from complaints.models import (
@@ -41,6 +43,7 @@ from complaints.models import (
     SignalKind,
 )
 from complaints.outbox import messages
+from complaints.outbox.delivery import message_id_for
 from complaints.permissions import Action, require
 from complaints.services.attachments import store_attachment
 from complaints.services.common import files_removed_on_failure, locked
@@ -51,6 +54,10 @@ from complaints.workflow import OPEN_STAGE_VALUES, Refused
 
 log = logging.getLogger(__name__)
 COMMAND_MAILBOX = "file"
+# What the customer writes on their own link is stored as if it came to this mailbox.
+LINK_MAILBOX = "link"
+# As long as a message the customer may add on their link (customer.forms.InformationForm).
+LINK_MESSAGE_MAX = 5000
 
 
 def raw_path(message):
@@ -278,6 +285,54 @@ def _customer_replied(complaint, message):
             detail=message.subject or message.body_text[:200],
         )
     )
+
+
+def inbound_receive_from_link(complaint, *, text, token, now=None):
+    """What the customer wrote on their own link, received as their email would be: stored
+    on the complaint the link is for, shown in the conversation, and told of through
+    _customer_replied. Once per form: `token` (the form's one-time token) names the message,
+    so a double click or a retry finds the first one and raises nothing more."""
+    # Browsers send a textarea's line breaks as CRLF.
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not token:
+        raise Refused(gettext("This form has expired. Please reload the page and write again."))
+    if not text:
+        raise Refused(gettext("Please write your message."))
+    if len(text) > LINK_MESSAGE_MAX:
+        raise Refused(
+            gettext("Please keep your message under %(count)s characters.")
+            % {"count": f"{LINK_MESSAGE_MAX:,}"}
+        )
+    if complaint.duplicate_of_id is not None:
+        raise Refused(gettext("Please write to us on the complaint we joined this one to."))
+    message_id = message_id_for(f"link:{complaint.pk}:{token}")
+    existing = _stored(LINK_MAILBOX, message_id)
+    if existing is not None:
+        return existing
+    first_line = text.splitlines()[0]
+    try:
+        with transaction.atomic():
+            message = InboundMessage.objects.create(
+                mailbox=LINK_MAILBOX,
+                message_id=message_id,
+                complaint=complaint,
+                status=InboundStatus.THREADED,
+                matched_by=MatchedBy.LINK,
+                sender=complaint.customer_email,
+                sender_name=complaint.customer_name,
+                subject=Truncator(first_line).chars(80),
+                body_text=text,
+                size=len(text.encode()),
+                received_at=now or timezone.now(),
+            )
+            _customer_replied(complaint, message)
+    except IntegrityError:
+        # The same form sent twice at once: the second waited on the unique Message-ID.
+        existing = _stored(LINK_MAILBOX, message_id)
+        if existing is None:
+            raise
+        return existing
+    return message
 
 
 def inbound_attach(message, complaint, *, actor):

@@ -16,6 +16,7 @@ EDITABLE_FIELDS = (
     "customer_name",
     "customer_email",
     "customer_phone",
+    "preferred_language",
     "date_of_complaint",
     "description",
     "interaction_details",

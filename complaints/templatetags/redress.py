@@ -2,6 +2,7 @@ from django import forms, template
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 
+from complaints import languages
 from complaints.clocks import duration_text
 
 register = template.Library()
@@ -52,3 +53,7 @@ def _choices(form_field):
     return empty + [
         (obj.pk, form_field.label_from_instance(obj)) for obj in form_field.queryset.all()
     ]
+
+
+register.filter("day_date", languages.day_date)
+register.filter("long_date", languages.long_date)

@@ -29,7 +29,7 @@ def reply_compose(request, pk):
     complaint = complaint_for(request.user, pk)
     if not can_act(request.user, complaint, Action.NOTE):
         raise PermissionDenied
-    templates = selectors.response_templates_active()
+    templates = selectors.response_templates_active(complaint.preferred_language)
     chosen = None
     preview = None
     if request.method == "POST":

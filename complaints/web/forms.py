@@ -82,6 +82,11 @@ class RecordFields:
             raise forms.ValidationError("The date of the complaint cannot be in the future.")
         return value
 
+    def clean_preferred_language(self):
+        # Optional: a form posted without it (an older page, a script) keeps the record's
+        # language, English for a new complaint.
+        return self.cleaned_data["preferred_language"] or self.instance.preferred_language
+
 
 class ComplaintIntakeForm(RecordFields, forms.ModelForm):
     """Appendix A of the procedure, plus what the team needs to route the complaint."""
@@ -105,6 +110,7 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
             "customer_name",
             "customer_email",
             "customer_phone",
+            "preferred_language",
             "date_of_complaint",
             "category",
             "product",
@@ -126,6 +132,7 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
         self.fields["product"].queryset = Product.objects.filter(active=True)
         self.fields["date_of_complaint"].initial = timezone.localdate
         self.fields["channel"].widget.attrs["autofocus"] = True
+        self.fields["preferred_language"].required = False
         _hold_to_limits(self)
         self.helper = FormHelper()
         self.helper.attrs = {"enctype": "multipart/form-data"}
@@ -136,7 +143,11 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
                     Column("channel", css_class="col-md-4"),
                     Column("customer_name", css_class="col-md-8"),
                 ),
-                Row(Column("customer_email"), Column("customer_phone")),
+                Row(
+                    Column("customer_email"),
+                    Column("customer_phone"),
+                    Column("preferred_language", css_class="col-md-3"),
+                ),
             ),
             Fieldset(
                 "Complaint",
@@ -181,6 +192,7 @@ class ComplaintEditForm(RecordFields, forms.ModelForm):
             "customer_name",
             "customer_email",
             "customer_phone",
+            "preferred_language",
             "date_of_complaint",
             "category",
             "product",
@@ -202,6 +214,7 @@ class ComplaintEditForm(RecordFields, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["root_cause"].queryset = RootCause.objects.filter(active=True)
+        self.fields["preferred_language"].required = False
         _hold_to_limits(self)
         if not self.is_bound and self.instance.pk:
             self.fields["version"].initial = services.complaint_version(self.instance)

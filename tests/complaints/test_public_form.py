@@ -18,7 +18,8 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 FORM = reverse("public-complaint")
-THANKS = reverse("public-complaint-thanks")
+# In the language the complaint was made in (English here), whatever the browser says.
+THANKS = reverse("public-complaint-thanks") + "?lang=en"
 
 
 @pytest.fixture

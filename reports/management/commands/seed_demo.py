@@ -88,9 +88,9 @@ class Command(BaseCommand):
             Product.objects.get_or_create(name=name, parent=None)
         for name in demo.ROOT_CAUSES:
             RootCause.objects.get_or_create(name=name)
-        for name, subject, body in demo.RESPONSE_TEMPLATES:
+        for name, language, subject, body in demo.RESPONSE_TEMPLATES:
             ResponseTemplate.objects.get_or_create(
-                name=name, defaults={"subject": subject, "body": body}
+                name=name, defaults={"language": language, "subject": subject, "body": body}
             )
 
     def seed_cfpb(self, path):
