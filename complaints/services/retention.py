@@ -33,7 +33,7 @@ from complaints.services.attachments import attachment_path
 from complaints.services.common import locked
 from complaints.services.history import history_copy
 from complaints.services.record import content_hashes
-from complaints.sql import id_array, id_batch
+from complaints.sql import id_array, ids_among
 from complaints.workflow import Refused
 
 REMOVED = "[removed]"
@@ -76,7 +76,7 @@ def _claim(complaint_ids):
     done = Anonymisation.objects.filter(complaint=OuterRef("pk"))
     return list(
         Complaint.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__in=id_batch(complaint_ids))
+        .filter(ids_among("id", complaint_ids))
         .exclude(Exists(done))
         .order_by("pk")
         .values_list("pk", "reference")
@@ -85,10 +85,10 @@ def _claim(complaint_ids):
 
 def _scrub(ids):
     for model, (column, fields) in SCRUBBED.items():
-        model.objects.filter(**{f"{column}__in": id_batch(ids)}).update(**fields)
+        model.objects.filter(ids_among(column, ids)).update(**fields)
         history = getattr(model, "history", None)
         if history is not None:
-            history.model.objects.filter(**{f"{column}__in": id_batch(ids)}).update(**fields)
+            history.model.objects.filter(ids_among(column, ids)).update(**fields)
 
 
 def _rehash(ids):
@@ -104,8 +104,11 @@ def _rehash(ids):
                     f'(SELECT r."{kind.pk_column}" AS pk, {chain.content_sql(kind, "r")} AS hash '
                     f'FROM "{kind.table}" r '
                     f'WHERE r."{kind.complaint_column}" = ANY(%s::bigint[])) s '
-                    "WHERE l.kind = %s AND l.object_id = s.pk AND l.content_hash <> s.hash",
-                    [id_array(ids), kind.name],
+                    # The links are narrowed to the batch's cases too: joined on the kind
+                    # alone, every link of the kind in the table is read for each batch.
+                    "WHERE l.kind = %s AND l.object_id = s.pk AND l.content_hash <> s.hash "
+                    "AND l.complaint_id = ANY(%s::bigint[])",
+                    [id_array(ids), kind.name, id_array(ids)],
                 )
             continue
         changed = []
@@ -153,7 +156,7 @@ def complaints_anonymise(complaint_ids, *, reason, policy=None, erasure=None, ac
     if not ids:
         return 0
     files = defaultdict(list)
-    for attachment in Attachment.objects.filter(complaint_id__in=id_batch(ids)).only(
+    for attachment in Attachment.objects.filter(ids_among("complaint_id", ids)).only(
         "complaint_id", "stored_name"
     ):
         files[attachment.complaint_id].append(attachment_path(attachment))
