@@ -6,6 +6,10 @@ email in a digest at most every few minutes.
 the complaint locked: the mark exists if and only if the event does. The digest job
 (`signals_notify`) claims what no email has told of yet with SKIP LOCKED and marks it in the
 transaction that writes the emails to the outbox, so each signal is told of exactly once.
+
+A mark belongs to whoever holds the case: when it changes hands, the customer's unread news
+moves with it (`signals_follow_holder`); a mark raised for a group (the intake queue's CSRs,
+the managers) is read for the group by the first of them to open the case.
 """
 
 from collections import defaultdict
