@@ -9,7 +9,7 @@ from accounts.roles import Capability, can
 from complaints.models import Complaint, EscalationLevel, SignalKind
 from complaints.permissions import Action, require
 from complaints.services.common import attribute, locked
-from complaints.services.signals import signal_raise
+from complaints.services.signals import signal_raise, signals_follow_holder
 from complaints.workflow import Refused
 
 ESCALATION_FIELDS = ("escalation_level", "escalation_reason", "escalated_at", "escalated_by")
@@ -30,9 +30,11 @@ def complaint_assign(complaint, *, actor, assignee):
         raise Refused(f"{assignee} is not in the complaints team and cannot be assigned.")
     if complaint.assignee_id == (assignee.pk if assignee else None):
         raise Refused(f"This complaint is already assigned to {assignee or 'nobody'}.")
+    previous_assignee_id = complaint.assignee_id
     complaint.assignee = assignee
     attribute(complaint, actor, "Assigned")
     complaint.save(update_fields=["assignee", "updated_at"])
+    signals_follow_holder(complaint, previous_assignee_id=previous_assignee_id)
     if assignee is not None:
         signal_raise(complaint, SignalKind.ASSIGNED, for_user=assignee, actor=actor)
     return complaint

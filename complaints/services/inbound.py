@@ -136,7 +136,7 @@ def _receive(parsed, raw, mailbox, too_large, written, now):
         return message
     if complaint is not None:
         _file(message, complaint, matched_by, parsed.attachments, written)
-        _customer_replied(complaint, message)
+        _customer_replied(complaint)
     return message
 
 
@@ -264,27 +264,16 @@ def _bounced(message, parsed):
     return message
 
 
-def _customer_replied(complaint, message):
+def _customer_replied(complaint, actor=None):
     """The customer wrote to us about `complaint`: the one place that says so.
 
-    The message itself is the timeline's entry ("Email from the customer"); this tells the
-    complaint's assignee. Every threaded reply, whether by mail or attached by staff, passes
-    here, so this is where the "customer replied" marker on the queues is raised.
+    The message itself is the timeline's entry ("Email from the customer"); the signal marks
+    the case for whoever holds it and the signal digest emails them, once, as for every other
+    hand-off. Every threaded reply, whether by mail or attached by staff (the `actor`, who
+    is not told of what they did), passes here.
     """
     with transaction.atomic():
-        signal_raise(locked(complaint), SignalKind.CUSTOMER_REPLIED)
-    assignee = complaint.assignee
-    if assignee is None or not assignee.email:
-        return
-    outbox.send_after_commit(
-        messages.queue_staff_notification(
-            complaint,
-            assignee,
-            f"inbound:{message.pk}",
-            headline=f"{complaint.customer_name} replied about {complaint.reference}",
-            detail=message.subject or message.body_text[:200],
-        )
-    )
+        signal_raise(locked(complaint), SignalKind.CUSTOMER_REPLIED, actor=actor)
 
 
 def inbound_receive_from_link(complaint, *, text, token, now=None):
@@ -350,7 +339,7 @@ def inbound_attach(message, complaint, *, actor):
         message.handled_by = actor
         message.handled_at = timezone.now()
         message.save(update_fields=["handled_by", "handled_at"])
-        _customer_replied(complaint, message)
+        _customer_replied(complaint, actor=actor)
         return message
 
 

@@ -12,7 +12,7 @@ from complaints.models import MONEY_RESOLUTION_TYPES, Resolution, ResolutionStat
 from complaints.outbox import messages
 from complaints.permissions import Action, require
 from complaints.services.common import CLOCK_SKEW, attribute, locked
-from complaints.services.signals import signal_raise
+from complaints.services.signals import signal_raise, signals_answered
 from complaints.services.stages import (
     LIVE_RESOLUTION,
     expect_stage,
@@ -103,6 +103,7 @@ def resolution_decide_approval(complaint, *, actor, approve, note=""):
     complaint = locked(complaint)
     require(actor, complaint, Action.APPROVE_RESOLUTION)
     resolution = _live_resolution(complaint, ResolutionStatus.AWAITING_APPROVAL)
+    signals_answered(complaint, SignalKind.APPROVAL_REQUESTED)
     resolution.approved_by = actor
     resolution.approval_note = (note or "").strip()
     if approve:

@@ -6,11 +6,16 @@ email in a digest at most every few minutes.
 the complaint locked: the mark exists if and only if the event does. The digest job
 (`signals_notify`) claims what no email has told of yet with SKIP LOCKED and marks it in the
 transaction that writes the emails to the outbox, so each signal is told of exactly once.
+
+A mark belongs to whoever holds the case: when it changes hands, the customer's unread news
+moves with it (`signals_follow_holder`); a mark raised for a group (the intake queue's CSRs,
+the managers) is read for the group by the first of them to open the case.
 """
 
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -67,17 +72,60 @@ def signal_raise(complaint, kind, *, for_user=None, actor=None):
 
 
 def signals_seen(complaint, user):
-    """`user` opened the case: nothing on it is new for them any more. Returns how many
-    signals that cleared (none, and one read of an index, on most visits)."""
-    unseen = Signal.objects.filter(complaint=complaint, user=user, seen_at__isnull=True)
-    kinds = set(unseen.values_list("kind", flat=True))
-    if not kinds:
+    """`user` opened the case: nothing on it is new for them any more, nor for the rest of a
+    group a signal was raised for (the CSRs of the intake queue, the managers): one of them
+    has read it. Returns how many signals that cleared (none, and one read of an index, on
+    most visits)."""
+    raised = set(
+        Signal.objects.filter(complaint=complaint, user=user, seen_at__isnull=True).values_list(
+            "kind", "raised_at"
+        )
+    )
+    if not raised:
         return 0
+    # One raise writes its whole group's signals with the same kind and moment.
+    same_raise = Q()
+    for kind, raised_at in raised:
+        same_raise |= Q(kind=kind, raised_at=raised_at)
     with transaction.atomic():
-        cleared = unseen.update(seen_at=timezone.now())
-        if kinds & CUSTOMER_NEWS.keys() and complaint.sub_status in NEWS:
+        cleared = _clear(Signal.objects.filter(same_raise, complaint=complaint))
+        if {kind for kind, _ in raised} & CUSTOMER_NEWS.keys() and complaint.sub_status in NEWS:
             complaint.sub_status = sub_status_keep(locked(complaint), actor=user).sub_status
     return cleared
+
+
+def signals_answered(complaint, kind):
+    """What `kind` asked for is done (an approval decided): it is no longer new for anyone."""
+    return _clear(Signal.objects.filter(complaint=complaint, kind=kind))
+
+
+def signals_follow_holder(complaint, *, previous_assignee_id):
+    """The case changed hands (called with it locked and its new assignee set): the customer's
+    unopened news goes with it to whoever holds it now (its assignee, or the queue it is back
+    in), to be told in their next digest, and leaves those who no longer hold it; "Assigned to
+    you" no longer holds for the previous assignee."""
+    holders = {
+        person.pk: person
+        for person in signal_owners(complaint, SignalKind.CUSTOMER_REPLIED)
+        if person.is_active
+    }
+    unseen = Signal.objects.filter(complaint=complaint, seen_at__isnull=True)
+    news = unseen.filter(kind__in=CUSTOMER_NEWS)
+    first_raised = dict(news.order_by().values_list("kind").annotate(Min("raised_at")))
+    held = set(news.filter(user_id__in=holders).values_list("user_id", "kind"))
+    _clear(news.exclude(user_id__in=holders))
+    if previous_assignee_id is not None:
+        _clear(unseen.filter(kind=SignalKind.ASSIGNED, user_id=previous_assignee_id))
+    return Signal.objects.bulk_create(
+        Signal(complaint=complaint, user=person, kind=kind, raised_at=raised_at)
+        for kind, raised_at in first_raised.items()
+        for pk, person in holders.items()
+        if (pk, kind) not in held
+    )
+
+
+def _clear(signals):
+    return signals.filter(seen_at__isnull=True).update(seen_at=timezone.now())
 
 
 def signals_notify(now=None):

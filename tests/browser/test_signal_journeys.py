@@ -74,3 +74,33 @@ def test_the_customer_accepts_and_the_resolvers_queue_shows_it_first_marked_new(
     expect(mine.locator("tbody tr").first).to_contain_text(investigating.reference)
     expect(mine.locator(".badge", has_text="new")).to_have_count(0)
     steps.step(page, "resolver-home-after-opening")
+
+
+def test_a_reassigned_case_takes_the_customers_news_to_its_new_holder(
+    new_page, journey, csr, resolver, manager
+):
+    people = {"csr": csr, "resolver": resolver, "manager": manager}
+    complaint = resolvers_case("Noor Haddad", propose=False, **people)
+    services.customer_information_add(complaint, text="I found the second receipt.")
+    services.complaint_assign(complaint, actor=manager, assignee=csr)
+    steps = journey("08-hand-off-reassigned")
+
+    for viewport in (DESKTOP, PHONE):
+        page = new_page(viewport)
+        sign_in(page, steps, csr)
+        news = page.get_by_role("region", name="New for you")
+        expect(news).to_contain_text("The customer added information: 1")
+        expect(news).to_contain_text("Assigned to you: 1")
+        first = card(page, "My complaints").locator("tbody tr").first
+        expect(first).to_contain_text(complaint.reference)
+        expect(first).to_contain_text("new")
+        expect(first).to_contain_text("customer replied")
+        if viewport is PHONE:
+            no_horizontal_scroll(page, PHONE["width"])
+        steps.step(page, f"new-holder-home-{viewport['width']}")
+
+    page = new_page(DESKTOP)
+    sign_in(page, steps, resolver)
+    expect(page.get_by_role("region", name="New for you")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text(complaint.reference)
+    steps.step(page, "previous-holder-home")

@@ -11,11 +11,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import Role
 from complaints import selectors, services
 from complaints.models import MessageKind, OutboundMessage, Signal, SignalKind
 from complaints.sub_status import SubStatus
 from tests import factories
 from tests.complaints.test_customer_link import token_of, url
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -202,6 +204,97 @@ def test_escalation_marks_the_case_for_those_it_is_escalated_to(csr, resolver, m
     assert unseen(resolver) == [(to_team.reference, SignalKind.ESCALATED)]
     assert unseen(manager) == [(to_managers.reference, SignalKind.ESCALATED)]
     assert unseen(csr) == []
+
+
+# Changing hands and groups ---------------------------------------------------------------------
+
+
+def test_the_customers_news_follows_the_case_to_its_new_assignee(csr, csr2, resolver, manager):
+    csr2.email = "csr2@example.com"
+    csr2.save()
+    complaint = at_stage("investigating", csr, resolver, manager)
+    services.customer_information_add(complaint, text="My statement shows it twice.")
+    services.signals_notify()  # the first holder was told already
+
+    services.complaint_assign(complaint, actor=manager, assignee=csr2)
+
+    assert unseen(csr) == []
+    assert unseen(csr2) == [
+        (complaint.reference, SignalKind.ASSIGNED),
+        (complaint.reference, SignalKind.CUSTOMER_ADDED_INFORMATION),
+    ]
+    complaint.refresh_from_db()
+    assert complaint.sub_status == SubStatus.CUSTOMER_REPLIED
+    # The new holder's digest tells them of the news too, once.
+    assert services.signals_notify() == {"signals": 2, "emails": 1}
+    digest = OutboundMessage.objects.get(recipient="csr2@example.com")
+    assert "The customer added information" in digest.body_text
+    assert "Assigned to you" in digest.body_text
+
+
+def test_assigned_to_you_is_cleared_when_the_case_moves_on(csr, csr2, manager):
+    complaint = factories.complaint(csr)
+    services.complaint_assign(complaint, actor=manager, assignee=csr)
+
+    services.complaint_assign(complaint, actor=manager, assignee=csr2)
+
+    assert unseen(csr) == []
+    assert unseen(csr2) == [(complaint.reference, SignalKind.ASSIGNED)]
+
+
+def test_taking_a_case_from_the_queue_makes_its_news_the_takers_alone(csr, csr2):
+    complaint = factories.complaint(csr)
+    services.customer_information_add(complaint, text="One more thing")
+
+    services.complaint_assign(complaint, actor=csr, assignee=csr)
+
+    news = [(complaint.reference, SignalKind.CUSTOMER_ADDED_INFORMATION)]
+    assert unseen(csr) == news
+    assert unseen(csr2) == []
+    assert Signal.objects.filter(complaint=complaint).count() == 2  # none raised twice
+
+
+def test_news_unread_by_the_assignee_goes_back_to_the_queue_with_the_case(
+    csr, csr2, resolver, manager
+):
+    complaint = at_stage("investigating", csr, resolver, manager)
+    services.customer_information_add(complaint, text="More")
+
+    services.complaint_assign(complaint, actor=manager, assignee=None)
+
+    news = [(complaint.reference, SignalKind.CUSTOMER_ADDED_INFORMATION)]
+    assert unseen(csr) == unseen(csr2) == news
+    assert unseen(resolver) == unseen(manager) == []
+
+
+def test_one_of_a_group_opening_the_case_has_read_it_for_the_group(csr, csr2, manager):
+    complaint = factories.complaint(csr)
+    services.customer_information_add(complaint, text="One more thing")
+    services.signal_raise(complaint, SignalKind.ESCALATED, for_user=csr2)
+
+    signed_in(csr).get(reverse("complaints:detail", args=[complaint.pk]))
+
+    # The news was the queue's, and is read; what was raised for csr2 alone stays.
+    assert unseen(csr) == []
+    assert unseen(csr2) == [(complaint.reference, SignalKind.ESCALATED)]
+    complaint.refresh_from_db()
+    assert complaint.sub_status == SubStatus.NONE
+
+
+def test_a_decided_approval_is_no_longer_new_for_any_manager(
+    csr, resolver, manager, django_user_model
+):
+    other_manager = make_user(django_user_model, "manager2", Role.MANAGER)
+    complaint = at_stage("investigating", csr, resolver, manager)
+    services.resolution_propose(
+        complaint, actor=csr, type="refund", amount=900, description="A full refund"
+    )
+    asked = [(complaint.reference, SignalKind.APPROVAL_REQUESTED)]
+    assert unseen(manager) == unseen(other_manager) == asked
+
+    services.resolution_decide_approval(complaint, actor=manager, approve=True)
+
+    assert unseen(manager) == unseen(other_manager) == []
 
 
 # The queues and the home page ------------------------------------------------------------------
