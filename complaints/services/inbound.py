@@ -314,7 +314,7 @@ def inbound_receive_from_link(complaint, *, text, token, now=None):
                 size=len(text.encode()),
                 received_at=now or timezone.now(),
             )
-            _customer_replied(complaint, message)
+            _customer_replied(complaint)
     except IntegrityError:
         # The same form sent twice at once: the second waited on the unique Message-ID.
         existing = _stored(LINK_MAILBOX, message_id)
