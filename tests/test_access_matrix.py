@@ -667,6 +667,7 @@ class World:
             "complaints:consultation-answer": self.consultation.pk,
             "complaints:attachment": self.attachment.pk,
             "complaints:message": self.message.pk,
+            "complaints:letter-posted": self.message.pk,
             "complaints:inbound-message": self.inbound.pk,
             "complaints:inbound-attach": self.inbound.pk,
             "complaints:inbound-dismiss": self.inbound.pk,

@@ -205,7 +205,8 @@ def _isolated(request, settings):
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "browser-tests",
+            # A location per test: a rate limit one journey spent must not carry into the next.
+            "LOCATION": f"browser-tests-{request.node.nodeid}",
         }
     }
     MemoryChannel.queues.clear()

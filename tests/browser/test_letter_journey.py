@@ -44,6 +44,11 @@ def test_csr_writes_a_letter_and_marks_it_posted(page, new_page, journey, csr):
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the letter (PDF) to print").click()
     assert download.value.suggested_filename.endswith(".pdf")
+    # The pointer leaves the link, so the page is checked at rest, not mid-way through the
+    # button's hover transition.
+    page.mouse.move(0, 0)
+    page.evaluate("document.activeElement.blur()")
+    page.wait_for_timeout(300)
     steps.step(page, "letter-queued-for-printing")
     page.get_by_role("button", name="Mark printed and posted").click()
     expect(page.get_by_role("status")).to_contain_text("The letter is marked as posted.")

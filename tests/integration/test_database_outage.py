@@ -397,7 +397,8 @@ def test_database_outage_answers_503_saves_nothing_and_the_form_succeeds_once_it
         # 3. The database is back: the same form, sent again, is saved once.
         relay.restore()
         saved = customer.post(server.url + "/complain/", files=multipart(form), timeout=30)
-        assert saved.status_code == 200 and saved.url == server.url + "/complain/thanks/"
+        assert saved.status_code == 200
+        assert saved.url.startswith(server.url + "/complain/thanks/")
         year = timezone.localdate().year
         # The reference counter's increments in the failed attempts were rolled back too.
         assert f'Your reference is <strong class="text-nowrap">CMP-{year}-000001' in saved.text
