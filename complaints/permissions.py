@@ -81,6 +81,8 @@ class Action:
     IMPLEMENT_RESOLUTION = "implement_resolution"
     RECORD_FEEDBACK = "record_feedback"
     REVIEW = "review"
+    # Vulnerable customer and hardship flags, set and cleared.
+    FLAG = "flag"
 
 
 MANAGER_ONLY = {
@@ -92,7 +94,7 @@ MANAGER_ONLY = {
 # Once documented, the case waits only for the manager's review; once reviewed it is
 # closed and its record can only grow by notes, as does an exited case's.
 ALLOWED_BY_STAGE = {
-    Stage.DOCUMENTED: {"note", "review", "edit", "transition"},
+    Stage.DOCUMENTED: {"note", "review", "edit", "transition", "flag"},
     Stage.REVIEWED: {"note"},
     **dict.fromkeys(EXIT_STAGES, {"note"}),
 }

@@ -37,6 +37,7 @@ from complaints.models.correspondence import (
     MatchedBy,
     ResponseTemplate,
 )
+from complaints.models.flags import CaseFlag, FlagKind
 from complaints.models.lists import Category, Holiday, ManagedList, Product, RootCause
 from complaints.models.messages import EXIT_NOTICES, MessageKind, MessageStatus, OutboundMessage
 from complaints.models.operations import IdempotencyKey, JobRun
@@ -61,6 +62,7 @@ __all__ = [
     "Anonymisation",
     "IdempotencyKey",
     "Attachment",
+    "CaseFlag",
     "Category",
     "Channel",
     "Complaint",
@@ -70,6 +72,7 @@ __all__ = [
     "ErasureStatus",
     "EscalationLevel",
     "Feedback",
+    "FlagKind",
     "Holiday",
     "InboundMessage",
     "InboundStatus",

@@ -33,6 +33,7 @@ from complaints.selectors.people import (
     team_members,
 )
 from complaints.selectors.queues import (
+    FLAGGED,
     SIGN_OFF_ORDER,
     acknowledgment_email_on_its_way,
     complaint_by_token,
@@ -44,6 +45,7 @@ from complaints.selectors.queues import (
     complaints_intake_queue,
     consultations_waiting_for,
     open_complaints,
+    queue_first_rows,
     team_workload,
 )
 from complaints.selectors.search import REFERENCE_PATTERN, complaints_search
@@ -69,6 +71,7 @@ __all__ = [
     "ACKNOWLEDGMENT_FILTERS",
     "NEW_ROWS_LIMIT",
     "ESCALATION_TARGETS",
+    "FLAGGED",
     "QUEUE_CHOICES",
     "REFERENCE_PATTERN",
     "SIGN_OFF_ORDER",
@@ -99,6 +102,7 @@ __all__ = [
     "message_status_text",
     "open_complaints",
     "people_in_role",
+    "queue_first_rows",
     "resolution_targets_missed",
     "signal_counts",
     "signals_to_notify",

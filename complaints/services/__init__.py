@@ -23,6 +23,7 @@ from complaints.services.exits import (
     complaint_withdraw,
     merge_contents,
 )
+from complaints.services.flags import flag_clear, flag_set
 from complaints.services.follow_up import (
     feedback_record,
     follow_up_close,
@@ -100,6 +101,8 @@ __all__ = [
     "consultation_request",
     "customer_information_add",
     "feedback_record",
+    "flag_clear",
+    "flag_set",
     "follow_up_close",
     "follow_ups_request",
     "merge_contents",

@@ -17,6 +17,7 @@ from complaints.services.common import (
     files_removed_on_failure,
     locked,
 )
+from complaints.services.flags import intake_flags, intake_flags_record
 from complaints.workflow import Refused, Stage
 
 # Checked by the forms and serializers that chose them, and by the database's foreign keys:
@@ -25,13 +26,21 @@ FOREIGN_KEYS = ("category", "product", "root_cause", "assignee", "logged_by", "e
 
 
 def complaint_create(
-    *, actor, data, received_at=None, uploads=(), assign_to_actor=False, submission=None
+    *,
+    actor,
+    data,
+    received_at=None,
+    uploads=(),
+    assign_to_actor=False,
+    submission=None,
+    flags=None,
 ):
     """Log a new complaint from any channel. `data` holds the Appendix A fields and the rest.
 
     `actor` is None when the customer logs it themselves (public form, API on their behalf).
     `submission` is the (user, key) of a form's one-time token: a second submission of the
     same form raises AlreadySubmitted naming the complaint the first one made.
+    `flags` ({"vulnerable": why, "hardship": why}) flags the case as it is logged.
 
     One INSERT per row (complaint, history, stage change, acknowledgment, submission key) and
     no check the database makes itself: the constraints are the database's, the foreign keys
@@ -40,7 +49,9 @@ def complaint_create(
     try:
         # Files written here are removed if anything fails, the commit included.
         with files_removed_on_failure() as written, transaction.atomic():
-            complaint = _create(actor, data, received_at, uploads, assign_to_actor, written)
+            complaint = _create(
+                actor, data, received_at, uploads, assign_to_actor, written, flags or {}
+            )
             if submission is not None:
                 user, key = submission
                 IdempotencyKey.objects.create(user=user, key=key, complaint=complaint)
@@ -53,7 +64,7 @@ def complaint_create(
     return complaint
 
 
-def _create(actor, data, received_at, uploads, assign_to_actor, written):
+def _create(actor, data, received_at, uploads, assign_to_actor, written, flags):
     if actor is not None and not can(actor, Capability.LOG_COMPLAINT):
         raise Refused("You are not allowed to log complaints.")
     received_at = received_at or timezone.now()
@@ -61,6 +72,7 @@ def _create(actor, data, received_at, uploads, assign_to_actor, written):
         raise Refused("A complaint cannot be received in the future.")
     if data["date_of_complaint"] > timezone.localdate(received_at):
         raise Refused("The date of the complaint cannot be in the future.")
+    flags = intake_flags(flags)
     reference, holiday_dates = _reference_and_holidays(timezone.localdate(received_at).year)
     complaint = Complaint(
         **{key: value for key, value in data.items() if key != "assignee"},
@@ -71,6 +83,7 @@ def _create(actor, data, received_at, uploads, assign_to_actor, written):
         logged_by=actor,
         assignee=actor if assign_to_actor and actor is not None else None,
         stage=Stage.RECEIVED,
+        **dict.fromkeys(flags, True),
     )
     complaint.clean_fields(exclude=["reference", *FOREIGN_KEYS])
     attribute(complaint, actor, "Logged")
@@ -83,6 +96,7 @@ def _create(actor, data, received_at, uploads, assign_to_actor, written):
         at=received_at,
         note=f"Logged via {complaint.get_channel_display().lower()}",
     )
+    intake_flags_record(complaint, flags, actor=actor, at=received_at)
     for upload in uploads:
         store_attachment(complaint, upload, written, actor=actor, by_customer=actor is None)
     if complaint.customer_email and not settings.ACKNOWLEDGMENT_HOLD_FOR_REVIEW:
