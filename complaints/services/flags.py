@@ -54,10 +54,7 @@ def intake_flags_record(complaint, flags, *, actor, at):
 @transaction.atomic
 def flag_set(complaint, kind, *, actor, reason):
     """Flag the case (a vulnerable customer, financial hardship), saying why."""
-    kind = flag_kind(kind)
-    reason = _reason(reason, "why the flag is set")
-    complaint = locked(complaint)
-    require(actor, complaint, Action.FLAG)
+    complaint, kind, reason = _checked(complaint, kind, actor, reason, "why the flag is set")
     if getattr(complaint, kind):
         raise Refused(f"This complaint is already flagged: {kind.label.lower()}.")
     flag = CaseFlag.objects.create(
@@ -70,10 +67,7 @@ def flag_set(complaint, kind, *, actor, reason):
 @transaction.atomic
 def flag_clear(complaint, kind, *, actor, reason):
     """Clear the case's live flag of `kind`, saying why; the flag stays on record."""
-    kind = flag_kind(kind)
-    reason = _reason(reason, "why the flag is cleared")
-    complaint = locked(complaint)
-    require(actor, complaint, Action.FLAG)
+    complaint, kind, reason = _checked(complaint, kind, actor, reason, "why the flag is cleared")
     cleared = CaseFlag.objects.filter(
         complaint=complaint, kind=kind, cleared_at__isnull=True
     ).update(cleared_by=actor, cleared_at=timezone.now(), clear_reason=reason)
@@ -81,6 +75,14 @@ def flag_clear(complaint, kind, *, actor, reason):
         raise Refused(f"This complaint is not flagged: {kind.label.lower()}.")
     _keep(complaint, kind, False, actor, f"Flag cleared: {kind.label.lower()}")
     return complaint
+
+
+def _checked(complaint, kind, actor, reason, what):
+    """The input checked, then the complaint locked and the actor's permission checked."""
+    kind, reason = flag_kind(kind), _reason(reason, what)
+    complaint = locked(complaint)
+    require(actor, complaint, Action.FLAG)
+    return complaint, kind, reason
 
 
 def _keep(complaint, kind, value, actor, history_reason):
