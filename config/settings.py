@@ -477,6 +477,9 @@ FEEDBACK_REMINDER_DAYS = env_int("FEEDBACK_REMINDER_DAYS", 5)
 FOLLOW_UP_CLOSE_DAYS = env_int("FOLLOW_UP_CLOSE_DAYS", 7)
 RESOLUTION_APPROVAL_THRESHOLD = Decimal(env("RESOLUTION_APPROVAL_THRESHOLD", "500"))
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "GBP")
+# The customer's country when intake is not told it (ISO code); it chooses the regulatory
+# profile with the product (docs/clocks.md).
+FIRM_COUNTRY = env("FIRM_COUNTRY", "GB")
 # Resolution targets by complexity: (amount, unit) with unit "business_days" or "calendar_days".
 RESOLUTION_TARGETS = {
     "simple": (env_int("TARGET_SIMPLE_BUSINESS_DAYS", 3), "business_days"),
