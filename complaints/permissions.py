@@ -81,11 +81,14 @@ class Action:
     IMPLEMENT_RESOLUTION = "implement_resolution"
     RECORD_FEEDBACK = "record_feedback"
     REVIEW = "review"
+    # Pause or resume a clock, or put the case under another regulatory profile.
+    MANAGE_CLOCKS = "manage_clocks"
 
 
 MANAGER_ONLY = {
     Action.APPROVE_RESOLUTION: Capability.APPROVE_RESOLUTION,
     Action.REVIEW: Capability.REVIEW_CASE,
+    Action.MANAGE_CLOCKS: Capability.REVIEW_CASE,
 }
 
 

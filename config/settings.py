@@ -444,6 +444,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Periodic jobs. Each scans the database and claims its work, so a missed or doubled beat
 # tick is harmless. Later issues add their jobs here.
 CELERY_BEAT_SCHEDULE = {
+    # Every clock of every regulatory profile (docs/clocks.md); the two jobs after it are the
+    # same sweep narrowed to the acknowledgment and the response clocks, kept under the
+    # names operators know: a clock two of them reach is still acted on once.
+    "enforce_clocks": {"task": "complaints.tasks.enforce_clocks", "schedule": 5 * 60.0},
     "enforce_acknowledgment_deadline": {
         "task": "complaints.tasks.enforce_acknowledgment_deadline",
         "schedule": 5 * 60.0,
