@@ -1,82 +1,36 @@
 """The clock engine: which profile and which clocks apply to a complaint, and when each
-falls due and warns. Pure: it reads the rows it is given, never the database.
+falls due and warns. Pure: it reads the rows it is given, never the database; the arithmetic
+is calendars.py's, on the calendar each definition runs on (BusinessCalendar.as_calendar)."""
 
-All the calendar arithmetic goes through `due()` and `extend()`, the one place that knows
-how a unit is counted on a BusinessCalendar."""
+from datetime import timedelta
 
-from datetime import datetime, time, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
-
-import holidays as public_holidays
-
-from complaints.clocks import deadlines
-
-HOURS, BUSINESS_HOURS, BUSINESS_DAYS, CALENDAR_DAYS = (
-    "hours",
-    "business_hours",
-    "business_days",
-    "calendar_days",
-)
+from complaints.clocks import calendars
 
 
-def closed_days(calendar, closures, years):
-    """The days a calendar does not count: its country's public holidays and the closures."""
-    if not calendar.country:
-        return frozenset(closures)
-    return frozenset(closures) | _public_holidays(
-        calendar.country, calendar.subdivision, tuple(years)
-    )
+def due(start, amount, unit, calendar):
+    return calendars.due(start, amount, unit, calendar)
 
 
-@lru_cache(maxsize=256)
-def _public_holidays(country, subdivision, years):
-    return frozenset(
-        public_holidays.country_holidays(country, subdiv=subdivision or None, years=years)
-    )
-
-
-def _end_of_day(day, zone):
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone) - timedelta(
-        microseconds=1
-    )
-
-
-def due(start, amount, unit, calendar, closures=frozenset()):
-    """When a clock of `amount` `unit` started at `start` falls due on `calendar`: an hours
-    clock at the moment, a day clock at the end of its local due day."""
-    if unit in (HOURS, BUSINESS_HOURS):
-        return start + timedelta(hours=amount)
-    zone = ZoneInfo(calendar.time_zone)
-    year = start.astimezone(zone).year
-    spec = deadlines.ClockSpec(amount, unit)
-    closed = closed_days(calendar, closures, range(year, year + 2 + amount // 200))
-    return _end_of_day(deadlines.due_date(spec, start, calendar.time_zone, closed), zone)
-
-
-def warn_at(due_at, amount, unit, calendar, closures=frozenset()):
-    """`amount` `unit` before the due moment (a business-day warning counts back over
-    business days)."""
+def warn_at(due_at, amount, unit, calendar):
+    """`amount` `unit` before the due moment: hours back in time, days back to the end of
+    the day that many (business) days before the due day."""
     if amount is None:
         return None
-    if unit in (HOURS, BUSINESS_HOURS):
+    if unit in (calendars.HOURS, calendars.BUSINESS_HOURS):
         return due_at - timedelta(hours=amount)
-    if unit == CALENDAR_DAYS:
-        return due_at - timedelta(days=amount)
-    zone = ZoneInfo(calendar.time_zone)
-    day = due_at.astimezone(zone).date()
-    closed = closed_days(calendar, closures, range(day.year - 1, day.year + 1))
+    day = calendar.local_date(due_at)
     remaining = amount
     while remaining > 0:
         day -= timedelta(days=1)
-        if deadlines.is_business_day(day, closed):
+        if unit == calendars.CALENDAR_DAYS or calendar.is_business_day(day):
             remaining -= 1
-    return _end_of_day(day, zone)
+    return calendar.moment_at(day, calendars.END_OF_DAY)
 
 
-def extend(due_at, paused_at, resumed_at, unit, calendar, closures=frozenset()):
-    """The due moment of a clock resumed after a pause: later by the time it stood still."""
-    return due_at + (resumed_at - paused_at)
+def extend(due_at, paused_at, resumed_at, unit, calendar):
+    """The due moment of a clock resumed after a pause: later by the units that passed
+    while it stood still."""
+    return calendars.extend(due_at, paused_at, resumed_at, unit, calendar)
 
 
 def applies(definition, facts):

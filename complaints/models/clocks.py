@@ -101,11 +101,25 @@ class BusinessCalendar(models.Model):
     def __str__(self):
         return self.name
 
-    def clean(self):
-        from zoneinfo import available_timezones
+    def as_calendar(self, closures=frozenset()):
+        # Imported here: the clocks package reads the models (targets.py).
+        from complaints.clocks import calendars
 
-        if self.time_zone not in available_timezones():
-            raise ValidationError({"time_zone": "Not a time zone name (say Europe/London)."})
+        return calendars.Calendar(
+            country=self.country,
+            subdivision=self.subdivision,
+            time_zone=self.time_zone,
+            opens=self.opens,
+            closes=self.closes,
+            closures=closures,
+        )
+
+    def clean(self):
+        # The calendar's own checks: a known time zone, country and subdivision.
+        try:
+            self.as_calendar()
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
 
 
 class RegulatoryProfile(models.Model):

@@ -106,18 +106,18 @@ class Closures:
             pairs = Holiday.objects.values_list("date", "calendar_id")
         self.pairs = list(pairs)
 
-    def of(self, calendar):
-        return frozenset(day for day, owner in self.pairs if owner in (None, calendar.pk))
+    def calendar(self, business_calendar):
+        closed = (day for day, owner in self.pairs if owner in (None, business_calendar.pk))
+        return business_calendar.as_calendar(closed)
 
 
 def new_clock(complaint, definition, start, closures, **marks):
-    calendar = calendar_of(definition)
-    closed = closures.of(calendar)
-    due_at = engine.due(start, definition.amount, definition.unit, calendar, closed)
+    calendar = closures.calendar(calendar_of(definition))
+    due_at = engine.due(start, definition.amount, definition.unit, calendar)
     warn_at = None
     if definition.warning_amount is not None:
         warn_at = engine.warn_at(
-            due_at, definition.warning_amount, definition.warning_unit, calendar, closed
+            due_at, definition.warning_amount, definition.warning_unit, calendar
         )
     return ComplaintClock(
         complaint=complaint,
@@ -404,10 +404,8 @@ def clock_resume(complaint, clock_id, *, actor, at=None):
     if clock.paused_at is None:
         raise Refused("That clock is not paused.")
     at = at or timezone.now()
-    calendar = calendar_of(clock.definition)
-    closed = Closures().of(calendar)
-    unit = clock.definition.unit
-    new_due = engine.extend(clock.due_at, clock.paused_at, at, unit, calendar, closed)
+    calendar = Closures().calendar(calendar_of(clock.definition))
+    new_due = engine.extend(clock.due_at, clock.paused_at, at, clock.definition.unit, calendar)
     if clock.warn_at is not None:
         clock.warn_at += new_due - clock.due_at
     clock.due_at = new_due
