@@ -83,11 +83,14 @@ class Action:
     REVIEW = "review"
     # Vulnerable customer and hardship flags, set and cleared.
     FLAG = "flag"
+    # Pause or resume a clock, or put the case under another regulatory profile.
+    MANAGE_CLOCKS = "manage_clocks"
 
 
 MANAGER_ONLY = {
     Action.APPROVE_RESOLUTION: Capability.APPROVE_RESOLUTION,
     Action.REVIEW: Capability.REVIEW_CASE,
+    Action.MANAGE_CLOCKS: Capability.REVIEW_CASE,
 }
 
 

@@ -1,15 +1,15 @@
 """Deadlines as arithmetic: pure functions, no database.
 
 A clock is a duration counted in hours, business days or calendar days from a start moment,
-on a calendar of holidays. Today two clocks run (acknowledgment and resolution target);
-regulators' clocks are further ClockSpecs, not further code.
+on a calendar of holidays. The house clocks (acknowledgment and resolution target) use this
+simpler form, with the firm's holidays only; the arithmetic itself is calendars.py's.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-HOURS, BUSINESS_DAYS, CALENDAR_DAYS = "hours", "business_days", "calendar_days"
+from complaints.clocks import calendars
+from complaints.clocks.calendars import BUSINESS_DAYS, CALENDAR_DAYS, HOURS
 
 
 @dataclass(frozen=True)
@@ -24,36 +24,31 @@ class ClockSpec:
             raise ValueError("a clock cannot run backwards")
 
 
+def _firm_calendar(holidays, time_zone=calendars.Calendar.time_zone):
+    return calendars.Calendar(time_zone=str(time_zone), closures=holidays)
+
+
 def is_business_day(day, holidays):
-    return day.weekday() < 5 and day not in holidays
+    return _firm_calendar(holidays).is_business_day(day)
 
 
 def add_business_days(start, days, holidays=frozenset()):
     """The date `days` business days after `start` (a start on a closed day counts from the
     next business day, as a complaint logged on Saturday is first worked on Monday)."""
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if is_business_day(current, holidays):
-            remaining -= 1
-    return current
+    return calendars.add_business_days(start, days, _firm_calendar(holidays))
 
 
 def due_date(spec, start, time_zone, holidays=frozenset()):
     """The day a day-counted clock falls due, in the team's local calendar."""
-    local_day = start.astimezone(ZoneInfo(str(time_zone))).date()
-    if spec.unit == BUSINESS_DAYS:
-        return add_business_days(local_day, spec.amount, holidays)
-    if spec.unit == CALENDAR_DAYS:
-        return local_day + timedelta(days=spec.amount)
-    raise ValueError("an hours clock has a due moment, not a due date; use due_at")
+    if spec.unit == HOURS:
+        raise ValueError("an hours clock has a due moment, not a due date; use due_at")
+    return calendars.due_day(start, spec.amount, spec.unit, _firm_calendar(holidays, time_zone))
 
 
 def due_at(spec, start):
     if spec.unit != HOURS:
         raise ValueError("only an hours clock has a due moment")
-    return start + timedelta(hours=spec.amount)
+    return calendars.due(start, spec.amount, HOURS, _firm_calendar(frozenset()))
 
 
 def countdown(deadline, now):

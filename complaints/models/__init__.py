@@ -14,6 +14,21 @@ from complaints.models.case import (
     Review,
     attachment_storage_name,
 )
+from complaints.models.clocks import (
+    RESPONSE_ROLES,
+    BreachMessage,
+    BreachNotify,
+    BusinessCalendar,
+    ClockDefinition,
+    ClockEvent,
+    ClockPause,
+    ClockRole,
+    ClockUnit,
+    ComplaintClock,
+    Condition,
+    RegulatoryProfile,
+    WarningNotify,
+)
 from complaints.models.complaint import (
     LONG_TEXT,
     RESOLUTION_CLOCK_STAGES,
@@ -53,6 +68,19 @@ from complaints.models.privacy import (
 from complaints.models.signals import Signal, SignalKind
 
 __all__ = [
+    "RESPONSE_ROLES",
+    "BreachMessage",
+    "BreachNotify",
+    "BusinessCalendar",
+    "ClockDefinition",
+    "ClockEvent",
+    "ClockPause",
+    "ClockRole",
+    "ClockUnit",
+    "ComplaintClock",
+    "Condition",
+    "RegulatoryProfile",
+    "WarningNotify",
     "EXIT_NOTICES",
     "LONG_TEXT",
     "MONEY_RESOLUTION_TYPES",

@@ -192,7 +192,20 @@ class Complaint(models.Model):
     vulnerable = models.BooleanField("vulnerable customer", default=False, db_default=False)
     hardship = models.BooleanField("financial hardship", default=False, db_default=False)
 
-    # Clocks. Deadlines are stored so queues can sort and index them.
+    # The regulator's rules its clocks follow (complaints/models/clocks.py), chosen at intake
+    # from the product and the customer's country.
+    profile = models.ForeignKey(
+        "complaints.RegulatoryProfile",
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        db_index=False,
+    )
+    customer_country = models.CharField(
+        "customer's country", max_length=2, blank=True, help_text="ISO code: GB, AU, US..."
+    )
+
+    # Clocks: a projection of the complaint's running clock rows (complaint.clocks), stored so
+    # queues can sort and index them.
     received_at = models.DateTimeField()
     acknowledgment_due_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -246,6 +259,7 @@ class Complaint(models.Model):
             "escalated_by",
             "logged_by",
             "product",
+            "profile",
             "root_cause",
         ],
     )

@@ -10,12 +10,11 @@ from complaints.selectors.correspondence import (
 )
 from complaints.selectors.due import (
     acknowledgments_sent_unrecorded,
-    acknowledgments_to_breach,
-    acknowledgments_to_warn,
+    clocks_to_breach,
+    clocks_to_warn,
     follow_ups_to_close,
     follow_ups_to_remind,
     follow_ups_to_request,
-    resolution_targets_missed,
 )
 from complaints.selectors.lists import (
     ACKNOWLEDGMENT_CHOICES,
@@ -78,9 +77,9 @@ __all__ = [
     "ComplaintFilterSet",
     "acknowledgment_email_on_its_way",
     "acknowledgments_sent_unrecorded",
-    "acknowledgments_to_breach",
+    "clocks_to_breach",
     "api_idempotency_record",
-    "acknowledgments_to_warn",
+    "clocks_to_warn",
     "complaint_by_token",
     "complaint_detail_queryset",
     "complaint_timeline",
@@ -103,7 +102,6 @@ __all__ = [
     "open_complaints",
     "people_in_role",
     "queue_first_rows",
-    "resolution_targets_missed",
     "signal_counts",
     "signals_to_notify",
     "signals_unseen",

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from complaints.models import CaseFlag, FlagKind
 from complaints.permissions import Action, require
+from complaints.services.clocks import clocks_recompute
 from complaints.services.common import attribute, locked
 from complaints.workflow import Refused
 
@@ -87,5 +88,9 @@ def _checked(complaint, kind, actor, reason, what):
 
 def _keep(complaint, kind, value, actor, history_reason):
     setattr(complaint, kind, value)
+    # A flag selects clocks (ASIC's 21 days for hardship): those that apply now replace
+    # those that no longer do, counted from the same start, in this transaction.
+    fields = [kind, "updated_at"]
+    clocks_recompute(complaint, at=timezone.now(), fields=fields)
     attribute(complaint, actor, history_reason)
-    complaint.save(update_fields=[kind, "updated_at"])
+    complaint.save(update_fields=fields)

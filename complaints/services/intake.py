@@ -6,11 +6,11 @@ from django.utils import timezone
 
 from accounts.roles import Capability, can
 from complaints import outbox
-from complaints.clocks import acknowledgment_due, holidays, resolution_target
 from complaints.models import Complaint, Holiday, IdempotencyKey, ReferenceCounter, StageChange
 from complaints.outbox import messages
 from complaints.permissions import Action, require
 from complaints.services.attachments import store_attachment
+from complaints.services.clocks import clocks_for_intake, clocks_save_new
 from complaints.services.common import (
     CLOCK_SKEW,
     attribute,
@@ -73,21 +73,21 @@ def _create(actor, data, received_at, uploads, assign_to_actor, written, flags):
     if data["date_of_complaint"] > timezone.localdate(received_at):
         raise Refused("The date of the complaint cannot be in the future.")
     flags = intake_flags(flags)
-    reference, holiday_dates = _reference_and_holidays(timezone.localdate(received_at).year)
+    reference, closures = _reference_and_closures(timezone.localdate(received_at).year)
     complaint = Complaint(
         **{key: value for key, value in data.items() if key != "assignee"},
         reference=reference,
         received_at=received_at,
-        acknowledgment_due_at=acknowledgment_due(received_at),
-        resolution_target_date=resolution_target(received_at, data["complexity"], holiday_dates),
         logged_by=actor,
         assignee=actor if assign_to_actor and actor is not None else None,
         stage=Stage.RECEIVED,
         **dict.fromkeys(flags, True),
     )
-    complaint.clean_fields(exclude=["reference", *FOREIGN_KEYS])
+    clocks = clocks_for_intake(complaint, received_at, closures)
+    complaint.clean_fields(exclude=["reference", "profile", *FOREIGN_KEYS])
     attribute(complaint, actor, "Logged")
     complaint.save()
+    clocks_save_new(complaint, clocks)
     StageChange.objects.create(
         complaint=complaint,
         from_stage="",
@@ -159,21 +159,23 @@ def _references(year, last, count):
     return (f"CMP-{year}-{number:06d}" for number in range(last - count + 1, last + 1))
 
 
-def _reference_and_holidays(year):
-    """What an intake reads: its reference, and the holidays its resolution target skips.
-    On PostgreSQL in one round trip. The counter's row stays locked until the intake commits,
-    a few inserts later; nothing else waits on it (the request's validation is done)."""
+def _reference_and_closures(year):
+    """What an intake reads: its reference, and the firm's closures (date, calendar) its
+    clocks skip. On PostgreSQL in one round trip. The counter's row stays locked until the
+    intake commits, a few inserts later; nothing else waits on it (the request's validation
+    is done)."""
     if connection.vendor != "postgresql":
-        return next(references_reserve(year, 1)), holidays()
+        return next(references_reserve(year, 1)), None
     holiday_table = connection.ops.quote_name(Holiday._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH counter AS ({RESERVE_SQL} RETURNING last_number) "  # noqa: S608  (the models' tables)  # nosec B608
-            f"SELECT last_number, ARRAY(SELECT date FROM {holiday_table}) FROM counter",
+            f"SELECT last_number, ARRAY(SELECT date FROM {holiday_table} ORDER BY id), "
+            f"ARRAY(SELECT calendar_id FROM {holiday_table} ORDER BY id) FROM counter",
             [year, 1, 1],
         )
-        last, holiday_dates = cursor.fetchone()
-    return next(_references(year, last, 1)), frozenset(holiday_dates)
+        last, days, calendars = cursor.fetchone()
+    return next(_references(year, last, 1)), list(zip(days, calendars, strict=True))
 
 
 _COUNTER = ReferenceCounter._meta.db_table

@@ -29,7 +29,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     atomic = False
-    dependencies = [("complaints", "0021_case_flags")]
+    dependencies = [("complaints", "0024_case_flags")]
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[migrations.AddIndex(model_name="complaint", index=INDEX)],

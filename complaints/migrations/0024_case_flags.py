@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("complaints", "0020_reply_and_exit_message_kinds_and_template_history"),
+        ("complaints", "0023_complaint_profile_required"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
