@@ -294,6 +294,14 @@ class ComplaintClock(models.Model):
                     warn_at__isnull=False,
                 ),
             ),
+            # Compliance per clock (the dashboard, the trend reports): the clocks stopped in a
+            # period with a verdict, read from this index alone, whatever the table's size.
+            models.Index(
+                fields=["stopped_at"],
+                name="clock_stopped",
+                include=["definition", "started_at", "met"],
+                condition=Q(met__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
