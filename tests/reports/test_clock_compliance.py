@@ -149,7 +149,7 @@ def test_the_dashboard_shows_compliance_per_clock_over_30_days(csr, manager, def
     page = client_for(manager).get("/").content.decode()
 
     assert "Compliance per clock (stopped in 30 days)" in page
-    assert "50% <span" in page
+    assert "50%<div" in page
     assert "17.0 hours" in page
 
 
