@@ -148,6 +148,8 @@ class DemoComplaint(NamedTuple):
     resolution: DemoResolution | None = None
     # The exits: the customer's words, the reason, or the demo reference it duplicates.
     exit_text: str = ""
+    # Flags it is logged with: ((kind, why), ...).
+    flags: tuple = ()
 
 
 REFUND_45 = DemoResolution(
@@ -324,6 +326,12 @@ COMPLAINTS = [
         "The replacement router you sent does not power on, and it is the second one.",
         50,
         "received",
+        flags=(
+            (
+                "vulnerable",
+                "Lives alone; her telecare alarm runs over the broadband. Call, do not write.",
+            ),
+        ),
     ),
     # The resolution team's queue: escalated to the team, still with the CSR who took them.
     DemoComplaint(
@@ -351,6 +359,7 @@ COMPLAINTS = [
         60,
         "escalated_to_team",
         "The charge depends on the product terms; needs an investigator.",
+        flags=(("hardship", "Two months behind on the mortgage since the charge was taken."),),
     ),
     DemoComplaint(
         "DEMO-016",

@@ -14,6 +14,7 @@ from complaints.services.record import record_chain_extend
 from complaints.services.retention import retention_apply
 
 JOBS = {
+    "enforce_clocks": sweeps.enforce_clocks,
     "enforce_acknowledgment_deadline": sweeps.enforce_acknowledgment_deadline,
     "enforce_resolution_targets": sweeps.enforce_resolution_targets,
     "send_follow_ups": sweeps.send_follow_ups,

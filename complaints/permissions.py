@@ -81,18 +81,23 @@ class Action:
     IMPLEMENT_RESOLUTION = "implement_resolution"
     RECORD_FEEDBACK = "record_feedback"
     REVIEW = "review"
+    # Vulnerable customer and hardship flags, set and cleared.
+    FLAG = "flag"
+    # Pause or resume a clock, or put the case under another regulatory profile.
+    MANAGE_CLOCKS = "manage_clocks"
 
 
 MANAGER_ONLY = {
     Action.APPROVE_RESOLUTION: Capability.APPROVE_RESOLUTION,
     Action.REVIEW: Capability.REVIEW_CASE,
+    Action.MANAGE_CLOCKS: Capability.REVIEW_CASE,
 }
 
 
 # Once documented, the case waits only for the manager's review; once reviewed it is
 # closed and its record can only grow by notes, as does an exited case's.
 ALLOWED_BY_STAGE = {
-    Stage.DOCUMENTED: {"note", "review", "edit", "transition"},
+    Stage.DOCUMENTED: {"note", "review", "edit", "transition", "flag"},
     Stage.REVIEWED: {"note"},
     **dict.fromkeys(EXIT_STAGES, {"note"}),
 }

@@ -35,6 +35,13 @@ def send_signal_digests():
 
 
 @shared_task(**RELIABLE)
+def enforce_clocks():
+    return jobs.run(sweeps.enforce_clocks)
+
+
+# The generic sweep narrowed to the acknowledgment or the response clocks, under the names
+# beat and the operators have always used.
+@shared_task(**RELIABLE)
 def enforce_acknowledgment_deadline():
     return jobs.run(sweeps.enforce_acknowledgment_deadline)
 

@@ -21,8 +21,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from complaints.jobs import JOBS
+from complaints.models import RESOLUTION_CLOCK_STAGES
 from complaints.selectors import probes
-from complaints.selectors.due import RESOLUTION_CLOCK_STAGES
 
 # Headers a reverse proxy adds: such a request came from elsewhere, even when the proxy
 # itself talks to us over loopback.

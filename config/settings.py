@@ -451,6 +451,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Periodic jobs. Each scans the database and claims its work, so a missed or doubled beat
 # tick is harmless. Later issues add their jobs here.
 CELERY_BEAT_SCHEDULE = {
+    # Every clock of every regulatory profile (docs/clocks.md); the two jobs after it are the
+    # same sweep narrowed to the acknowledgment and the response clocks, kept under the
+    # names operators know: a clock two of them reach is still acted on once.
+    "enforce_clocks": {"task": "complaints.tasks.enforce_clocks", "schedule": 5 * 60.0},
     "enforce_acknowledgment_deadline": {
         "task": "complaints.tasks.enforce_acknowledgment_deadline",
         "schedule": 5 * 60.0,
@@ -484,6 +488,9 @@ FEEDBACK_REMINDER_DAYS = env_int("FEEDBACK_REMINDER_DAYS", 5)
 FOLLOW_UP_CLOSE_DAYS = env_int("FOLLOW_UP_CLOSE_DAYS", 7)
 RESOLUTION_APPROVAL_THRESHOLD = Decimal(env("RESOLUTION_APPROVAL_THRESHOLD", "500"))
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "GBP")
+# The customer's country when intake is not told it (ISO code); it chooses the regulatory
+# profile with the product (docs/clocks.md).
+FIRM_COUNTRY = env("FIRM_COUNTRY", "GB")
 # Resolution targets by complexity: (amount, unit) with unit "business_days" or "calendar_days".
 RESOLUTION_TARGETS = {
     "simple": (env_int("TARGET_SIMPLE_BUSINESS_DAYS", 3), "business_days"),

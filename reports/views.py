@@ -58,6 +58,24 @@ TABLES = {
             for r in m["rising_categories"]
         ],
     ),
+    "clocks": (
+        "Compliance per clock",
+        ["Profile", "Clock", "Stopped", "Within time", "Share", "Median", "90th pct.", "Unit"],
+        # Reports built before the clocks existed have no such figures.
+        lambda m: [
+            [
+                c["profile"],
+                c["name"],
+                c["stopped"],
+                c["within"],
+                c["within_share"],
+                c["median"],
+                c["p90"],
+                c["unit"],
+            ]
+            for c in m.get("clocks", [])
+        ],
+    ),
 }
 
 

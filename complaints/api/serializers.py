@@ -15,10 +15,12 @@ from complaints.models import (
     SHORT_TEXT,
     AcknowledgmentMethod,
     Attachment,
+    CaseFlag,
     Category,
     Channel,
     Complaint,
     Complexity,
+    FlagKind,
     MessageChannel,
     Note,
     Product,
@@ -28,6 +30,7 @@ from complaints.models import (
 )
 from complaints.permissions import Action, can_act
 from complaints.selectors import ESCALATION_TARGETS, complaint_timeline
+from complaints.services.flags import REASON_LIMIT as FLAG_REASON_LIMIT
 from complaints.workflow import STAGE_CHOICES, transitions_from
 
 # The actions a caller may be offered on a complaint, as `can_act` names them.
@@ -107,6 +110,8 @@ class ComplaintSummary(serializers.ModelSerializer):
             "category",
             "assignee",
             "escalation_level",
+            "vulnerable",
+            "hardship",
             "received_at",
             "acknowledgment_due_at",
             "acknowledged_at",
@@ -135,7 +140,7 @@ class TimelineEntry(serializers.Serializer):
     at = serializers.DateTimeField()
     kind = serializers.ChoiceField(
         choices=["stage", "fields", "note", "customer", "consultation", "resolution"]
-        + ["attachment", "message", "exit"]
+        + ["attachment", "message", "exit", "flag"]
     )
     title = serializers.CharField()
     actor = serializers.CharField(allow_blank=True)
@@ -165,6 +170,16 @@ class NoteOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class FlagOut(serializers.ModelSerializer):
+    set_by = UserRef(allow_null=True, help_text="Null: the customer asked for extra support.")
+    cleared_by = UserRef(allow_null=True)
+
+    class Meta:
+        model = CaseFlag
+        fields = ["kind", "reason", "set_by", "set_at", "cleared_by", "cleared_at", "clear_reason"]
+        read_only_fields = fields
+
+
 class ComplaintDetail(ComplaintSummary):
     acknowledgment_method = serializers.ChoiceField(
         choices=AcknowledgmentMethod.choices,
@@ -187,6 +202,7 @@ class ComplaintDetail(ComplaintSummary):
     allowed_actions = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
     attachments = AttachmentOut(many=True)
+    flags = FlagOut(many=True, help_text="Every flag the case had, live and cleared (staff only).")
     timeline = serializers.SerializerMethodField()
 
     class Meta(ComplaintSummary.Meta):
@@ -218,6 +234,7 @@ class ComplaintDetail(ComplaintSummary):
             "allowed_actions",
             "allowed_transitions",
             "attachments",
+            "flags",
             "timeline",
         ]
         read_only_fields = fields
@@ -332,6 +349,19 @@ class ComplaintCreate(serializers.Serializer):
         help_text="Social media complaints: the link to the post.",
     )
 
+    vulnerable_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=FLAG_REASON_LIMIT,
+        help_text="Flags a vulnerable customer, saying why (staff only; blank: no flag).",
+    )
+    hardship_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=FLAG_REASON_LIMIT,
+        help_text="Flags financial hardship, saying why (staff only; blank: no flag).",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["preferred_language"].choices = customer_languages()
@@ -340,6 +370,14 @@ class ComplaintCreate(serializers.Serializer):
         if value > timezone.localdate():
             raise serializers.ValidationError("The date of the complaint cannot be in the future.")
         return value
+
+    def flags(self):
+        """{kind: reason} of the flags given, for services.complaint_create."""
+        return {
+            kind: reason
+            for kind in FlagKind.values
+            if (reason := self.validated_data.get(f"{kind}_reason", "").strip())
+        }
 
     def validate(self, attrs):
         errors = {}
@@ -366,6 +404,8 @@ class ComplaintCreate(serializers.Serializer):
     def service_data(self):
         """The `data` that services.complaint_create takes."""
         data = dict(self.validated_data)
+        for kind in FlagKind.values:
+            data.pop(f"{kind}_reason", None)
         social = []
         if handle := data.pop("social_media_handle", ""):
             social.append(f"Social media handle: {handle}")

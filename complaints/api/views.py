@@ -180,7 +180,7 @@ class ComplaintListCreate(ApiView):
         try:
             with transaction.atomic():
                 complaint = services.complaint_create(
-                    actor=request.user, data=serializer.service_data()
+                    actor=request.user, data=serializer.service_data(), flags=serializer.flags()
                 )
                 # The caller logged it, so the answer shows it even to a role that will not
                 # see it in its lists (the resolution team sees only what is escalated to it).

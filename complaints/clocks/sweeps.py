@@ -1,7 +1,7 @@
-"""The periodic sweeps that keep the promises to customers: the acknowledgment deadline, the
-resolution targets and follow-up.
+"""The periodic sweeps that keep the promises to customers: every clock of every profile
+(enforce_clocks, the generic sweep over the clock rows) and follow-up.
 
-How they stay exactly-once: each sweep scans a partial index that holds only complaints it
+How they stay exactly-once: each sweep scans a partial index that holds only the rows it
 may still act on, locks a batch with SKIP LOCKED (an overlapping run takes other rows or
 none) and has the services mark the batch (warned, breached, overdue, ...) and write the
 notifications in the same transaction. A run that dies mid-batch rolls back and the next run
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from complaints import outbox, selectors, services
-from complaints.models import Complaint
+from complaints.models import RESPONSE_ROLES, ClockDefinition, ClockRole, Complaint
 from complaints.outbox import messages
 
 BATCH = 1000
@@ -36,16 +36,6 @@ def _lock_batch(queryset, order):
         queryset.select_for_update(skip_locked=True, of=("self",))
         .select_related("assignee")
         .order_by(order, "pk")[:BATCH]
-    )
-
-
-def _lock_ids(queryset, order):
-    """_lock_batch for a sweep whose service writes set-based: the ids alone, since building a
-    thousand model instances costs more than the marks cost to write."""
-    return list(
-        queryset.select_for_update(skip_locked=True, of=("self",))
-        .order_by(order, "pk")
-        .values_list("pk", flat=True)[:BATCH]
     )
 
 
@@ -76,85 +66,158 @@ def _digest(recipients, complaints, *, event, headline, now, total=None):
     return len(recipients)
 
 
-def enforce_acknowledgment_deadline(now=None):
+def _claim(queryset, order):
+    """Claim the next batch of clocks no other run holds, locking each clock's complaint
+    first (SKIP LOCKED), as every service that changes clocks does: a sweep and a person
+    acting on the same case never wait on each other in opposite orders. The clocks are
+    locked again with the scan's condition, so a clock another run marked meanwhile is
+    left out. Returns the claimed clocks, or None when nothing is due."""
+    due = list(queryset.order_by(order, "pk").values_list("pk", "complaint_id")[:BATCH])
+    if not due:
+        return None
+    free = set(
+        Complaint.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=sorted({complaint for _, complaint in due}))
+        .values_list("pk", flat=True)
+    )
+    return list(
+        queryset.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=[pk for pk, complaint in due if complaint in free])
+        .order_by(order, "pk")
+    )
+
+
+def _by_definition(clocks):
+    groups = defaultdict(list)
+    for clock in clocks:
+        groups[clock.definition_id].append(clock)
+    return groups.items()
+
+
+def _recipients(notify, complaint_ids):
+    """Who hears of a batch of complaints: [(people, complaints)], one digest each."""
+    if notify == "none":
+        return []
+    if notify in ("managers", "csrs"):
+        people = selectors.managers_to_notify() if notify == "managers" else None
+        people = people if people is not None else selectors.csrs_to_notify()
+        return [(people, _listed(complaint_ids), len(complaint_ids))]
+    # The assignee, or every CSR for the unassigned (and those whose assignee has no email).
+    by_person = defaultdict(list)
+    complaints = Complaint.objects.select_related("assignee").only(*DIGEST_FIELDS, "assignee")
+    for complaint in complaints.in_bulk(complaint_ids).values():
+        if complaint.assignee_id and complaint.assignee.email:
+            by_person[(complaint.assignee,)].append(complaint)
+        else:
+            by_person[tuple(selectors.csrs_to_notify())].append(complaint)
+    return [
+        (list(people), sorted(listed, key=lambda c: c.pk), None)
+        for people, listed in by_person.items()
+    ]
+
+
+def _tell(notify, complaint_ids, *, event, headline, now):
+    return sum(
+        _digest(people, complaints, event=event, headline=headline, now=now, total=total)
+        for people, complaints, total in _recipients(notify, complaint_ids)
+    )
+
+
+def _breach_headline(definition, count):
+    if definition.role == ClockRole.ACKNOWLEDGMENT:
+        return _counted(
+            count,
+            "%(count)d complaint missed the acknowledgment deadline",
+            "%(count)d complaints missed the acknowledgment deadline",
+        )
+    if definition.role == ClockRole.RESOLUTION_TARGET:
+        return _counted(
+            count,
+            "%(count)d complaint passed its resolution target",
+            "%(count)d complaints passed their resolution target",
+        )
+    return (
+        _counted(
+            count, "%(count)d complaint missed a deadline", "%(count)d complaints missed a deadline"
+        )
+        + f": {definition.name}"
+    )
+
+
+def _warning_headline(definition, count):
+    if definition.role == ClockRole.ACKNOWLEDGMENT:
+        return _counted(
+            count,
+            "%(count)d complaint to acknowledge soon",
+            "%(count)d complaints to acknowledge soon",
+        )
+    return (
+        _counted(count, "%(count)d complaint due soon", "%(count)d complaints due soon")
+        + f": {definition.name}"
+    )
+
+
+def enforce_clocks(now=None, *, roles=None):
+    """Every running clock past its due moment is breached and every one past its warning
+    point warned, once, with its definition's actions (docs/clocks.md). `roles` narrows the
+    sweep to some kinds of clock (the older jobs' names)."""
     now = now or timezone.now()
-    warn_after = timedelta(hours=settings.ACKNOWLEDGMENT_WARNING_HOURS)
-    summary = {"warned": 0, "breached": 0, "notifications": 0}
+    definitions = ClockDefinition.objects.select_related("profile").in_bulk()
+    scope = [pk for pk, d in definitions.items() if roles is None or d.role in roles]
+    summary = {"warned": 0, "breached": 0, "delay_notices": 0, "notifications": 0}
     while True:
         with transaction.atomic():
-            ids = _lock_ids(selectors.acknowledgments_to_breach(now), "acknowledgment_due_at")
-            if not ids:
+            clocks = _claim(selectors.clocks_to_breach(now, scope), "due_at")
+            if not clocks:
                 break
-            services.acknowledgments_breach(ids, at=now)
-            summary["breached"] += len(ids)
-            summary["notifications"] += _digest(
-                selectors.managers_to_notify(),
-                _listed(ids),
-                event="ack-breach",
-                headline=_counted(
-                    len(ids),
-                    "%(count)d complaint missed the acknowledgment deadline",
-                    "%(count)d complaints missed the acknowledgment deadline",
-                ),
-                now=now,
-                total=len(ids),
-            )
+            for definition_id, group in _by_definition(clocks):
+                definition = definitions[definition_id]
+                complaint_ids = sorted({clock.complaint_id for clock in group})
+                summary["delay_notices"] += services.clocks_breach(definition, group, at=now)
+                summary["breached"] += len(group)
+                summary["notifications"] += _tell(
+                    definition.breach_notify,
+                    complaint_ids,
+                    event=f"clock-breach-{definition_id}",
+                    headline=_breach_headline(definition, len(complaint_ids)),
+                    now=now,
+                )
             _kick_relay()
     while True:
         with transaction.atomic():
-            batch = _lock_batch(selectors.acknowledgments_to_warn(now, warn_after), "received_at")
-            if not batch:
+            clocks = _claim(selectors.clocks_to_warn(now, scope), "warn_at")
+            if not clocks:
                 break
-            by_person = defaultdict(list)
-            for complaint in batch:
-                if complaint.assignee_id and complaint.assignee.email:
-                    by_person[(complaint.assignee,)].append(complaint)
-                else:
-                    by_person[tuple(selectors.csrs_to_notify())].append(complaint)
-            services.acknowledgments_warn([complaint.pk for complaint in batch], at=now)
-            summary["warned"] += len(batch)
-            for recipients, complaints in by_person.items():
-                summary["notifications"] += _digest(
-                    recipients,
-                    complaints,
-                    event="ack-warning",
-                    headline=_counted(
-                        len(complaints),
-                        "%(count)d complaint to acknowledge soon",
-                        "%(count)d complaints to acknowledge soon",
-                    ),
+            for definition_id, group in _by_definition(clocks):
+                definition = definitions[definition_id]
+                complaint_ids = sorted({clock.complaint_id for clock in group})
+                services.clocks_warn(definition, group, at=now)
+                summary["warned"] += len(group)
+                summary["notifications"] += _tell(
+                    definition.warning_notify,
+                    complaint_ids,
+                    event=f"clock-warning-{definition_id}",
+                    headline=_warning_headline(definition, len(complaint_ids)),
                     now=now,
                 )
             _kick_relay()
     return summary
 
 
+def enforce_acknowledgment_deadline(now=None):
+    """The generic sweep over the acknowledgment clocks, under the job's older name."""
+    summary = enforce_clocks(now, roles=[ClockRole.ACKNOWLEDGMENT])
+    return {key: summary[key] for key in ("warned", "breached", "notifications")}
+
+
 def enforce_resolution_targets(now=None):
-    now = now or timezone.now()
-    summary = {"overdue": 0, "delay_notices": 0, "notifications": 0}
-    while True:
-        with transaction.atomic():
-            batch = _lock_batch(
-                selectors.resolution_targets_missed(timezone.localdate(now)),
-                "resolution_target_date",
-            )
-            if not batch:
-                break
-            summary["delay_notices"] += services.resolution_targets_miss(batch, at=now)
-            summary["overdue"] += len(batch)
-            summary["notifications"] += _digest(
-                selectors.managers_to_notify(),
-                batch,
-                event="target-missed",
-                headline=_counted(
-                    len(batch),
-                    "%(count)d complaint passed its resolution target",
-                    "%(count)d complaints passed their resolution target",
-                ),
-                now=now,
-            )
-            _kick_relay()
-    return summary
+    """The generic sweep over the response clocks, under the job's older name."""
+    summary = enforce_clocks(now, roles=RESPONSE_ROLES)
+    return {
+        "overdue": summary["breached"],
+        "delay_notices": summary["delay_notices"],
+        "notifications": summary["notifications"],
+    }
 
 
 def send_follow_ups(now=None):

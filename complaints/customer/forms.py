@@ -8,7 +8,7 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from complaints.input_limits import validate_day
-from complaints.models import Category, Channel, Complexity, Product
+from complaints.models import Category, Channel, Complexity, FlagKind, Product
 from complaints.services.inbound import LINK_MESSAGE_MAX
 from complaints.submission_tokens import SubmissionTokenField
 
@@ -126,6 +126,18 @@ class PublicComplaintForm(forms.Form):
         max_length=10000,
         help_text=_("Tell us in your own words; include what you would like us to do."),
     )
+    # The customer's own words, kept as the reason of a "vulnerable customer" flag that only
+    # staff see (docs/flags.md): the question is optional and names no category.
+    support_needs = forms.CharField(
+        label=_("Would extra support help you? (optional)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+        help_text=_(
+            "For example a health condition, a bereavement, money worries, or difficulty "
+            "reading or hearing. Tell us what would help and we will take it into account."
+        ),
+    )
     document = forms.FileField(label=_("A supporting document (optional)"), required=False)
     submission = SubmissionTokenField()
     # Hidden from people; bots fill it in.
@@ -180,6 +192,12 @@ class PublicComplaintForm(forms.Form):
             "complexity": Complexity.STANDARD,
             "interaction_details": "Submitted by the customer through the public complaint form.",
         }
+
+    def flags(self):
+        """A request for extra support flags the case for staff, in the customer's words."""
+        if words := self.cleaned_data["support_needs"].strip():
+            return {FlagKind.VULNERABLE: words}
+        return {}
 
     def uploads(self):
         return [self.cleaned_data["document"]] if self.cleaned_data.get("document") else []

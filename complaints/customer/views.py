@@ -238,6 +238,7 @@ def _public_complaint(request, language):
                     actor=None,
                     data=form.complaint_data(),
                     uploads=form.uploads(),
+                    flags=form.flags(),
                     # Anyone could send a token: a random one, which only the form that
                     # carried it knows, finds only the complaint that form made.
                     submission=(None, token) if token else None,

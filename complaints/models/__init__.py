@@ -14,6 +14,21 @@ from complaints.models.case import (
     Review,
     attachment_storage_name,
 )
+from complaints.models.clocks import (
+    RESPONSE_ROLES,
+    BreachMessage,
+    BreachNotify,
+    BusinessCalendar,
+    ClockDefinition,
+    ClockEvent,
+    ClockPause,
+    ClockRole,
+    ClockUnit,
+    ComplaintClock,
+    Condition,
+    RegulatoryProfile,
+    WarningNotify,
+)
 from complaints.models.complaint import (
     DEFAULT_CUSTOMER_LANGUAGE,
     LONG_TEXT,
@@ -39,6 +54,7 @@ from complaints.models.correspondence import (
     MatchedBy,
     ResponseTemplate,
 )
+from complaints.models.flags import CaseFlag, FlagKind
 from complaints.models.lists import Category, Holiday, ManagedList, Product, RootCause
 from complaints.models.messages import (
     EXIT_NOTICES,
@@ -61,6 +77,19 @@ from complaints.models.signals import Signal, SignalKind
 
 __all__ = [
     "DEFAULT_CUSTOMER_LANGUAGE",
+    "RESPONSE_ROLES",
+    "BreachMessage",
+    "BreachNotify",
+    "BusinessCalendar",
+    "ClockDefinition",
+    "ClockEvent",
+    "ClockPause",
+    "ClockRole",
+    "ClockUnit",
+    "ComplaintClock",
+    "Condition",
+    "RegulatoryProfile",
+    "WarningNotify",
     "EXIT_NOTICES",
     "LONG_TEXT",
     "MONEY_RESOLUTION_TYPES",
@@ -70,6 +99,7 @@ __all__ = [
     "Anonymisation",
     "IdempotencyKey",
     "Attachment",
+    "CaseFlag",
     "Category",
     "Channel",
     "Complaint",
@@ -80,6 +110,7 @@ __all__ = [
     "ErasureStatus",
     "EscalationLevel",
     "Feedback",
+    "FlagKind",
     "Holiday",
     "InboundMessage",
     "InboundStatus",

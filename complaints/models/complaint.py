@@ -199,7 +199,25 @@ class Complaint(models.Model):
         db_index=False,
     )
 
-    # Clocks. Deadlines are stored so queues can sort and index them.
+    # Kept by complaints/services/flags.py from the case's live CaseFlags: the queues raise
+    # flagged cases and the clocks' conditions read them. Staff only.
+    vulnerable = models.BooleanField("vulnerable customer", default=False, db_default=False)
+    hardship = models.BooleanField("financial hardship", default=False, db_default=False)
+
+    # The regulator's rules its clocks follow (complaints/models/clocks.py), chosen at intake
+    # from the product and the customer's country.
+    profile = models.ForeignKey(
+        "complaints.RegulatoryProfile",
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        db_index=False,
+    )
+    customer_country = models.CharField(
+        "customer's country", max_length=2, blank=True, help_text="ISO code: GB, AU, US..."
+    )
+
+    # Clocks: a projection of the complaint's running clock rows (complaint.clocks), stored so
+    # queues can sort and index them.
     received_at = models.DateTimeField()
     acknowledgment_due_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -253,6 +271,7 @@ class Complaint(models.Model):
             "escalated_by",
             "logged_by",
             "product",
+            "profile",
             "root_cause",
         ],
     )
@@ -325,6 +344,13 @@ class Complaint(models.Model):
                 fields=["next_deadline_at", "id"],
                 name="complaint_intake_queue",
                 condition=Q(stage__in=OPEN_STAGE_VALUES, assignee__isnull=True),
+            ),
+            # Flagged cases lead every queue: the few open ones with a vulnerable customer or
+            # hardship, in deadline order, read without walking the queue's own index.
+            models.Index(
+                fields=["next_deadline_at", "id"],
+                name="complaint_flagged_queue",
+                condition=Q(stage__in=OPEN_STAGE_VALUES) & (Q(vulnerable=True) | Q(hardship=True)),
             ),
             # The managers' sign-off queue and its count: without it, finding the few
             # documented cases among a million closed ones is a scan of the table.

@@ -59,14 +59,29 @@ class RootCause(ManagedList):
 
 
 class Holiday(models.Model):
-    """A day the business-day clocks skip."""
+    """A day the firm is closed, which the business-day clocks skip: on one calendar, or on
+    every calendar when none is given."""
 
-    date = models.DateField(unique=True)
+    date = models.DateField()
     name = models.CharField(max_length=100)
+    calendar = models.ForeignKey(
+        "complaints.BusinessCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="closures",
+        help_text="Blank: closed on every calendar.",
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="holiday_calendar_date"),
+            models.UniqueConstraint(
+                fields=["date"], condition=models.Q(calendar__isnull=True), name="holiday_date"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.date:%d %b %Y} {self.name}"

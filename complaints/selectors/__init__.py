@@ -13,12 +13,11 @@ from complaints.selectors.correspondence import (
 )
 from complaints.selectors.due import (
     acknowledgments_sent_unrecorded,
-    acknowledgments_to_breach,
-    acknowledgments_to_warn,
+    clocks_to_breach,
+    clocks_to_warn,
     follow_ups_to_close,
     follow_ups_to_remind,
     follow_ups_to_request,
-    resolution_targets_missed,
 )
 from complaints.selectors.lists import (
     ACKNOWLEDGMENT_CHOICES,
@@ -36,6 +35,7 @@ from complaints.selectors.people import (
     team_members,
 )
 from complaints.selectors.queues import (
+    FLAGGED,
     SIGN_OFF_ORDER,
     acknowledgment_email_on_its_way,
     complaint_by_token,
@@ -47,6 +47,7 @@ from complaints.selectors.queues import (
     complaints_intake_queue,
     consultations_waiting_for,
     open_complaints,
+    queue_first_rows,
     team_workload,
 )
 from complaints.selectors.search import REFERENCE_PATTERN, complaints_search
@@ -76,15 +77,16 @@ __all__ = [
     "ACKNOWLEDGMENT_FILTERS",
     "NEW_ROWS_LIMIT",
     "ESCALATION_TARGETS",
+    "FLAGGED",
     "QUEUE_CHOICES",
     "REFERENCE_PATTERN",
     "SIGN_OFF_ORDER",
     "ComplaintFilterSet",
     "acknowledgment_email_on_its_way",
     "acknowledgments_sent_unrecorded",
-    "acknowledgments_to_breach",
+    "clocks_to_breach",
     "api_idempotency_record",
-    "acknowledgments_to_warn",
+    "clocks_to_warn",
     "complaint_by_token",
     "complaint_detail_queryset",
     "complaint_timeline",
@@ -107,7 +109,7 @@ __all__ = [
     "message_status_text",
     "open_complaints",
     "people_in_role",
-    "resolution_targets_missed",
+    "queue_first_rows",
     "signal_counts",
     "signals_to_notify",
     "signals_unseen",

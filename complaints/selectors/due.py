@@ -4,8 +4,8 @@
 from django.db.models import Exists, OuterRef
 
 from complaints.models import (
-    RESOLUTION_CLOCK_STAGES,
     Complaint,
+    ComplaintClock,
     MessageKind,
     MessageStatus,
     OutboundMessage,
@@ -13,28 +13,29 @@ from complaints.models import (
 from complaints.workflow import Stage
 
 
-def acknowledgments_to_breach(now):
-    return Complaint.objects.filter(
-        stage=Stage.RECEIVED,
-        acknowledgment_breached_at__isnull=True,
-        acknowledgment_due_at__lte=now,
+def clocks_to_breach(now, definition_ids):
+    """Running clocks past their due moment, not yet breached (index clock_to_breach)."""
+    return ComplaintClock.objects.filter(
+        stopped_at__isnull=True,
+        breached_at__isnull=True,
+        paused_at__isnull=True,
+        due_at__lte=now,
+        definition_id__in=definition_ids,
     )
 
 
-def acknowledgments_to_warn(now, warn_after):
-    return Complaint.objects.filter(
-        stage=Stage.RECEIVED,
-        acknowledgment_warned_at__isnull=True,
-        received_at__lte=now - warn_after,
-        acknowledgment_due_at__gt=now,
-    )
-
-
-def resolution_targets_missed(today):
-    return Complaint.objects.filter(
-        stage__in=RESOLUTION_CLOCK_STAGES,
-        resolution_overdue_at__isnull=True,
-        resolution_target_date__lt=today,
+def clocks_to_warn(now, definition_ids):
+    """Running clocks past their warning point and still before due (index clock_to_warn):
+    one first swept after its due moment is breached instead."""
+    return ComplaintClock.objects.filter(
+        warned_at__isnull=True,
+        stopped_at__isnull=True,
+        breached_at__isnull=True,
+        paused_at__isnull=True,
+        warn_at__isnull=False,
+        warn_at__lte=now,
+        due_at__gt=now,
+        definition_id__in=definition_ids,
     )
 
 

@@ -8,8 +8,13 @@ the size of the table.
 
 from django.db.models import Count, Min
 
-from complaints.models import Complaint, JobRun, MessageStatus, OutboundMessage
-from complaints.selectors.due import RESOLUTION_CLOCK_STAGES
+from complaints.models import (
+    RESOLUTION_CLOCK_STAGES,
+    Complaint,
+    JobRun,
+    MessageStatus,
+    OutboundMessage,
+)
 from complaints.workflow import OPEN_STAGE_VALUES, Stage
 
 

@@ -5,6 +5,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from complaints.models import (
+    CaseFlag,
     Complaint,
     Consultation,
     EscalationLevel,
@@ -17,6 +18,30 @@ from complaints.models import (
 )
 from complaints.permissions import visible_complaints
 from complaints.workflow import OPEN_STAGE_VALUES, Stage
+
+# A vulnerable customer or financial hardship: such cases lead every queue.
+FLAGGED = Q(vulnerable=True) | Q(hardship=True)
+
+
+def queue_first_rows(queryset, limit, new=()):
+    """The first `limit` complaints of a queue: the flagged ones first, then those with
+    something `new` for the person looking, then the rest, each part in the queue's order.
+
+    A read per part rather than one ordered by "is flagged": that order would make the
+    database sort the whole queue instead of reading its index in deadline order. The
+    flagged part is read from complaint_flagged_queue, which holds only flagged open cases."""
+    parts = [queryset.filter(FLAGGED)]
+    rest = queryset.exclude(FLAGGED)
+    if new:
+        parts.append(rest.filter(pk__in=new))
+        rest = rest.exclude(pk__in=new)
+    parts.append(rest)
+    complaints = []
+    for part in parts:
+        complaints += part[: limit - len(complaints)]
+        if len(complaints) >= limit:
+            break
+    return complaints
 
 
 def open_complaints(user):
@@ -111,6 +136,7 @@ def complaint_detail_queryset():
         "resolutions",
         "feedback",
         "attachments",
+        Prefetch("flags", queryset=CaseFlag.objects.select_related("set_by", "cleared_by")),
         # The timeline shows each message's subject and status, and the text of replies and
         # of emails from the customer; the HTML only on the message's own page.
         Prefetch(

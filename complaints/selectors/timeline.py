@@ -78,6 +78,9 @@ HIDDEN_HISTORY_FIELDS = {"updated_at", "created_at", "stage", "sub_status", "reo
     "exit_reason",
     "withdrawn_on",
     "duplicate_of",
+    # Flags: their own entries say who set or cleared them and why.
+    "vulnerable",
+    "hardship",
 }
 
 
@@ -301,6 +304,7 @@ def complaint_timeline(complaint):
     feedback_given = list(complaint.feedback.all())
     attachments = list(complaint.attachments.all())
     sent = list(complaint.messages.all())
+    flags = list(complaint.flags.all())
 
     ids = {"user": set(), Category: set(), Product: set(), RootCause: set()}
     ids["user"].update(
@@ -316,6 +320,8 @@ def complaint_timeline(complaint):
             [f.recorded_by_id for f in feedback_given],
             [a.uploaded_by_id for a in attachments],
             [m.sent_by_id for m in sent],
+            [flag.set_by_id for flag in flags],
+            [flag.cleared_by_id for flag in flags],
         )
     )
     for _, changed in deltas:
@@ -465,6 +471,28 @@ def complaint_timeline(complaint):
                 "Customer" if attachment.uploaded_by_customer else who(attachment.uploaded_by_id),
             )
         )
+    for flag in flags:
+        what = flag.get_kind_display().lower()
+        # Set by nobody: the customer asked for extra support on the public form.
+        entries.append(
+            TimelineEntry(
+                flag.set_at,
+                "flag",
+                f"Flagged: {what}",
+                who(flag.set_by_id, "Customer"),
+                flag.reason,
+            )
+        )
+        if flag.cleared_at:
+            entries.append(
+                TimelineEntry(
+                    flag.cleared_at,
+                    "flag",
+                    f"Flag cleared: {what}",
+                    who(flag.cleared_by_id),
+                    flag.clear_reason,
+                )
+            )
     for message in sent:
         if message == acknowledgment_email and complaint.acknowledgment_method == "email":
             continue  # the acknowledgment's own entry names it

@@ -10,10 +10,10 @@ from complaints.services.attachments import (
     attachment_path,
     customer_information_add,
 )
+from complaints.services.clocks import clock_pause, clock_resume, complaint_profile_change
 from complaints.services.deadlines import (
-    acknowledgments_breach,
-    acknowledgments_warn,
-    resolution_targets_miss,
+    clocks_breach,
+    clocks_warn,
 )
 from complaints.services.escalation import complaint_assign, complaint_escalate
 from complaints.services.exits import (
@@ -23,6 +23,7 @@ from complaints.services.exits import (
     complaint_withdraw,
     merge_contents,
 )
+from complaints.services.flags import flag_clear, flag_set
 from complaints.services.follow_up import (
     feedback_record,
     follow_up_close,
@@ -74,11 +75,14 @@ from complaints.services.stages import (
 )
 
 __all__ = [
+    "complaint_profile_change",
     "LIVE_RESOLUTION",
     "EditConflict",
     "acknowledgment_email_send",
-    "acknowledgments_breach",
-    "acknowledgments_warn",
+    "clock_pause",
+    "clock_resume",
+    "clocks_breach",
+    "clocks_warn",
     "AlreadySubmitted",
     "api_idempotency_record",
     "approval_required",
@@ -101,6 +105,8 @@ __all__ = [
     "consultation_request",
     "customer_information_add",
     "feedback_record",
+    "flag_clear",
+    "flag_set",
     "follow_up_close",
     "follow_ups_request",
     "merge_contents",
@@ -119,7 +125,6 @@ __all__ = [
     "resolution_implement",
     "resolution_propose",
     "resolution_record_customer_response",
-    "resolution_targets_miss",
     "review_sign_off",
     "signal_raise",
     "signals_notify",

@@ -1,15 +1,21 @@
-"""What the clock sweeps record, set-based: a batch of complaints marked (warned, breached,
-overdue) and escalated in one statement, with one history row each and the customers' delay
-notices, in the sweep's transaction. The sweeps (clocks/sweeps.py) choose and lock the batch
-and tell the staff.
+"""What the clock sweep records, set-based: a batch of one definition's clocks marked
+(warned, breached) with their complaints' marks and escalation in one statement each, one
+history row per complaint and the customers' delay notices, in the sweep's transaction. The
+sweep (clocks/sweeps.py) chooses and locks the batch and tells the staff.
 
-System changes have no user in their history row; their reason names what acted.
+System changes have no user in their history row; their reason names the clock that acted.
 """
 
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 
-from complaints.models import Complaint
+from complaints.models import (
+    RESPONSE_ROLES,
+    BreachMessage,
+    ClockRole,
+    Complaint,
+    ComplaintClock,
+)
 from complaints.outbox import messages
 from complaints.services.escalation import escalated_to_managers
 from complaints.services.history import history_copy
@@ -29,36 +35,55 @@ def complaints_mark(ids, *, reason, at, **marks):
     history_copy(ids, reason=reason, at=at)
 
 
-def acknowledgments_breach(ids, *, at):
-    """The acknowledgment deadline passed: mark, and escalate to the managers."""
-    complaints_mark(
-        ids,
-        reason=ACK_BREACHED,
-        at=at,
-        acknowledgment_breached_at=at,
+def escalation_reason(definition):
+    """Why a breach escalates, as the case and the escalation queue show it: the clock."""
+    if definition.role == ClockRole.ACKNOWLEDGMENT:
+        return ACK_BREACH_REASON
+    if definition.role == ClockRole.RESOLUTION_TARGET:
+        return TARGET_REASON
+    return f"{definition.name} missed"
+
+
+def _breach_history(definition):
+    if definition.role == ClockRole.ACKNOWLEDGMENT and definition.breach_escalates:
+        return ACK_BREACHED
+    if definition.role == ClockRole.RESOLUTION_TARGET and definition.breach_escalates:
+        return TARGET_MISSED
+    escalated = ": escalated to managers" if definition.breach_escalates else ""
+    return f"{definition.name} missed{escalated}"
+
+
+def clocks_breach(definition, clocks, *, at):
+    """A batch of one definition's clocks passed their due moment: mark them and their
+    complaints, escalate if the definition says so, and queue each customer with an email
+    address one delay notice if it says so. Returns the delay notices queued."""
+    ComplaintClock.objects.filter(pk__in=[clock.pk for clock in clocks]).update(
+        breached_at=at,
         # Past the deadline a warning is moot; the breach notice says it all.
-        acknowledgment_warned_at=Coalesce("acknowledgment_warned_at", Value(at)),
-        **escalated_to_managers(reason=ACK_BREACH_REASON, at=at),
+        warned_at=Coalesce("warned_at", Value(at)),
     )
-
-
-def acknowledgments_warn(ids, *, at):
-    complaints_mark(ids, reason=ACK_WARNED, at=at, acknowledgment_warned_at=at)
-
-
-def resolution_targets_miss(complaints, *, at):
-    """The resolution target passed: mark, escalate to the managers and tell each customer
-    with an email address of the delay, once per target. Returns the delay notices queued."""
-    complaints_mark(
-        [complaint.pk for complaint in complaints],
-        reason=TARGET_MISSED,
-        at=at,
-        resolution_overdue_at=at,
-        **escalated_to_managers(reason=TARGET_REASON, at=at),
-    )
+    complaint_ids = sorted({clock.complaint_id for clock in clocks})
+    marks = {}
+    if definition.role == ClockRole.ACKNOWLEDGMENT:
+        marks["acknowledgment_breached_at"] = at
+        marks["acknowledgment_warned_at"] = Coalesce("acknowledgment_warned_at", Value(at))
+    elif definition.role in RESPONSE_ROLES:
+        marks["resolution_overdue_at"] = Coalesce("resolution_overdue_at", Value(at))
+    if definition.breach_escalates:
+        marks.update(escalated_to_managers(reason=escalation_reason(definition), at=at))
+    if marks:
+        complaints_mark(complaint_ids, reason=_breach_history(definition), at=at, **marks)
+    if definition.breach_message != BreachMessage.DELAY_NOTICE:
+        return 0
     notices = 0
-    for complaint in complaints:
-        if complaint.customer_email:
-            messages.queue_delay_notice(complaint)
-            notices += 1
+    for complaint in Complaint.objects.filter(pk__in=complaint_ids).exclude(customer_email=""):
+        messages.queue_delay_notice(complaint)
+        notices += 1
     return notices
+
+
+def clocks_warn(definition, clocks, *, at):
+    ComplaintClock.objects.filter(pk__in=[clock.pk for clock in clocks]).update(warned_at=at)
+    if definition.role == ClockRole.ACKNOWLEDGMENT:
+        complaint_ids = sorted({clock.complaint_id for clock in clocks})
+        complaints_mark(complaint_ids, reason=ACK_WARNED, at=at, acknowledgment_warned_at=at)

@@ -6,17 +6,18 @@ from django.utils import timezone
 
 from accounts.roles import Capability, can
 from complaints import outbox
-from complaints.clocks import acknowledgment_due, holidays, resolution_target
 from complaints.models import Complaint, Holiday, IdempotencyKey, ReferenceCounter, StageChange
 from complaints.outbox import messages
 from complaints.permissions import Action, require
 from complaints.services.attachments import store_attachment
+from complaints.services.clocks import clocks_for_intake, clocks_save_new
 from complaints.services.common import (
     CLOCK_SKEW,
     attribute,
     files_removed_on_failure,
     locked,
 )
+from complaints.services.flags import intake_flags, intake_flags_record
 from complaints.workflow import Refused, Stage
 
 # Checked by the forms and serializers that chose them, and by the database's foreign keys:
@@ -25,13 +26,21 @@ FOREIGN_KEYS = ("category", "product", "root_cause", "assignee", "logged_by", "e
 
 
 def complaint_create(
-    *, actor, data, received_at=None, uploads=(), assign_to_actor=False, submission=None
+    *,
+    actor,
+    data,
+    received_at=None,
+    uploads=(),
+    assign_to_actor=False,
+    submission=None,
+    flags=None,
 ):
     """Log a new complaint from any channel. `data` holds the Appendix A fields and the rest.
 
     `actor` is None when the customer logs it themselves (public form, API on their behalf).
     `submission` is the (user, key) of a form's one-time token: a second submission of the
     same form raises AlreadySubmitted naming the complaint the first one made.
+    `flags` ({"vulnerable": why, "hardship": why}) flags the case as it is logged.
 
     One INSERT per row (complaint, history, stage change, acknowledgment, submission key) and
     no check the database makes itself: the constraints are the database's, the foreign keys
@@ -40,7 +49,9 @@ def complaint_create(
     try:
         # Files written here are removed if anything fails, the commit included.
         with files_removed_on_failure() as written, transaction.atomic():
-            complaint = _create(actor, data, received_at, uploads, assign_to_actor, written)
+            complaint = _create(
+                actor, data, received_at, uploads, assign_to_actor, written, flags or {}
+            )
             if submission is not None:
                 user, key = submission
                 IdempotencyKey.objects.create(user=user, key=key, complaint=complaint)
@@ -53,7 +64,7 @@ def complaint_create(
     return complaint
 
 
-def _create(actor, data, received_at, uploads, assign_to_actor, written):
+def _create(actor, data, received_at, uploads, assign_to_actor, written, flags):
     if actor is not None and not can(actor, Capability.LOG_COMPLAINT):
         raise Refused("You are not allowed to log complaints.")
     received_at = received_at or timezone.now()
@@ -61,20 +72,22 @@ def _create(actor, data, received_at, uploads, assign_to_actor, written):
         raise Refused("A complaint cannot be received in the future.")
     if data["date_of_complaint"] > timezone.localdate(received_at):
         raise Refused("The date of the complaint cannot be in the future.")
-    reference, holiday_dates = _reference_and_holidays(timezone.localdate(received_at).year)
+    flags = intake_flags(flags)
+    reference, closures = _reference_and_closures(timezone.localdate(received_at).year)
     complaint = Complaint(
         **{key: value for key, value in data.items() if key != "assignee"},
         reference=reference,
         received_at=received_at,
-        acknowledgment_due_at=acknowledgment_due(received_at),
-        resolution_target_date=resolution_target(received_at, data["complexity"], holiday_dates),
         logged_by=actor,
         assignee=actor if assign_to_actor and actor is not None else None,
         stage=Stage.RECEIVED,
+        **dict.fromkeys(flags, True),
     )
-    complaint.clean_fields(exclude=["reference", *FOREIGN_KEYS])
+    clocks = clocks_for_intake(complaint, received_at, closures)
+    complaint.clean_fields(exclude=["reference", "profile", *FOREIGN_KEYS])
     attribute(complaint, actor, "Logged")
     complaint.save()
+    clocks_save_new(complaint, clocks)
     StageChange.objects.create(
         complaint=complaint,
         from_stage="",
@@ -83,6 +96,7 @@ def _create(actor, data, received_at, uploads, assign_to_actor, written):
         at=received_at,
         note=f"Logged via {complaint.get_channel_display().lower()}",
     )
+    intake_flags_record(complaint, flags, actor=actor, at=received_at)
     for upload in uploads:
         store_attachment(complaint, upload, written, actor=actor, by_customer=actor is None)
     if complaint.customer_email and not settings.ACKNOWLEDGMENT_HOLD_FOR_REVIEW:
@@ -145,21 +159,23 @@ def _references(year, last, count):
     return (f"CMP-{year}-{number:06d}" for number in range(last - count + 1, last + 1))
 
 
-def _reference_and_holidays(year):
-    """What an intake reads: its reference, and the holidays its resolution target skips.
-    On PostgreSQL in one round trip. The counter's row stays locked until the intake commits,
-    a few inserts later; nothing else waits on it (the request's validation is done)."""
+def _reference_and_closures(year):
+    """What an intake reads: its reference, and the firm's closures (date, calendar) its
+    clocks skip. On PostgreSQL in one round trip. The counter's row stays locked until the
+    intake commits, a few inserts later; nothing else waits on it (the request's validation
+    is done)."""
     if connection.vendor != "postgresql":
-        return next(references_reserve(year, 1)), holidays()
+        return next(references_reserve(year, 1)), None
     holiday_table = connection.ops.quote_name(Holiday._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH counter AS ({RESERVE_SQL} RETURNING last_number) "  # noqa: S608  (the models' tables)  # nosec B608
-            f"SELECT last_number, ARRAY(SELECT date FROM {holiday_table}) FROM counter",
+            f"SELECT last_number, ARRAY(SELECT date FROM {holiday_table} ORDER BY id), "
+            f"ARRAY(SELECT calendar_id FROM {holiday_table} ORDER BY id) FROM counter",
             [year, 1, 1],
         )
-        last, holiday_dates = cursor.fetchone()
-    return next(_references(year, last, 1)), frozenset(holiday_dates)
+        last, days, calendars = cursor.fetchone()
+    return next(_references(year, last, 1)), list(zip(days, calendars, strict=True))
 
 
 _COUNTER = ReferenceCounter._meta.db_table

@@ -4,12 +4,11 @@ consultations."""
 from django.db import transaction
 from django.utils import timezone
 
-from complaints.clocks import resolution_target
 from complaints.models import Complaint, Consultation, Note, SignalKind
 from complaints.permissions import Action, require
+from complaints.services.clocks import CLOCK_FACTS, clocks_recompute
 from complaints.services.common import attribute, locked
 from complaints.services.signals import signal_raise
-from complaints.services.stages import retarget
 from complaints.workflow import Refused, Stage
 
 EDITABLE_FIELDS = (
@@ -127,13 +126,8 @@ def complaint_update(complaint, *, actor, changes, expected_version=None):
         return complaint
     for name in changed:
         setattr(complaint, name, changes[name])
-    if "complexity" in changed:
-        retarget(
-            complaint,
-            resolution_target(complaint.received_at, complaint.complexity),
-            changed,
-            today=timezone.localdate(),
-        )
+    if CLOCK_FACTS & set(changed):
+        clocks_recompute(complaint, at=timezone.now(), fields=changed)
     complaint.full_clean(exclude=["reference", "category", "product", "root_cause"])
     attribute(complaint, actor, "Record updated")
     complaint.save(update_fields=[*changed, "updated_at"])

@@ -5,7 +5,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from complaints import workflow
-from complaints.clocks import resolution_target
 from complaints.models import (
     AcknowledgmentMethod,
     MessageStatus,
@@ -13,6 +12,7 @@ from complaints.models import (
     StageChange,
 )
 from complaints.permissions import Action, require
+from complaints.services.clocks import clocks_on_stage_move
 from complaints.services.common import CLOCK_SKEW, attribute, locked, role_of
 from complaints.sub_status import SubStatus, sub_status
 from complaints.workflow import Refused, Stage
@@ -31,20 +31,6 @@ LIVE_RESOLUTION = (
     ResolutionStatus.PROPOSED,
     ResolutionStatus.ACCEPTED,
 )
-
-
-def retarget(complaint, target_date, fields, *, today):
-    """Give the complaint a new resolution target. The overdue mark belongs to the target it
-    was set for: a new target not yet past lifts it, so the clock job enforces the new one
-    once (a new target date is a new delay notice, never the same one twice); a target still
-    past keeps it, so nothing is escalated or sent again."""
-    if target_date == complaint.resolution_target_date:
-        return
-    complaint.resolution_target_date = target_date
-    fields.append("resolution_target_date")
-    if complaint.resolution_overdue_at is not None and target_date >= today:
-        complaint.resolution_overdue_at = None
-        fields.append("resolution_overdue_at")
 
 
 def case_facts(complaint):
@@ -123,15 +109,14 @@ def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=
         complaint.feedback_waived_reason = ""
         fields += ["feedback_requested_at", "feedback_reminded_at", "feedback_waived_reason"]
     # Reports count reopenings: the customer sent the case back, not a manager's rework.
-    if reopen or (target == Stage.INVESTIGATING and source == Stage.FOLLOW_UP):
+    reopened = reopen or (target == Stage.INVESTIGATING and source == Stage.FOLLOW_UP)
+    if reopened:
         complaint.reopen_count += 1
         fields.append("reopen_count")
-        # A target that has passed would have the clock job send a delay notice and escalate
-        # the moment the customer reopens the case: it gets a fresh one, counted from the
-        # reopening as from a new complaint. A target still ahead stands: it was promised.
-        today = timezone.localdate(at)
-        if complaint.resolution_target_date < today:
-            retarget(complaint, resolution_target(at, complaint.complexity), fields, today=today)
+    # A response clock that has passed would have the sweep send a delay notice and escalate
+    # the moment the customer reopens the case: it gets a fresh one, counted from the
+    # reopening as from a new complaint. A clock still ahead stands: it was promised.
+    clocks_on_stage_move(complaint, source, target, at=at, fresh_if_passed=reopened, fields=fields)
     if target == Stage.INVESTIGATING and source == Stage.RESOLVED:
         # A proposal still on the table is void once the case goes back to investigation.
         for resolution in complaint.resolutions.filter(status__in=LIVE_RESOLUTION):
@@ -151,7 +136,7 @@ def stage_move(complaint, target, *, actor, note="", at=None, role=None, reopen=
 def stop_for_exit(complaint):
     """An exited case owes the customer nothing more: a proposal still on the table is void
     and every email still waiting for them (the acknowledgment, a delay notice, a feedback
-    request) is cancelled. The clocks need nothing: their sweeps read the open stages only."""
+    request) is cancelled. Its clocks stop with the move (services/clocks.py)."""
     for resolution in complaint.resolutions.filter(status__in=LIVE_RESOLUTION):
         resolution.status = ResolutionStatus.WITHDRAWN
         resolution.save(update_fields=["status"])

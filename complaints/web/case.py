@@ -19,7 +19,7 @@ from accounts.services import security_event_record
 from complaints import selectors, services
 from complaints.clocks import countdown
 from complaints.links import without_customer_links
-from complaints.models import MessageStatus, ResolutionStatus
+from complaints.models import FlagKind, MessageStatus, ResolutionStatus
 from complaints.permissions import (
     Action,
     attachment_for,
@@ -64,6 +64,7 @@ def complaint_create(request):
                 data=data,
                 uploads=form.cleaned_data["attachments"],
                 assign_to_actor=form.cleaned_data["assign_to_me"],
+                flags=form.flags(),
                 submission=(request.user, token) if token else None,
             )
         except UploadRejected as error:
@@ -119,6 +120,7 @@ OFFER_TEXT = {
     "attach": ("Attach a document", "Upload"),
     "assign": ("Assign", "Assign"),
     "escalate": ("Escalate", "Escalate"),
+    "flag": ("Flag a vulnerable customer or hardship", "Set flag"),
 }
 # The step that moves each stage on, in the order the page prefers it as the one primary
 # action; a move without a form of its own is keyed by its target.
@@ -190,6 +192,9 @@ def _offers(complaint, user, facts, live, acknowledgment_queued):
         offer(Action.EDIT, "root_cause", forms.RootCauseForm())
     offer(Action.NOTE, "note", forms.NoteForm())
     offer(Action.ATTACH, "attach", forms.AttachmentForm(), multipart=True)
+    unset = [kind for kind in FlagKind.values if not getattr(complaint, kind)]
+    if unset:
+        offer(Action.FLAG, "flag", forms.FlagForm(unset=unset))
     offer(Action.ASSIGN, "assign", forms.AssignForm(initial={"assignee": complaint.assignee_id}))
     if complaint.is_open:
         offer(
@@ -329,6 +334,8 @@ def _detail_context(request, complaint, bound=None):
         "ack_countdown": (ack_text, ack_overdue),
         "target_countdown": (target_text, target_overdue),
         "attachments": complaint.attachments.all(),
+        "live_flags": [flag for flag in complaint.flags.all() if flag.is_live],
+        "can_flag": can_act(request.user, complaint, Action.FLAG),
         "open_consultations": [
             c
             for c in complaint.consultations.all()
@@ -468,6 +475,16 @@ ACTIONS = {
             c, actor=r.user, changes={"root_cause": d["root_cause"]}
         ),
         "Root cause set.",
+    ),
+    "flag": (
+        forms.FlagForm,
+        lambda r, c, d: services.flag_set(c, d["kind"], actor=r.user, reason=d["reason"]),
+        "Flag set.",
+    ),
+    "clear_flag": (
+        forms.FlagClearForm,
+        lambda r, c, d: services.flag_clear(c, d["kind"], actor=r.user, reason=d["reason"]),
+        "Flag cleared.",
     ),
     "note": (
         forms.NoteForm,

@@ -13,12 +13,14 @@ from complaints.models import (
     Category,
     Complaint,
     EscalationLevel,
+    FlagKind,
     MessageChannel,
     Product,
     ResolutionType,
     RootCause,
 )
 from complaints.selectors import team_members
+from complaints.services.flags import REASON_LIMIT as FLAG_REASON_LIMIT
 from complaints.submission_tokens import SubmissionTokenField
 from complaints.workflow import STAGE_CHOICES, Refused
 
@@ -96,6 +98,20 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
         initial=True,
         label="I will handle this complaint (leave unticked to put it in the intake queue)",
     )
+    vulnerable = forms.BooleanField(required=False, label="Vulnerable customer")
+    vulnerable_reason = forms.CharField(
+        required=False,
+        max_length=FLAG_REASON_LIMIT,
+        label="Why (the customer's circumstances, what support they need)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    hardship = forms.BooleanField(required=False, label="Financial hardship")
+    hardship_reason = forms.CharField(
+        required=False,
+        max_length=FLAG_REASON_LIMIT,
+        label="Why (what the customer told us)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     submission = SubmissionTokenField()
     attachments = MultipleFileField(
         required=False,
@@ -158,6 +174,11 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
                 "attachments",
                 "assign_to_me",
             ),
+            Fieldset(
+                "Support needs (staff only, never shown to the customer)",
+                Row(Column("vulnerable", css_class="col-md-4"), Column("vulnerable_reason")),
+                Row(Column("hardship", css_class="col-md-4"), Column("hardship_reason")),
+            ),
             "submission",
             Submit("submit", "Log complaint"),
         )
@@ -182,7 +203,21 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
             and not self.errors
         ):
             raise forms.ValidationError("Give an email address or a phone number for the customer.")
+        for kind in FlagKind.values:
+            reason = cleaned.get(f"{kind}_reason", "").strip()
+            if cleaned.get(kind) and not reason:
+                self.add_error(f"{kind}_reason", "Say why the case is flagged.")
+            elif reason and not cleaned.get(kind):
+                self.add_error(kind, "Tick this to flag the case, or leave the reason empty.")
         return cleaned
+
+    def flags(self):
+        """{kind: reason} of the flags ticked, for complaint_create."""
+        return {
+            kind: self.cleaned_data[f"{kind}_reason"]
+            for kind in FlagKind.values
+            if self.cleaned_data[kind]
+        }
 
 
 class ComplaintEditForm(RecordFields, forms.ModelForm):
@@ -494,3 +529,27 @@ class ReplyForm(forms.Form):
             except Refused as refusal:
                 self.add_error("postal_address", refusal.message)
         return data
+
+
+class FlagForm(forms.Form):
+    kind = forms.ChoiceField(choices=FlagKind.choices, label="Flag")
+    reason = forms.CharField(
+        max_length=FLAG_REASON_LIMIT,
+        label="Why",
+        help_text="Staff only: the customer never sees flags or reasons.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, unset=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if unset is not None:
+            self.fields["kind"].choices = [c for c in FlagKind.choices if c[0] in unset]
+
+
+class FlagClearForm(forms.Form):
+    kind = forms.ChoiceField(choices=FlagKind.choices, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        max_length=FLAG_REASON_LIMIT,
+        label="Why is it cleared?",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -28,17 +28,12 @@ def queue_section(
     counted=False,
     new=(),
 ):
-    """A queue's first rows, those with something `new` for the user first; `counted` adds
-    the whole queue's size to its heading, for the queues an index counts cheaply."""
+    """A queue's first rows: flagged cases first, then those with something `new` for the
+    user; `counted` adds the whole queue's size to its heading, for the queues an index
+    counts cheaply."""
     count = queryset.count() if counted else None
     queryset = queryset.select_related("category", "assignee").only(*ROW_FIELDS).order_by(*order)
-    complaints = []
-    if new:
-        # Two reads rather than one ordered by "is new": that order would make the database
-        # sort the whole queue instead of reading its index in deadline order.
-        complaints = list(queryset.filter(pk__in=new)[: QUEUE_LENGTH + 1])
-        queryset = queryset.exclude(pk__in=new)
-    complaints += queryset[: QUEUE_LENGTH + 1 - len(complaints)]
+    complaints = selectors.queue_first_rows(queryset, QUEUE_LENGTH + 1, new)
     rows = rows_of(complaints, now, frozenset(new))
     return {
         "title": title,

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints.clocks import countdown
-from complaints.models import EscalationLevel
+from complaints.models import EscalationLevel, FlagKind
 from complaints.workflow import Stage
 
 # What a row of a queue or list shows; loading whole complaints (their texts, two dozen dates)
@@ -22,6 +22,8 @@ ROW_FIELDS = (
     "resolution_overdue_at",
     "escalation_level",
     "escalation_reason",
+    "vulnerable",
+    "hardship",
     "assignee_id",
     "category__name",
     "assignee__username",
@@ -68,6 +70,8 @@ class Row:
     target_missed: bool
     escalation_reason: str | None
     escalated_to: str
+    # The case's flags as their tags ("vulnerable", "hardship").
+    flags: tuple[str, ...]
 
 
 ESCALATED_TO = {EscalationLevel.TEAM: "to team", EscalationLevel.MANAGER: "to managers"}
@@ -117,6 +121,7 @@ def rows_of(complaints, now, new=frozenset()):
                     else None
                 ),
                 escalated_to=ESCALATED_TO.get(complaint.escalation_level, ""),
+                flags=tuple(kind for kind in FlagKind.values if getattr(complaint, kind)),
             )
         )
     return rows

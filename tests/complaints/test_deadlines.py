@@ -9,7 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints import selectors, services
-from complaints.models import Complaint, MessageKind, OutboundMessage
+from complaints.models import (
+    RESPONSE_ROLES,
+    ClockDefinition,
+    Complaint,
+    MessageKind,
+    OutboundMessage,
+)
 from tests import factories
 from tests.api.conftest import token_client
 from tests.complaints.test_lifecycle_views import intake_data
@@ -40,6 +46,7 @@ def late(stage, csr, resolver, manager):
 def overdue_everywhere(complaint, manager):
     """Whether the complaint counts as overdue in each place that says so."""
     now = timezone.now()
+    response_definitions = ClockDefinition.objects.filter(role__in=RESPONSE_ROLES)
     workload = {person: overdue for person, _, overdue in selectors.team_workload(manager, now)}
     listed = signed_in(manager).get("/complaints/", {"overdue": "on"}).content.decode()
     api = token_client(manager).get(f"/api/v1/complaints/?q={complaint.reference}")
@@ -48,8 +55,8 @@ def overdue_everywhere(complaint, manager):
         "workload": workload.get(complaint.assignee, 0) > 0,
         "list": complaint.reference in listed,
         "api": api.json()["results"][0]["overdue"],
-        "resolution sweep": selectors.resolution_targets_missed(timezone.localdate())
-        .filter(pk=complaint.pk)
+        "resolution sweep": selectors.clocks_to_breach(now, response_definitions)
+        .filter(complaint=complaint)
         .exists(),
     }
 

@@ -17,6 +17,7 @@ from complaints import clocks, jobs, outbox, services
 from complaints.clocks import sweeps
 from complaints.models import (
     Complaint,
+    ComplaintClock,
     JobRun,
     MessageKind,
     OutboundMessage,
@@ -415,10 +416,13 @@ def test_a_missed_target_without_customer_email_escalates_without_a_notice(team)
 
 
 def target_passed(complaint, days_ago=5):
-    """As if the complaint had been received long ago: its target passed `days_ago` days ago."""
-    Complaint.objects.filter(pk=complaint.pk).update(
-        resolution_target_date=timezone.localdate() - days_ago * DAY
+    """As if the complaint had been received long ago: its target passed `days_ago` days ago
+    (the resolution clock's row, which the sweep reads, and its projection on the complaint)."""
+    target = timezone.localdate() - days_ago * DAY
+    ComplaintClock.objects.filter(complaint=complaint, definition__role="resolution_target").update(
+        due_at=timezone.make_aware(datetime.combine(target, time.max))
     )
+    Complaint.objects.filter(pk=complaint.pk).update(resolution_target_date=target)
     return reload(complaint)
 
 

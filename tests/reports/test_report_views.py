@@ -160,6 +160,12 @@ def test_each_table_downloads_as_csv(manager_client, march):
         "money-paid": [["GBP", "12.50"]],
         "root-causes": [["'@risk", "1"]],
         "rising": [["'=cmd", "5", "0.0", ""]],
+        "clocks": [
+            [row["profile"], row["name"], str(row["stopped"]), str(row["within"])]
+            + [str(row[key]) for key in ("within_share", "median", "p90")]
+            + [row["unit"]]
+            for row in m["clocks"]
+        ],
     }
     assert set(expected) == set(TABLES)
     assert m["open_at_end"]["total"] == 6

@@ -465,6 +465,22 @@ MARCH_METRICS = {
         {"category": "Billing", "count": 6, "trailing_average": 2.0, "ratio": 3.0}
     ],
     "previous": {"received": 6, "change": 9, "change_share": 1.5},
+    # The house profile's acknowledgment clock: the same three acknowledgments as above, now
+    # read from the clock rows. (The resolution clocks stop when the services move the
+    # cases, after March.)
+    "clocks": [
+        {
+            "profile": "House rules",
+            "clock": "acknowledgment",
+            "name": "Acknowledgment deadline",
+            "unit": "hours",
+            "stopped": 3,
+            "within": 2,
+            "within_share": 0.6667,
+            "median": 2.0,
+            "p90": 24.4,
+        }
+    ],
 }
 
 
@@ -559,6 +575,7 @@ def test_an_empty_period():
         "root_causes": [],
         "rising_categories": [],
         "previous": {"received": 0, "change": 0, "change_share": None},
+        "clocks": [],
     }
 
 

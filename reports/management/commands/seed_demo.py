@@ -177,6 +177,7 @@ class Command(BaseCommand):
                     "product": lists["product"][case.product],
                     "complexity": "standard",
                 },
+                flags=dict(case.flags),
             )
             created += 1
             Story(complaint, case, logger, users, lists["root_cause"], received_at).tell()

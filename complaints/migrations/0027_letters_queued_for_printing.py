@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0020_reply_and_exit_message_kinds_and_template_history'),
+        ('complaints', '0026_clock_stopped_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

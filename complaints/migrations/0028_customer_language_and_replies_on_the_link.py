@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("complaints", "0021_letters_queued_for_printing"),
+        ("complaints", "0027_letters_queued_for_printing"),
     ]
 
     operations = [

@@ -1,0 +1,420 @@
+"""The complaint's clocks as rows (docs/clocks.md): started at intake and by stage events,
+stopped by stage events, restarted on a reopening, recomputed when the facts that choose
+them change, paused and resumed with a reason, and moved to another profile with one.
+
+The complaint's deadline columns (acknowledgment_due_at, resolution_target_date and so
+next_deadline_at, resolution_overdue_at) are kept as the projection of its running clocks,
+so the queues sort on their indexes as before. Every function here runs inside the caller's
+transaction with the complaint locked; the sweep locks the complaint before its clocks too,
+so the two never wait on each other in opposite orders.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from complaints.clocks import engine
+from complaints.models import (
+    RESPONSE_ROLES,
+    ClockDefinition,
+    ClockEvent,
+    ClockPause,
+    ClockRole,
+    ComplaintClock,
+    Holiday,
+    RegulatoryProfile,
+    StageChange,
+)
+from complaints.permissions import Action, require
+from complaints.services.common import attribute, locked
+from complaints.workflow import EXIT_STAGES, Refused, Stage
+
+# Stops that say nothing of whether the promise was kept: the case left, or the clock no
+# longer applies to it.
+PROFILE_CHANGED, CONDITIONS_CHANGED = "profile_changed", "conditions_changed"
+NO_VERDICT = {ClockEvent.EXITED, PROFILE_CHANGED, CONDITIONS_CHANGED}
+# A case that exits or closes runs no clock, whatever the definition's stop events say.
+STOPS_EVERY_CLOCK = {ClockEvent.EXITED, ClockEvent.CLOSED}
+STAGE_EVENTS = {
+    Stage.ACKNOWLEDGED: (ClockEvent.ACKNOWLEDGED,),
+    Stage.INVESTIGATING: (ClockEvent.INVESTIGATING,),
+    Stage.RESOLVED: (ClockEvent.RESOLUTION_PROPOSED,),
+    Stage.FOLLOW_UP: (ClockEvent.RESOLVED, ClockEvent.FOLLOW_UP),
+    Stage.DOCUMENTED: (ClockEvent.DOCUMENTED,),
+    Stage.REVIEWED: (ClockEvent.CLOSED,),
+    **dict.fromkeys(EXIT_STAGES, (ClockEvent.EXITED,)),
+}
+# The complaint's fields a clock's conditions read: a change recomputes its clocks.
+CLOCK_FACTS = {"product", "channel", "complexity", "vulnerable", "hardship"}
+REOPENED_FROM = (Stage.RESOLVED, Stage.FOLLOW_UP, Stage.DOCUMENTED)
+
+
+def stage_events(source, target):
+    if target == Stage.INVESTIGATING and source in REOPENED_FROM:
+        return (ClockEvent.REOPENED,)
+    return STAGE_EVENTS.get(Stage(target), ())
+
+
+# Reading the rules -------------------------------------------------------------------------
+
+
+def facts_of(complaint):
+    return {
+        "product_id": complaint.product_id,
+        "channel": complaint.channel,
+        "complexity": complaint.complexity,
+        "vulnerable": complaint.vulnerable,
+        "hardship": complaint.hardship,
+    }
+
+
+def profile_for(*, product_id, country):
+    profiles = list(
+        RegulatoryProfile.objects.filter(Q(active=True) | Q(is_default=True)).prefetch_related(
+            "products"
+        )
+    )
+    for profile in profiles:
+        profile.product_ids = {product.pk for product in profile.products.all()}
+    return engine.choose_profile(profiles, product_id=product_id, country=country)
+
+
+def definitions_of(profile):
+    definitions = list(
+        ClockDefinition.objects.filter(profile=profile)
+        .select_related("calendar", "profile__calendar")
+        .prefetch_related("products")
+    )
+    for definition in definitions:
+        definition.product_ids = {product.pk for product in definition.products.all()}
+    return definitions
+
+
+def calendar_of(definition):
+    return definition.calendar or definition.profile.calendar
+
+
+class Closures:
+    """The firm's closures, read once per change and shared by its clocks' arithmetic."""
+
+    def __init__(self, pairs=None):
+        if pairs is None:
+            pairs = Holiday.objects.values_list("date", "calendar_id")
+        self.pairs = list(pairs)
+
+    def calendar(self, business_calendar):
+        closed = (day for day, owner in self.pairs if owner in (None, business_calendar.pk))
+        return business_calendar.as_calendar(closed)
+
+
+def new_clock(complaint, definition, start, closures, **marks):
+    calendar = closures.calendar(calendar_of(definition))
+    due_at = engine.due(start, definition.amount, definition.unit, calendar)
+    warn_at = None
+    if definition.warning_amount is not None:
+        warn_at = engine.warn_at(
+            due_at, definition.warning_amount, definition.warning_unit, calendar
+        )
+    return ComplaintClock(
+        complaint=complaint,
+        definition=definition,
+        started_at=start,
+        due_at=due_at,
+        warn_at=warn_at,
+        **marks,
+    )
+
+
+# The projection ----------------------------------------------------------------------------
+
+
+def project(complaint, running, fields=None):
+    """Set the complaint's deadline columns from its running clocks; name the changed
+    columns in `fields`."""
+    fields = fields if fields is not None else []
+
+    def put(name, value):
+        if getattr(complaint, name) != value:
+            setattr(complaint, name, value)
+            fields.append(name)
+
+    acknowledgments = [c for c in running if c.definition.role == ClockRole.ACKNOWLEDGMENT]
+    if acknowledgments:
+        put("acknowledgment_due_at", min(c.due_at for c in acknowledgments))
+    responses = [c for c in running if c.definition.role in RESPONSE_ROLES]
+    if responses:
+        first = min(responses, key=lambda c: (c.due_at, c.pk or 0))
+        put("resolution_target_date", timezone.localdate(first.due_at))
+        put("resolution_overdue_at", first.breached_at)
+    return fields
+
+
+def running_clocks(complaint):
+    return list(
+        ComplaintClock.objects.filter(complaint=complaint, stopped_at__isnull=True).select_related(
+            "definition"
+        )
+    )
+
+
+# Intake ------------------------------------------------------------------------------------
+
+
+def clocks_for_intake(complaint, at, holiday_pairs=None):
+    """The profile and the clocks a new complaint starts with (unsaved: the intake saves the
+    complaint, then them), its deadline columns set from them."""
+    complaint.customer_country = complaint.customer_country or settings.FIRM_COUNTRY
+    complaint.profile = profile_for(
+        product_id=complaint.product_id, country=complaint.customer_country
+    )
+    closures = Closures(holiday_pairs)
+    facts = facts_of(complaint)
+    clocks = [
+        new_clock(complaint, definition, at, closures)
+        for definition in definitions_of(complaint.profile)
+        if definition.start_event == ClockEvent.RECEIVED and engine.applies(definition, facts)
+    ]
+    if not any(c.definition.role == ClockRole.ACKNOWLEDGMENT for c in clocks):
+        # The columns are never empty: a profile without an acknowledgment clock keeps the
+        # firm's own, shown but not enforced.
+        complaint.acknowledgment_due_at = at + timedelta(hours=settings.ACKNOWLEDGMENT_HOURS)
+    if not any(c.definition.role in RESPONSE_ROLES for c in clocks):
+        complaint.resolution_target_date = timezone.localdate(
+            at + timedelta(days=settings.RESOLUTION_TARGETS["complex"][0])
+        )
+    project(complaint, clocks)
+    return clocks
+
+
+def clocks_save_new(complaint, clocks):
+    for clock in clocks:
+        clock.complaint = complaint
+    ComplaintClock.objects.bulk_create(clocks)
+
+
+# Stage events ------------------------------------------------------------------------------
+
+
+def _stop(clock, event, at):
+    clock.stopped_at = at
+    clock.stop_event = event
+    clock.met = None if event in NO_VERDICT else at <= clock.due_at
+    if clock.paused_at is not None:
+        ClockPause.objects.filter(clock=clock, resumed_at__isnull=True).update(resumed_at=at)
+        clock.paused_at = None
+    clock.save(update_fields=["stopped_at", "stop_event", "met", "paused_at"])
+
+
+def clocks_on_stage_move(complaint, source, target, *, at, fresh_if_passed, fields):
+    """What a stage move does to the clocks: stop those it meets, restart the response
+    clocks on a reopening, start those it begins. `fresh_if_passed`: a reopening by the
+    customer gives a passed response clock a fresh start from now (one still ahead stands:
+    it was promised)."""
+    events = stage_events(source, target)
+    if not events:
+        return
+    running = running_clocks(complaint)
+    definitions = None
+    for event in events:
+        for clock in [c for c in running if c.stopped_at is None]:
+            if event in STOPS_EVERY_CLOCK or event in clock.definition.stop_events:
+                _stop(clock, event, at)
+        running = [c for c in running if c.stopped_at is None]
+        if definitions is None:
+            definitions = definitions_of(complaint.profile)
+        started = _start(complaint, definitions, running, event, at, fresh_if_passed)
+        running += started
+    project(complaint, running, fields)
+
+
+def _start(complaint, definitions, running, event, at, fresh_if_passed):
+    facts = facts_of(complaint)
+    closures = None
+    ticking = {c.definition_id for c in running}
+    new = []
+    for definition in definitions:
+        if definition.pk in ticking or not engine.applies(definition, facts):
+            continue
+        if definition.start_event == event:
+            closures = closures or Closures()
+            new.append(new_clock(complaint, definition, at, closures))
+        elif event == ClockEvent.REOPENED and definition.role in RESPONSE_ROLES:
+            last = complaint.clocks.filter(definition=definition).order_by("-pk").first()
+            if last is None or last.stop_event in NO_VERDICT:
+                continue
+            if fresh_if_passed and last.due_at < at:
+                closures = closures or Closures()
+                new.append(new_clock(complaint, definition, at, closures))
+            else:
+                # The promise stands, and so do its marks: nothing is sent twice.
+                new.append(
+                    ComplaintClock(
+                        complaint=complaint,
+                        definition=definition,
+                        started_at=last.started_at,
+                        due_at=last.due_at,
+                        warn_at=last.warn_at,
+                        warned_at=last.warned_at,
+                        breached_at=last.breached_at,
+                    )
+                )
+    ComplaintClock.objects.bulk_create(new)
+    return new
+
+
+# Changes of facts and of profile -----------------------------------------------------------
+
+
+def clocks_recompute(complaint, *, at, fields):
+    """The facts that choose the clocks changed (complexity, channel, product, a flag):
+    running clocks that no longer apply stop, and the clocks that apply now take their
+    place, counted from the same start. A replacement already past keeps the breach of the
+    clock it replaces, so nothing is escalated or sent again."""
+    definitions = definitions_of(complaint.profile)
+    by_pk = {d.pk: d for d in definitions}
+    facts = facts_of(complaint)
+    running = running_clocks(complaint)
+    replaced = []
+    for clock in running:
+        definition = by_pk.get(clock.definition_id)
+        if definition is None or not engine.applies(definition, facts):
+            _stop(clock, CONDITIONS_CHANGED, at)
+            replaced.append(clock)
+    running = [c for c in running if c.stopped_at is None]
+    ticking = {c.definition_id for c in running}
+    closures = Closures()
+    new = []
+    for old in replaced:
+        for definition in definitions:
+            if (
+                definition.pk in ticking
+                or definition.role != old.definition.role
+                or definition.start_event != old.definition.start_event
+                or not engine.applies(definition, facts)
+            ):
+                continue
+            clock = new_clock(complaint, definition, old.started_at, closures)
+            if clock.due_at <= at and old.breached_at:
+                clock.breached_at, clock.warned_at = old.breached_at, old.warned_at
+            new.append(clock)
+            ticking.add(definition.pk)
+    ComplaintClock.objects.bulk_create(new)
+    project(complaint, running + new, fields)
+
+
+def _history_events(complaint):
+    """Each clock event the case has seen, in order, from its stage changes."""
+    events = [(ClockEvent.RECEIVED, complaint.received_at)]
+    for change in StageChange.objects.filter(complaint=complaint).order_by("at", "pk"):
+        if change.from_stage:
+            events += [(e, change.at) for e in stage_events(change.from_stage, change.to_stage)]
+    return events
+
+
+@transaction.atomic
+def complaint_profile_change(complaint, *, actor, profile, reason, at=None):
+    """Put a case under another profile: its running clocks stop ("profile_changed") and
+    the new profile's clocks are replayed from the case's own history, each from its
+    original start; the old rows stay on record."""
+    complaint = locked(complaint)
+    require(actor, complaint, Action.MANAGE_CLOCKS)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("Say why the case changes profile.")
+    if not profile.active:
+        raise Refused(f"The profile {profile} is switched off.")
+    if profile.pk == complaint.profile_id:
+        raise Refused(f"This complaint already follows {profile}.")
+    at = at or timezone.now()
+    for clock in running_clocks(complaint):
+        _stop(clock, PROFILE_CHANGED, at)
+    complaint.profile = profile
+    facts = facts_of(complaint)
+    closures = Closures()
+    history = _history_events(complaint)
+    new = []
+    for definition in definitions_of(profile):
+        if not engine.applies(definition, facts):
+            continue
+        starts = [moment for event, moment in history if event == definition.start_event]
+        if not starts:
+            continue
+        clock = new_clock(complaint, definition, starts[-1], closures)
+        stops = [
+            (event, moment)
+            for event, moment in history
+            if moment >= starts[-1]
+            and (event in definition.stop_events or event in STOPS_EVERY_CLOCK)
+        ]
+        if stops:
+            clock.stop_event, clock.stopped_at = stops[0]
+            clock.met = None if clock.stop_event in NO_VERDICT else clock.stopped_at <= clock.due_at
+        new.append(clock)
+    ComplaintClock.objects.bulk_create(new)
+    fields = ["profile", "updated_at"]
+    project(complaint, [c for c in new if c.stopped_at is None], fields)
+    attribute(complaint, actor, f"Profile changed to {profile}: {reason}"[:100])
+    complaint.save(update_fields=fields)
+    return complaint
+
+
+# Pauses ------------------------------------------------------------------------------------
+
+
+def _clock_of(complaint, clock_id):
+    clock = (
+        ComplaintClock.objects.filter(complaint=complaint, pk=clock_id)
+        .select_related("definition__profile__calendar", "definition__calendar")
+        .first()
+    )
+    if clock is None or clock.stopped_at is not None:
+        raise Refused("That clock is not running on this complaint.")
+    return clock
+
+
+@transaction.atomic
+def clock_pause(complaint, clock_id, *, actor, reason, at=None):
+    complaint = locked(complaint)
+    require(actor, complaint, Action.MANAGE_CLOCKS)
+    clock = _clock_of(complaint, clock_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("Say why the clock is paused.")
+    if clock.paused_at is not None:
+        raise Refused("That clock is already paused.")
+    clock.paused_at = at or timezone.now()
+    clock.pause_reason = reason[:200]
+    clock.save(update_fields=["paused_at", "pause_reason"])
+    ClockPause.objects.create(
+        clock=clock, paused_at=clock.paused_at, paused_by=actor, reason=reason[:200]
+    )
+    return clock
+
+
+@transaction.atomic
+def clock_resume(complaint, clock_id, *, actor, at=None):
+    """Resume a paused clock: it falls due later by the time it stood still."""
+    complaint = locked(complaint)
+    require(actor, complaint, Action.MANAGE_CLOCKS)
+    clock = _clock_of(complaint, clock_id)
+    if clock.paused_at is None:
+        raise Refused("That clock is not paused.")
+    at = at or timezone.now()
+    calendar = Closures().calendar(calendar_of(clock.definition))
+    new_due = engine.extend(clock.due_at, clock.paused_at, at, clock.definition.unit, calendar)
+    if clock.warn_at is not None:
+        clock.warn_at += new_due - clock.due_at
+    clock.due_at = new_due
+    ClockPause.objects.filter(clock=clock, resumed_at__isnull=True).update(
+        resumed_at=at, resumed_by=actor
+    )
+    clock.paused_at = None
+    clock.pause_reason = ""
+    clock.save(update_fields=["due_at", "warn_at", "paused_at", "pause_reason"])
+    fields = project(complaint, running_clocks(complaint), ["updated_at"])
+    attribute(complaint, actor, f"{clock.definition.name} resumed")
+    complaint.save(update_fields=fields)
+    return clock
