@@ -16,6 +16,7 @@ from complaints.models import (
     Category,
     Channel,
     Complaint,
+    ComplaintClock,
     Complexity,
     Note,
     Product,
@@ -160,7 +161,39 @@ class NoteOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ClockOut(serializers.ModelSerializer):
+    """One of the complaint's clocks under its regulatory profile (docs/clocks.md)."""
+
+    code = serializers.CharField(source="definition.code")
+    name = serializers.CharField(source="definition.name")
+    role = serializers.CharField(source="definition.role")
+    met = serializers.BooleanField(
+        allow_null=True, help_text="Stopped before due (true) or after (false); null while running."
+    )
+
+    class Meta:
+        model = ComplaintClock
+        fields = [
+            "code",
+            "name",
+            "role",
+            "started_at",
+            "due_at",
+            "warned_at",
+            "breached_at",
+            "paused_at",
+            "stopped_at",
+            "stop_event",
+            "met",
+        ]
+        read_only_fields = fields
+
+
 class ComplaintDetail(ComplaintSummary):
+    profile = serializers.CharField(
+        source="profile.code", help_text="The regulatory profile whose clocks the case runs."
+    )
+    clocks = ClockOut(many=True)
     acknowledgment_method = serializers.ChoiceField(
         choices=AcknowledgmentMethod.choices,
         allow_blank=True,
@@ -207,6 +240,9 @@ class ComplaintDetail(ComplaintSummary):
             "duplicate_of",
             "exit_reason",
             "reopen_count",
+            "customer_country",
+            "profile",
+            "clocks",
             "created_at",
             "updated_at",
             "allowed_actions",

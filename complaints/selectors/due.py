@@ -2,6 +2,7 @@
 (migrations), so a sweep with nothing due reads a handful of index pages."""
 
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from complaints.models import (
     Complaint,
@@ -37,6 +38,38 @@ def clocks_to_warn(now, definition_ids):
         due_at__gt=now,
         definition_id__in=definition_ids,
     )
+
+
+def clocks_missed(complaint_ids):
+    """{complaint id: [names of the running clocks it has missed]}, for a page of a queue."""
+    missed = {}
+    for complaint_id, name in (
+        ComplaintClock.objects.filter(
+            complaint_id__in=complaint_ids, stopped_at__isnull=True, breached_at__isnull=False
+        )
+        .order_by("breached_at", "pk")
+        .values_list("complaint_id", "definition__name")
+    ):
+        missed.setdefault(complaint_id, []).append(name)
+    return missed
+
+
+def clocks_in_words(complaint_ids):
+    """{complaint id: "Acknowledgment deadline due 2026-12-05 14:02 met; ..."}, for exports."""
+    described = {}
+    clocks = (
+        ComplaintClock.objects.filter(complaint_id__in=complaint_ids)
+        .order_by("started_at", "due_at", "pk")
+        .values_list("complaint_id", "definition__name", "due_at", "met", "breached_at")
+    )
+    for complaint_id, name, due_at, met, breached_at in clocks:
+        if met is None:
+            outcome = "missed" if breached_at else "running"
+        else:
+            outcome = "met" if met else "missed"
+        due = timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")
+        described.setdefault(complaint_id, []).append(f"{name} due {due} {outcome}")
+    return {complaint_id: "; ".join(parts) for complaint_id, parts in described.items()}
 
 
 def follow_ups_to_request(started_before):

@@ -14,6 +14,7 @@ from complaints.models import (
     Complaint,
     EscalationLevel,
     Product,
+    RegulatoryProfile,
     ResolutionType,
     RootCause,
 )
@@ -314,6 +315,22 @@ class EscalateForm(forms.Form):
         self.fields["level"].choices = [
             choice for choice in self.fields["level"].choices if choice[0] != current
         ]
+
+
+class ProfileChangeForm(forms.Form):
+    profile = forms.ModelChoiceField(
+        queryset=RegulatoryProfile.objects.filter(active=True), label="Regulatory profile"
+    )
+    reason = forms.CharField(max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ClockPauseForm(forms.Form):
+    clock = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(max_length=200, label="Why pause this clock?")
+
+
+class ClockResumeForm(forms.Form):
+    clock = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class NoteForm(forms.Form):

@@ -39,7 +39,8 @@ def queue_section(
         complaints = list(queryset.filter(pk__in=new)[: QUEUE_LENGTH + 1])
         queryset = queryset.exclude(pk__in=new)
     complaints += queryset[: QUEUE_LENGTH + 1 - len(complaints)]
-    rows = rows_of(complaints, now, frozenset(new))
+    missed = selectors.clocks_missed([c.pk for c in complaints]) if why else None
+    rows = rows_of(complaints, now, frozenset(new), missed)
     return {
         "title": title,
         "count": count,

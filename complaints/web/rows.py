@@ -68,12 +68,14 @@ class Row:
     target_missed: bool
     escalation_reason: str | None
     escalated_to: str
+    # The clocks it has missed and still owes (the escalation queue names them).
+    missed_clocks: str = ""
 
 
 ESCALATED_TO = {EscalationLevel.TEAM: "to team", EscalationLevel.MANAGER: "to managers"}
 
 
-def rows_of(complaints, now, new=frozenset()):
+def rows_of(complaints, now, new=frozenset(), missed=None):
     detail_url, take_url = _url_maker("complaints:detail"), _url_maker("complaints:action", "take")
     assign_url = _url_maker("complaints:action", "assign")
     rows = []
@@ -117,6 +119,7 @@ def rows_of(complaints, now, new=frozenset()):
                     else None
                 ),
                 escalated_to=ESCALATED_TO.get(complaint.escalation_level, ""),
+                missed_clocks=", ".join((missed or {}).get(complaint.pk, ())),
             )
         )
     return rows

@@ -348,3 +348,58 @@ def test_two_generic_sweeps_at_once_act_on_each_clock_exactly_once(team, monkeyp
     )
     assert len(missed) == 60
     assert set(missed.values()) == {1}
+
+
+# Where the clocks show -----------------------------------------------------------------------
+
+
+def test_the_case_page_lists_the_clocks_and_lets_a_manager_change_the_profile(client, team):
+    fca = profile("fca", active=True)
+    complaint = factories.complaint(team["csr"], customer_country="AU")
+    client.force_login(team["manager"])
+
+    html = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "Acknowledgment deadline" in html
+    assert "Resolution target" in html
+    assert "House rules" in html
+    assert "Change the regulatory profile" in html
+
+    response = client.post(
+        f"/complaints/{complaint.pk}/change_profile/",
+        {"profile": fca.pk, "reason": "The customer lives in London now"},
+    )
+    assert response.status_code == 302
+    html = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "Final or holding response (8 weeks)" in html
+    assert "Profile changed" in html
+
+
+def test_a_csr_sees_the_clocks_but_cannot_change_them(client, team):
+    complaint = factories.complaint(team["csr"])
+    clock = clocks_of(complaint)["acknowledgment"]
+    client.force_login(team["csr"])
+
+    html = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "Acknowledgment deadline" in html
+    assert "Change the regulatory profile" not in html
+    client.post(f"/complaints/{complaint.pk}/pause_clock/", {"clock": clock.pk, "reason": "x"})
+    clock.refresh_from_db()
+    assert clock.paused_at is None
+
+
+def test_the_api_and_the_export_carry_the_profile_and_each_clock(client, team):
+    from tests.api.conftest import token_client
+
+    complaint = factories.complaint(team["csr"])
+    services.complaint_acknowledge(complaint, actor=team["csr"], method="phone")
+
+    body = token_client(team["manager"]).get(f"/api/v1/complaints/{complaint.pk}/").json()
+    assert body["profile"] == "house"
+    clocks_out = {clock["code"]: clock for clock in body["clocks"]}
+    assert clocks_out["acknowledgment"]["met"] is True
+    assert clocks_out["resolution-standard"]["met"] is None
+    client.force_login(team["manager"])
+    exported = b"".join(client.get("/complaints/export.csv").streaming_content).decode()
+    assert "house" in exported
+    assert "Acknowledgment deadline due" in exported
+    assert "met; Resolution target due" in exported
