@@ -1,5 +1,20 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db.models.signals import post_migrate
+
+
+def seed_clock_catalogue(sender, using, apps=global_apps, **kwargs):
+    """The regulatory profiles every complaint needs one of: put back after a flush (the
+    tests that empty the database), which runs no data migration again."""
+    from complaints.clocks import catalogue
+
+    RegulatoryProfile = apps.get_model("complaints", "RegulatoryProfile")
+    if not RegulatoryProfile.objects.using(using).exists():
+        catalogue.seed(apps)
 
 
 class ComplaintsConfig(AppConfig):
     name = "complaints"
+
+    def ready(self):
+        post_migrate.connect(seed_clock_catalogue, sender=self)
