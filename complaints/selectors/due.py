@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from complaints.models import (
+    ClockRole,
     Complaint,
     ComplaintClock,
     MessageKind,
@@ -41,12 +42,18 @@ def clocks_to_warn(now, definition_ids):
 
 
 def clocks_missed(complaint_ids):
-    """{complaint id: [names of the running clocks it has missed]}, for a page of a queue."""
+    """{complaint id: [names of the running clocks it has missed]}, for a page of the
+    escalation queue: those whose breach escalates (a missed early-resolution window is no
+    one's alarm). The acknowledgment and the resolution target have tags of their own."""
     missed = {}
     for complaint_id, name in (
         ComplaintClock.objects.filter(
-            complaint_id__in=complaint_ids, stopped_at__isnull=True, breached_at__isnull=False
+            complaint_id__in=complaint_ids,
+            stopped_at__isnull=True,
+            breached_at__isnull=False,
+            definition__breach_escalates=True,
         )
+        .exclude(definition__role__in=[ClockRole.ACKNOWLEDGMENT, ClockRole.RESOLUTION_TARGET])
         .order_by("breached_at", "pk")
         .values_list("complaint_id", "definition__name")
     ):

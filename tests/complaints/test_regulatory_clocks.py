@@ -403,3 +403,17 @@ def test_the_api_and_the_export_carry_the_profile_and_each_clock(client, team):
     assert "house" in exported
     assert "Acknowledgment deadline due" in exported
     assert "met; Resolution target due" in exported
+
+
+def test_the_escalation_queue_names_the_regulators_clock_a_case_missed(client, team):
+    profile("asic", active=True)
+    complaint = factories.complaint(team["csr"], customer_country="AU")
+    services.complaint_acknowledge(complaint, actor=team["csr"], method="phone")
+    sweeps.enforce_clocks(now=clocks_of(complaint)["idr-response"].due_at + H)
+    client.force_login(team["manager"])
+
+    html = client.get("/").content.decode()
+
+    assert "missed: IDR response (30 days)</span>" in html
+    # Past its quick-resolution window too, which alarms nobody.
+    assert "Quick resolution" not in html
