@@ -14,15 +14,18 @@ from complaints.models import (
 )
 from complaints.workflow import Stage
 
+# The condition both sweep indexes share (ComplaintClock.Meta.indexes).
+UNBREACHED_AND_TICKING = {
+    "stopped_at__isnull": True,
+    "breached_at__isnull": True,
+    "paused_at__isnull": True,
+}
+
 
 def clocks_to_breach(now, definition_ids):
     """Running clocks past their due moment, not yet breached (index clock_to_breach)."""
     return ComplaintClock.objects.filter(
-        stopped_at__isnull=True,
-        breached_at__isnull=True,
-        paused_at__isnull=True,
-        due_at__lte=now,
-        definition_id__in=definition_ids,
+        **UNBREACHED_AND_TICKING, due_at__lte=now, definition_id__in=definition_ids
     )
 
 
@@ -30,10 +33,8 @@ def clocks_to_warn(now, definition_ids):
     """Running clocks past their warning point and still before due (index clock_to_warn):
     one first swept after its due moment is breached instead."""
     return ComplaintClock.objects.filter(
+        **UNBREACHED_AND_TICKING,
         warned_at__isnull=True,
-        stopped_at__isnull=True,
-        breached_at__isnull=True,
-        paused_at__isnull=True,
         warn_at__isnull=False,
         warn_at__lte=now,
         due_at__gt=now,
