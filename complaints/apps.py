@@ -1,4 +1,16 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db.models.signals import post_migrate
+
+
+def seed_clock_catalogue(sender, using, apps=global_apps, **kwargs):
+    """The regulatory profiles every complaint needs one of: put back after a flush (the
+    tests that empty the database), which runs no data migration again."""
+    from complaints.clocks import catalogue
+
+    RegulatoryProfile = apps.get_model("complaints", "RegulatoryProfile")
+    if not RegulatoryProfile.objects.using(using).exists():
+        catalogue.seed(apps)
 
 
 class ComplaintsConfig(AppConfig):
@@ -10,3 +22,4 @@ class ComplaintsConfig(AppConfig):
         from complaints.api.mail_webhook import inbound_email_received
 
         inbound.connect(inbound_email_received, dispatch_uid="complaints.inbound_email")
+        post_migrate.connect(seed_clock_catalogue, sender=self)

@@ -150,7 +150,19 @@ class DemoComplaint(NamedTuple):
     exit_text: str = ""
     # Flags it is logged with: ((kind, why), ...).
     flags: tuple = ()
+    # Where the customer lives (blank: the firm's country), which with the product chooses
+    # the regulatory profile.
+    country: str = ""
 
+
+# The regulators' profiles the demo firm answers to (docs/clocks.md), switched on with the
+# products each covers; broadband and energy stay on the house rules.
+PROFILES = {
+    "fca": ["Credit card", "Mortgage"],
+    "fca-payments": ["Current account"],
+    "asic": [],
+    "cfpb": [],
+}
 
 REFUND_45 = DemoResolution(
     "refund",
@@ -586,5 +598,50 @@ COMPLAINTS = [
         10,
         "not_a_complaint",
         exit_text="A question about opening hours: answered by the branch team as an enquiry.",
+    ),
+    # Customers abroad, under the Australian and US regulators' clocks.
+    DemoComplaint(
+        "DEMO-030",
+        "Chloe Nguyen",
+        "chloe.nguyen@example.com",
+        "",
+        "web",
+        "Fees and charges",
+        "Credit card",
+        "An annual fee was charged on a card I closed in Sydney last year.",
+        3,
+        "received",
+        country="AU",
+    ),
+    DemoComplaint(
+        "DEMO-031",
+        "Liam O'Brien",
+        "liam.obrien@example.com",
+        "",
+        "phone",
+        "Fees and charges",
+        "Personal loan",
+        "I lost my job and asked for a payment pause; I got a default notice instead.",
+        100,
+        "investigating",
+        "Hardship: needs an investigator.",
+        country="AU",
+        # Hardship selects ASIC's 21-day response clock.
+        flags=(
+            ("hardship", "Lost their job; asked for a payment pause and got a default notice."),
+        ),
+    ),
+    DemoComplaint(
+        "DEMO-032",
+        "Maria Gonzalez",
+        "maria.gonzalez@example.com",
+        "",
+        "web",
+        "Billing error",
+        "Credit card",
+        "A purchase I disputed in March is still on my statement, with interest.",
+        30,
+        "acknowledged",
+        country="US",
     ),
 ]

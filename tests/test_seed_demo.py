@@ -8,7 +8,14 @@ from django.core.management import call_command
 
 from accounts.models import User
 from complaints import demo, selectors
-from complaints.models import Category, Complaint, Product, RootCause, StageChange
+from complaints.models import (
+    Category,
+    Complaint,
+    ComplaintClock,
+    Product,
+    RootCause,
+    StageChange,
+)
 from complaints.workflow import Stage
 from reports.models import TrendReport
 
@@ -69,3 +76,16 @@ def test_the_real_demo_data_ships_in_the_repository():
     assert sample.is_file()
     assert sample.is_relative_to(project_settings.BASE_DIR)
     assert "Complaint ID" in (sample.parent / "README.md").read_text()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_complaints_under_each_regulatory_profile():
+    call_command("seed_demo", "--demo", cfpb="", stdout=StringIO())
+
+    profiles = set(
+        Complaint.objects.filter(external_reference__startswith="DEMO-").values_list(
+            "profile__code", flat=True
+        )
+    )
+    assert profiles == {"house", "fca", "fca-payments", "asic", "cfpb"}
+    assert ComplaintClock.objects.filter(definition__profile__code="asic").exists()

@@ -19,6 +19,7 @@ from complaints.models import (
     Category,
     Channel,
     Complaint,
+    ComplaintClock,
     Complexity,
     FlagKind,
     MessageChannel,
@@ -177,10 +178,41 @@ class FlagOut(serializers.ModelSerializer):
     class Meta:
         model = CaseFlag
         fields = ["kind", "reason", "set_by", "set_at", "cleared_by", "cleared_at", "clear_reason"]
+
+
+class ClockOut(serializers.ModelSerializer):
+    """One of the complaint's clocks under its regulatory profile (docs/clocks.md)."""
+
+    code = serializers.CharField(source="definition.code")
+    name = serializers.CharField(source="definition.name")
+    role = serializers.CharField(source="definition.role")
+    met = serializers.BooleanField(
+        allow_null=True, help_text="Stopped before due (true) or after (false); null while running."
+    )
+
+    class Meta:
+        model = ComplaintClock
+        fields = [
+            "code",
+            "name",
+            "role",
+            "started_at",
+            "due_at",
+            "warned_at",
+            "breached_at",
+            "paused_at",
+            "stopped_at",
+            "stop_event",
+            "met",
+        ]
         read_only_fields = fields
 
 
 class ComplaintDetail(ComplaintSummary):
+    profile = serializers.CharField(
+        source="profile.code", help_text="The regulatory profile whose clocks the case runs."
+    )
+    clocks = ClockOut(many=True)
     acknowledgment_method = serializers.ChoiceField(
         choices=AcknowledgmentMethod.choices,
         allow_blank=True,
@@ -229,6 +261,9 @@ class ComplaintDetail(ComplaintSummary):
             "duplicate_of",
             "exit_reason",
             "reopen_count",
+            "customer_country",
+            "profile",
+            "clocks",
             "created_at",
             "updated_at",
             "allowed_actions",
@@ -310,6 +345,9 @@ class ErrorResponse(serializers.Serializer):
 # Input ----------------------------------------------------------------------------------
 
 
+COUNTRY_CODE = r"^[A-Za-z]{2}$"
+
+
 class ComplaintCreate(serializers.Serializer):
     """Appendix A of the procedure, as the web intake form takes it, from any channel."""
 
@@ -328,6 +366,13 @@ class ComplaintCreate(serializers.Serializer):
     )
     category = Id(queryset=Category.objects.filter(active=True))
     product = Id(queryset=Product.objects.filter(active=True), required=False, allow_null=True)
+    customer_country = serializers.RegexField(
+        COUNTRY_CODE,
+        required=False,
+        allow_blank=True,
+        help_text="ISO code (GB, AU, US): with the product it chooses the regulatory profile. "
+        "Blank: the firm's country.",
+    )
     transaction_reference = Line(required=False, allow_blank=True, max_length=100)
     complexity = serializers.ChoiceField(
         choices=Complexity.choices, required=False, default=Complexity.STANDARD
@@ -379,6 +424,9 @@ class ComplaintCreate(serializers.Serializer):
             if (reason := self.validated_data.get(f"{kind}_reason", "").strip())
         }
 
+    def validate_customer_country(self, value):
+        return value.upper()
+
     def validate(self, attrs):
         errors = {}
         channel = attrs["channel"]
@@ -419,6 +467,7 @@ class ComplaintCreate(serializers.Serializer):
             customer_email=data.get("customer_email", ""),
             customer_phone=data.get("customer_phone", ""),
             transaction_reference=data.get("transaction_reference", ""),
+            customer_country=data.get("customer_country", ""),
             product=data.get("product"),
         )
         return data

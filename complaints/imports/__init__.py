@@ -8,12 +8,14 @@ file again updates what changed and duplicates nothing. One import runs at a tim
 """
 
 from django.db import OperationalError, connection, transaction
+from django.db.models import Q
 
 from complaints import clocks
 from complaints.imports.mapper import CFPB_COLUMNS, CfpbMapper
 from complaints.imports.reader import CfpbFile
 from complaints.imports.report import ImportFailed, ImportReport
 from complaints.imports.writer import CfpbWriter, import_user, lock_imports, references_reserver
+from complaints.models import RegulatoryProfile
 
 __all__ = ["CFPB_COLUMNS", "ImportFailed", "import_cfpb", "import_user"]
 
@@ -41,9 +43,21 @@ def import_cfpb(source, *, dry_run=False, user=None, progress=None):
     return report
 
 
+def _cfpb_profile_id():
+    """The CFPB profile, switched on or not (its rules are what the history ran on); the
+    default profile if a manager removed it."""
+    profiles = RegulatoryProfile.objects.filter(Q(code="cfpb") | Q(is_default=True))
+    return profiles.order_by("is_default").values_list("pk", flat=True).first()
+
+
 def _import(source, report, user, progress, references_reserve):
     cfpb_file = CfpbFile(source)
-    mapper = CfpbMapper(holidays=clocks.holidays(), importer_id=user.pk, owner_id=import_user().pk)
+    mapper = CfpbMapper(
+        holidays=clocks.holidays(),
+        importer_id=user.pk,
+        owner_id=import_user().pk,
+        profile_id=_cfpb_profile_id(),
+    )
     writer = CfpbWriter(report, user, mapper.owner_id, references_reserve)
     with cfpb_file.batches(mapper) as batches:
         for batch in batches:

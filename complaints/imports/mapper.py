@@ -147,8 +147,10 @@ class CfpbMapper:
     """Checks a CFPB row and maps it to Redress's terms. No database: it runs in the reading
     thread, so what it needs is read before (holidays, the import user)."""
 
-    def __init__(self, *, holidays, importer_id, owner_id):
+    def __init__(self, *, holidays, importer_id, owner_id, profile_id):
         self.holidays = holidays
+        # History that ran on the CFPB's clocks; no clock row runs for it here.
+        self.profile_id = profile_id
         self.importer_id = importer_id
         # Open history is owned by the import, so it does not bury today's intake queue.
         self.owner_id = owner_id
@@ -243,6 +245,8 @@ class CfpbMapper:
             "assignee_id": None if closed else self.owner_id,
             "customer_token": new_customer_token(),
             "complexity": Complexity.STANDARD,
+            "profile_id": self.profile_id,
+            "customer_country": "US",
             "stage": stage,
             "received_at": received_at,
             "acknowledgment_due_at": acknowledgment_due_at,

@@ -252,6 +252,13 @@ class ClockDefinition(models.Model):
             raise ValidationError(errors)
 
 
+STOP_LABELS = {
+    **dict(ClockEvent.choices),
+    "profile_changed": "Profile changed",
+    "conditions_changed": "No longer applies",
+}
+
+
 class ComplaintClock(models.Model):
     """One clock running (or run) on one complaint: a row per start, so a restarted or
     recomputed clock keeps the earlier one on record."""
@@ -319,8 +326,8 @@ class ComplaintClock(models.Model):
         return f"{self.definition.name} due {self.due_at:%Y-%m-%d %H:%M}"
 
     @property
-    def is_running(self):
-        return self.stopped_at is None
+    def stop_label(self):
+        return STOP_LABELS.get(self.stop_event, self.stop_event.replace("_", " "))
 
 
 class ClockPause(models.Model):

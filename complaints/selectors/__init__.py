@@ -13,6 +13,8 @@ from complaints.selectors.correspondence import (
 )
 from complaints.selectors.due import (
     acknowledgments_sent_unrecorded,
+    clocks_in_words,
+    clocks_missed,
     clocks_to_breach,
     clocks_to_warn,
     follow_ups_to_close,
@@ -84,6 +86,8 @@ __all__ = [
     "ComplaintFilterSet",
     "acknowledgment_email_on_its_way",
     "acknowledgments_sent_unrecorded",
+    "clocks_in_words",
+    "clocks_missed",
     "clocks_to_breach",
     "api_idempotency_record",
     "clocks_to_warn",

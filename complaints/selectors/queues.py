@@ -7,6 +7,7 @@ from django.utils import timezone
 from complaints.models import (
     CaseFlag,
     Complaint,
+    ComplaintClock,
     Consultation,
     EscalationLevel,
     InboundMessage,
@@ -128,8 +129,14 @@ def team_workload(user, now=None):
 def complaint_detail_queryset():
     """The complaint with everything its page and timeline show, each relation read once."""
     return Complaint.objects.select_related(
-        "category", "product", "root_cause", "assignee", "review__reviewer"
+        "category", "product", "root_cause", "assignee", "review__reviewer", "profile"
     ).prefetch_related(
+        Prefetch(
+            "clocks",
+            queryset=ComplaintClock.objects.select_related("definition").order_by(
+                "started_at", "due_at", "pk"
+            ),
+        ),
         "stage_changes",
         "notes",
         Prefetch("consultations", queryset=Consultation.objects.select_related("consultee")),

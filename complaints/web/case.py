@@ -325,6 +325,10 @@ def _detail_context(request, complaint, bound=None):
     )
     return {
         "complaint": complaint,
+        "clocks": _clock_rows(complaint, now),
+        "can_manage_clocks": can_act(request.user, complaint, Action.MANAGE_CLOCKS),
+        "profile_form": (bound or {}).get("change_profile")
+        or forms.ProfileChangeForm(initial={"profile": complaint.profile_id}),
         "timeline": selectors.complaint_timeline(complaint),
         "plan": plan,
         "actions": exits,
@@ -346,6 +350,24 @@ def _detail_context(request, complaint, bound=None):
             )
         ],
     }
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    clock: object
+    countdown: str
+    overdue: bool
+
+
+def _clock_rows(complaint, now):
+    """Each clock of the case with its countdown (running) or its outcome (stopped)."""
+    rows = []
+    for clock in complaint.clocks.all():
+        text, overdue = "", False
+        if clock.stopped_at is None and clock.paused_at is None:
+            text, overdue = countdown(clock.due_at, now)
+        rows.append(ClockRow(clock, text, overdue))
+    return rows
 
 
 def complaint_detail(request, pk):
@@ -540,6 +562,23 @@ ACTIONS = {
             c, actor=r.user, score=d["score"], resolved=d["resolved"], comment=d["comment"]
         ),
         "Feedback recorded.",
+    ),
+    "change_profile": (
+        forms.ProfileChangeForm,
+        lambda r, c, d: services.complaint_profile_change(
+            c, actor=r.user, profile=d["profile"], reason=d["reason"]
+        ),
+        "Profile changed; the clocks were recomputed.",
+    ),
+    "pause_clock": (
+        forms.ClockPauseForm,
+        lambda r, c, d: services.clock_pause(c, d["clock"], actor=r.user, reason=d["reason"]),
+        "Clock paused.",
+    ),
+    "resume_clock": (
+        forms.ClockResumeForm,
+        lambda r, c, d: services.clock_resume(c, d["clock"], actor=r.user),
+        "Clock resumed.",
     ),
     "review": (
         forms.ReviewForm,

@@ -16,6 +16,7 @@ from complaints.models import (
     FlagKind,
     MessageChannel,
     Product,
+    RegulatoryProfile,
     ResolutionType,
     RootCause,
 )
@@ -130,6 +131,7 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
             "date_of_complaint",
             "category",
             "product",
+            "customer_country",
             "transaction_reference",
             "complexity",
             "description",
@@ -137,6 +139,8 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
         ]
         widgets = RecordFields.WIDGETS
         help_texts = {
+            "customer_country": "Where the customer lives, as an ISO code (GB, AU, US): with "
+            "the product it chooses the regulator's clocks. Blank: the firm's country.",
             "description": "What happened, in the customer's own words where possible.",
             "interaction_details": "How the customer reached us, who they spoke to, what was said.",
             "date_of_complaint": "When the customer complained; may be in the past.",
@@ -146,6 +150,7 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.filter(active=True)
         self.fields["product"].queryset = Product.objects.filter(active=True)
+
         self.fields["date_of_complaint"].initial = timezone.localdate
         self.fields["channel"].widget.attrs["autofocus"] = True
         self.fields["preferred_language"].required = False
@@ -168,7 +173,11 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
             Fieldset(
                 "Complaint",
                 Row(Column("date_of_complaint"), Column("category"), Column("product")),
-                Row(Column("transaction_reference"), Column("complexity")),
+                Row(
+                    Column("customer_country"),
+                    Column("transaction_reference"),
+                    Column("complexity"),
+                ),
                 "description",
                 "interaction_details",
                 "attachments",
@@ -182,6 +191,12 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
             "submission",
             Submit("submit", "Log complaint"),
         )
+
+    def clean_customer_country(self):
+        country = self.cleaned_data["customer_country"].strip().upper()
+        if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+            raise forms.ValidationError("A two-letter country code, such as GB, AU or US.")
+        return country
 
     def _post_clean(self):
         """No model validation here: the fields checked every value (the category and product
@@ -363,6 +378,22 @@ class EscalateForm(forms.Form):
         self.fields["level"].choices = [
             choice for choice in self.fields["level"].choices if choice[0] != current
         ]
+
+
+class ProfileChangeForm(forms.Form):
+    profile = forms.ModelChoiceField(
+        queryset=RegulatoryProfile.objects.filter(active=True), label="Regulatory profile"
+    )
+    reason = forms.CharField(max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ClockPauseForm(forms.Form):
+    clock = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(max_length=200, label="Why pause this clock?")
+
+
+class ClockResumeForm(forms.Form):
+    clock = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class NoteForm(forms.Form):

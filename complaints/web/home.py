@@ -34,7 +34,8 @@ def queue_section(
     count = queryset.count() if counted else None
     queryset = queryset.select_related("category", "assignee").only(*ROW_FIELDS).order_by(*order)
     complaints = selectors.queue_first_rows(queryset, QUEUE_LENGTH + 1, new)
-    rows = rows_of(complaints, now, frozenset(new))
+    missed = selectors.clocks_missed([c.pk for c in complaints]) if why else None
+    rows = rows_of(complaints, now, frozenset(new), missed)
     return {
         "title": title,
         "count": count,

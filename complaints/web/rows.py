@@ -72,12 +72,14 @@ class Row:
     escalated_to: str
     # The case's flags as their tags ("vulnerable", "hardship").
     flags: tuple[str, ...]
+    # The clocks it has missed and still owes (the escalation queue names them).
+    missed_clocks: str = ""
 
 
 ESCALATED_TO = {EscalationLevel.TEAM: "to team", EscalationLevel.MANAGER: "to managers"}
 
 
-def rows_of(complaints, now, new=frozenset()):
+def rows_of(complaints, now, new=frozenset(), missed=None):
     detail_url, take_url = _url_maker("complaints:detail"), _url_maker("complaints:action", "take")
     assign_url = _url_maker("complaints:action", "assign")
     rows = []
@@ -122,6 +124,7 @@ def rows_of(complaints, now, new=frozenset()):
                 ),
                 escalated_to=ESCALATED_TO.get(complaint.escalation_level, ""),
                 flags=tuple(kind for kind in FlagKind.values if getattr(complaint, kind)),
+                missed_clocks=", ".join((missed or {}).get(complaint.pk, ())),
             )
         )
     return rows

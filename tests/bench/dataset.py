@@ -188,7 +188,13 @@ def rearm_due():
             [ACK_BREACH_REASON],
         )
         rearmed = cursor.rowcount
+        cursor.execute(
+            "UPDATE complaints_complaintclock SET breached_at = NULL WHERE stopped_at IS NULL "
+            "AND breached_at > due_at + interval '10 minutes' AND definition_id IN "
+            "(SELECT id FROM complaints_clockdefinition WHERE role = 'acknowledgment')"
+        )
         cursor.execute("VACUUM (ANALYZE) complaints_complaint")
+        cursor.execute("VACUUM (ANALYZE) complaints_complaintclock")
     return rearmed
 
 

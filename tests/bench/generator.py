@@ -14,7 +14,7 @@ from django.conf import settings
 
 from accounts.roles import Role
 from complaints import clocks, services
-from complaints.models import next_deadline, phone_digits
+from complaints.models import RegulatoryProfile, next_deadline, phone_digits
 from complaints.services.deadlines import ACK_BREACH_REASON, TARGET_REASON
 from complaints.workflow import OPEN_STAGE_VALUES, PROCEDURE
 from tests.bench.lists import (
@@ -69,6 +69,9 @@ class Generator:
         self.managers = [u.pk for u in staff if u.role == Role.MANAGER]
         self.categories, self.products, self.root_causes = lists
         self.tables = tables()
+        house = RegulatoryProfile.objects.get(is_default=True)
+        self.profile_id = house.pk
+        self.house_clocks = dict(house.definitions.values_list("code", "pk"))
         self.reference_numbers = {}
         self.targets = {
             name: clocks.ClockSpec(*spec) for name, spec in settings.RESOLUTION_TARGETS.items()
@@ -179,6 +182,8 @@ class Generator:
                 f"TXN{rng.randint(10**7, 10**8 - 1)}" if rng.random() < 0.5 else ""
             ),
             "complexity": complexity,
+            "profile_id": self.profile_id,
+            "customer_country": "GB",
             "stage": RECEIVED,
             "escalation_level": "",
             "escalation_reason": "",
@@ -332,6 +337,7 @@ class Generator:
             if c[key]:
                 events.append(c[key])
         c["updated_at"] = max(events)
+        self.clocks(pk, c, ack_due, target, rows)
         if detailed:
             stage_changes = self.tables["stagechange"]
             for source, to, actor, at, note in changes:
@@ -350,6 +356,49 @@ class Generator:
             if c["updated_at"] > received_at:
                 self.history(c, c["updated_at"], reason, "~", changes[-1][2], rows)
         return c
+
+    def clocks(self, pk, c, ack_due, target, rows):
+        """The house profile's two clock rows, as the clock services would have left them."""
+        table = self.tables["complaintclock"]
+        received = c["received_at"]
+        target_due = self.local_midnight(target + DAY) - timedelta(microseconds=1)
+        for code, due, warn_at, warned, breached, stop_event, stopped in (
+            (
+                "acknowledgment",
+                ack_due,
+                received + WARNING,
+                c["acknowledgment_warned_at"],
+                c["acknowledgment_breached_at"],
+                "acknowledged",
+                c["acknowledged_at"],
+            ),
+            (
+                f"resolution-{c['complexity']}",
+                target_due,
+                None,
+                None,
+                c["resolution_overdue_at"],
+                "resolution_proposed",
+                c["resolved_at"],
+            ),
+        ):
+            rows["complaintclock"].append(
+                {
+                    "id": table.take_id(),
+                    "complaint_id": pk,
+                    "definition_id": self.house_clocks[code],
+                    "started_at": received,
+                    "due_at": due,
+                    "warn_at": warn_at,
+                    "warned_at": warned,
+                    "breached_at": breached,
+                    "stopped_at": stopped,
+                    "stop_event": stop_event if stopped else "",
+                    "met": stopped <= due if stopped else None,
+                    "paused_at": None,
+                    "pause_reason": "",
+                }
+            )
 
     def escalate(self, c, level, reason, at, by):
         c["escalation_level"], c["escalation_reason"] = level, reason

@@ -25,7 +25,7 @@ from complaints.web import home
 from complaints.workflow import OPEN_STAGE_VALUES
 from reports import services as report_services
 from reports.selectors import dashboard
-from tests.bench import privacy
+from tests.bench import dataset, privacy
 from tests.bench.timing import once
 
 # What a CSR types into the intake form, and a customer into the public one.
@@ -127,6 +127,19 @@ def ack_sweep(ctx):
     return summary
 
 
+def clock_sweep(ctx):
+    """The generic sweep over every clock row (about two per complaint here)."""
+    summary = sweeps.enforce_clocks(timezone.now())
+    ctx.notes.setdefault("clock_sweep", []).append(summary)
+    return summary
+
+
+def due_again(ctx):
+    """The acknowledgment sweep before took the due backlog; the generic sweep gets it back."""
+    ctx.notes["clocks_due_again"] = dataset.rearm_due()
+    warm_worker(ctx)
+
+
 def monthly_report(ctx):
     """Build (or rebuild) the last closed month's trend report over the whole table."""
     start, _ = report_services.last_closed("monthly", timezone.localdate())
@@ -192,6 +205,8 @@ def inbound_mail(ctx):
 MEASUREMENTS = [
     ("ack sweep: size/100 due", 2000, once(ack_sweep, prepare=warm_worker)),
     ("ack sweep: none due", 50, ack_sweep),
+    ("clock sweep: size/100 due", 2000, once(clock_sweep, prepare=due_again)),
+    ("clock sweep: none due", 50, clock_sweep),
     ("CSR home", 50, page("/", "csr")),
     ("resolver home", 50, page("/", "resolver")),
     ("manager home (with dashboard)", 150, page("/", "manager")),

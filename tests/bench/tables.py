@@ -7,6 +7,7 @@ from psycopg import sql
 
 from complaints.models import (
     Complaint,
+    ComplaintClock,
     Consultation,
     Feedback,
     Resolution,
@@ -102,5 +103,6 @@ def tables():
             Feedback,
             Consultation,
             Signal,
+            ComplaintClock,
         )
     }

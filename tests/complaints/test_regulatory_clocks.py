@@ -348,3 +348,99 @@ def test_two_generic_sweeps_at_once_act_on_each_clock_exactly_once(team, monkeyp
     )
     assert len(missed) == 60
     assert set(missed.values()) == {1}
+
+
+# Where the clocks show -----------------------------------------------------------------------
+
+
+def test_the_case_page_lists_the_clocks_and_lets_a_manager_change_the_profile(client, team):
+    fca = profile("fca", active=True)
+    complaint = factories.complaint(team["csr"], customer_country="AU")
+    client.force_login(team["manager"])
+
+    html = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "Acknowledgment deadline" in html
+    assert "Resolution target" in html
+    assert "House rules" in html
+    assert "Change the regulatory profile" in html
+
+    response = client.post(
+        f"/complaints/{complaint.pk}/change_profile/",
+        {"profile": fca.pk, "reason": "The customer lives in London now"},
+    )
+    assert response.status_code == 302
+    html = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "Final or holding response (8 weeks)" in html
+    assert "Profile changed" in html
+
+
+def test_a_csr_sees_the_clocks_but_cannot_change_them(client, team):
+    complaint = factories.complaint(team["csr"])
+    clock = clocks_of(complaint)["acknowledgment"]
+    client.force_login(team["csr"])
+
+    html = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "Acknowledgment deadline" in html
+    assert "Change the regulatory profile" not in html
+    client.post(f"/complaints/{complaint.pk}/pause_clock/", {"clock": clock.pk, "reason": "x"})
+    clock.refresh_from_db()
+    assert clock.paused_at is None
+
+
+def test_the_api_and_the_export_carry_the_profile_and_each_clock(client, team):
+    from tests.api.conftest import token_client
+
+    complaint = factories.complaint(team["csr"])
+    services.complaint_acknowledge(complaint, actor=team["csr"], method="phone")
+
+    body = token_client(team["manager"]).get(f"/api/v1/complaints/{complaint.pk}/").json()
+    assert body["profile"] == "house"
+    clocks_out = {clock["code"]: clock for clock in body["clocks"]}
+    assert clocks_out["acknowledgment"]["met"] is True
+    assert clocks_out["resolution-standard"]["met"] is None
+    client.force_login(team["manager"])
+    exported = b"".join(client.get("/complaints/export.csv").streaming_content).decode()
+    assert "house" in exported
+    assert "Acknowledgment deadline due" in exported
+    assert "met; Resolution target due" in exported
+
+
+def test_the_escalation_queue_names_the_regulators_clock_a_case_missed(client, team):
+    profile("asic", active=True)
+    complaint = factories.complaint(team["csr"], customer_country="AU")
+    services.complaint_acknowledge(complaint, actor=team["csr"], method="phone")
+    sweeps.enforce_clocks(now=clocks_of(complaint)["idr-response"].due_at + H)
+    client.force_login(team["manager"])
+
+    html = client.get("/").content.decode()
+
+    assert "missed: IDR response (30 days)</span>" in html
+    # Past its quick-resolution window too, which alarms nobody.
+    assert "Quick resolution" not in html
+
+
+def test_staff_and_the_api_give_the_customers_country_at_intake(client, team):
+    from tests.api.conftest import token_client
+    from tests.complaints.test_lifecycle_views import intake_data
+
+    profile("cfpb", active=True)
+    client.force_login(team["csr"])
+    refused = client.post("/complaints/new/", intake_data(customer_country="U1"))
+    assert "A two-letter country code" in refused.content.decode()
+    assert not Complaint.objects.exists()
+    client.post("/complaints/new/", intake_data(customer_country="us"))
+    assert Complaint.objects.get().profile.code == "cfpb"
+
+    body = {
+        "channel": "phone",
+        "customer_name": "Ana Silva",
+        "customer_phone": "+1 202 555 0100",
+        "date_of_complaint": timezone.localdate().isoformat(),
+        "category": factories.category().pk,
+        "description": "Charged twice.",
+        "customer_country": "AU",
+    }
+    created = token_client(team["csr"]).post("/api/v1/complaints/", body, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["profile"] == "house"  # ASIC is switched off
+    assert created.json()["customer_country"] == "AU"

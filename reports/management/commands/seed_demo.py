@@ -26,6 +26,7 @@ from complaints.models import (
     Complaint,
     EscalationLevel,
     Product,
+    RegulatoryProfile,
     ResponseTemplate,
     RootCause,
 )
@@ -34,7 +35,7 @@ from reports.services import report_build
 
 # The jobs beat would run within minutes of `make run`: run once here, the demo opens with its
 # acknowledgment breaches, missed targets and the latest reports already in place.
-JOBS = ("enforce_acknowledgment_deadline", "enforce_resolution_targets", "build_trend_reports")
+JOBS = ("enforce_clocks", "build_trend_reports")
 
 
 class Command(BaseCommand):
@@ -68,6 +69,7 @@ class Command(BaseCommand):
             return
         password = settings.DEMO_PASSWORD
         users = self.seed_users(password)
+        self.seed_profiles()
         created = self.seed_complaints(users)
         imported = self.seed_cfpb(cfpb)
         if created or imported:
@@ -92,6 +94,16 @@ class Command(BaseCommand):
             ResponseTemplate.objects.get_or_create(
                 name=name, defaults={"language": language, "subject": subject, "body": body}
             )
+
+    def seed_profiles(self):
+        """The demo firm answers to the FCA, ASIC and the CFPB: their profiles switched on."""
+        for code, product_names in demo.PROFILES.items():
+            profile = RegulatoryProfile.objects.filter(code=code).first()
+            if profile is None:
+                continue
+            profile.active = True
+            profile.save(update_fields=["active"])
+            profile.products.add(*Product.objects.filter(name__in=product_names, parent=None))
 
     def seed_cfpb(self, path):
         if not path:
@@ -176,6 +188,7 @@ class Command(BaseCommand):
                     "category": lists["category"][case.category],
                     "product": lists["product"][case.product],
                     "complexity": "standard",
+                    "customer_country": case.country,
                 },
                 flags=dict(case.flags),
             )
