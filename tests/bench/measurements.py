@@ -16,10 +16,10 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from complaints import mailboxes, selectors, tasks
+from complaints import mailboxes, selectors, services, tasks
 from complaints.clocks import sweeps
 from complaints.imports import import_cfpb
-from complaints.models import Complaint
+from complaints.models import Category, Complaint, Product
 from complaints.services import inbound
 from complaints.web import home
 from complaints.workflow import OPEN_STAGE_VALUES
@@ -90,6 +90,49 @@ def intake_api(ctx):
     )
     if response.status_code != 201:
         raise RuntimeError(f"API intake answered {response.status_code}: {response.content[:300]}")
+
+
+CONVERSATION_MESSAGES = 200
+
+
+def conversation_complaint(ctx):
+    """A complaint with a 200-message conversation, made through the services as people
+    would: a CSR's replies by email and the customer's answers on their link, in turn."""
+    if "conversation_pk" in ctx.notes:
+        return
+    csr = ctx.personas["csr"]
+    complaint = services.complaint_create(
+        actor=csr,
+        data={
+            **INTAKE_FORM,
+            "date_of_complaint": timezone.localdate(),
+            "category": Category.objects.get(pk=ctx.intake_category),
+            "product": Product.objects.get(pk=ctx.intake_product),
+        },
+    )
+    services.complaint_assign(complaint, actor=csr, assignee=csr)
+    for turn in range(CONVERSATION_MESSAGES // 2):
+        services.reply_send(
+            complaint,
+            actor=csr,
+            subject=f"Your complaint: question {turn + 1}",
+            text=f"Could you tell us more about the charge on day {turn + 1}?",
+            token=secrets.token_hex(16),
+        )
+        services.inbound_receive_from_link(
+            complaint,
+            text=f"It was a card payment, the {turn + 1}th of the month.",
+            token=secrets.token_hex(16),
+        )
+    ctx.notes["conversation_pk"] = complaint.pk
+
+
+def conversation_page(ctx):
+    """The complaint page of a case whose conversation holds 200 messages."""
+    return ctx.client("manager").get(f"/complaints/{ctx.notes['conversation_pk']}/")
+
+
+conversation_page.prepare = conversation_complaint
 
 
 def page(path, persona):
@@ -240,6 +283,7 @@ MEASUREMENTS = [
     ("intake: public form", 16, intake_public_form),
     ("intake: API", 16, intake_api),
     ("complaint page", 30, page("/complaints/{detail_pk}/", "manager")),
+    ("complaint page (200 messages)", 50, conversation_page),
     ("inbound: 1,000 emails threaded or logged", 30_000, once(inbound_mail, write_inbound_mail)),
     ("monthly trend report", 5000, monthly_report),
     # Data protection (docs/data-protection.md). The first chaining of a table nobody chained
