@@ -5,7 +5,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from complaints.workflow import Refused
 
@@ -29,6 +29,13 @@ def address_lines(postal_address):
 
 
 def letter_html(complaint, *, subject, text, postal_address, enclosures=()):
+    """The letter in the customer's language: its greeting, dates and footer, around the
+    text staff wrote (from a template in that language, or their own words)."""
+    with translation.override(complaint.preferred_language):
+        return _letter_html(complaint, subject, text, postal_address, enclosures)
+
+
+def _letter_html(complaint, subject, text, postal_address, enclosures):
     return render_to_string(
         "letters/letter.html",
         {

@@ -82,6 +82,25 @@ def test_a_letter_is_a_pdf_on_the_letterhead_kept_with_the_documents(csr, compla
         assert expected in text
 
 
+def test_a_letter_to_a_customer_who_reads_spanish_is_printed_in_spanish(csr, complaint):
+    complaint.preferred_language = "es"
+    complaint.save(update_fields=["preferred_language"])
+    letter = send_letter(
+        complaint, csr, subject="Su reclamación", text="Le hemos devuelto el segundo cargo."
+    )
+
+    text = pdf_text(letter.letter)
+    for expected in (
+        f"Nuestra referencia: {complaint.reference}",
+        "Le hemos devuelto el segundo cargo.",
+        "Atentamente,",
+        f"{complaint.reference} · página 1 de 1",
+        f"Indique la referencia {complaint.reference}",
+    ):
+        assert expected in text
+    assert "Kind regards" not in text and "Our reference" not in text
+
+
 def test_the_relay_never_emails_a_letter(csr, complaint, mailoutbox):
     letter = send_letter(complaint, csr)
     assert letter.pk not in outbox.due_message_ids()
