@@ -213,6 +213,7 @@ class ComplaintDetail(ComplaintSummary):
         source="profile.code", help_text="The regulatory profile whose clocks the case runs."
     )
     clocks = ClockOut(many=True)
+    early_resolution = serializers.SerializerMethodField()
     acknowledgment_method = serializers.ChoiceField(
         choices=AcknowledgmentMethod.choices,
         allow_blank=True,
@@ -264,6 +265,8 @@ class ComplaintDetail(ComplaintSummary):
             "customer_country",
             "profile",
             "clocks",
+            "early_resolution",
+            "early_resolution_at",
             "created_at",
             "updated_at",
             "allowed_actions",
@@ -276,6 +279,11 @@ class ComplaintDetail(ComplaintSummary):
 
     def _user(self):
         return self.context["request"].user
+
+    def get_early_resolution(self, complaint) -> bool:
+        """Resolved within the profile's early-resolution window (DISP 1.5, RG 271): the
+        lighter communication applies."""
+        return complaint.early_resolution_at is not None
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(OFFERED_ACTIONS)))
     def get_allowed_actions(self, complaint):

@@ -78,7 +78,7 @@ def early(days, name):
     return clock(
         "early-resolution",
         name,
-        "other",
+        "early_resolution",
         days,
         "business_days",
         EARLY_STOPS,

@@ -70,3 +70,17 @@ def choose_profile(profiles, *, product_id, country):
             key=lambda p: (p.priority, bool(p.product_ids), bool(p.country), -p.pk),
         )
     return next(profile for profile in profiles if profile.is_default)
+
+
+def resolved_early(received_at, resolved_at, business_days, calendar):
+    """Whether a complaint resolved at `resolved_at` falls within its profile's early-resolution
+    window: "by the close of the third business day following the day on which it is
+    received" (FCA DISP 1.5.1R), within five business days of receipt (ASIC RG 271).
+    The days are counted as every day clock is (calendars.py): from the day after receipt,
+    to the end of the last one, on the profile's calendar with the firm's closures. No
+    window (`business_days` None): never early."""
+    if business_days is None:
+        return False
+    return resolved_at <= calendars.due(
+        received_at, business_days, calendars.BUSINESS_DAYS, calendar
+    )

@@ -40,6 +40,9 @@ class ClockRole(models.TextChoices):
     RESOLUTION_TARGET = "resolution_target", "Resolution target"
     FINAL_RESPONSE = "final_response", "Final response"
     HOLDING_RESPONSE = "holding_response", "Holding response"
+    # The window in which a resolved complaint may close with the lighter communication
+    # (DISP 1.5, RG 271): its verdict is the complaint's early-resolution mark.
+    EARLY_RESOLUTION = "early_resolution", "Early resolution"
     OTHER = "other", "Other"
 
 
@@ -248,6 +251,15 @@ class ClockDefinition(models.Model):
             errors["stop_events"] = "Say which events stop the clock."
         if (self.warning_amount is None) != (not self.warning_unit):
             errors["warning_unit"] = "Give both the warning's amount and its unit, or neither."
+        if self.role == ClockRole.EARLY_RESOLUTION and self.profile_id is not None:
+            # Its verdict is the profile's rule (services/clocks.py resolved_early), so its
+            # countdown must run to the same moment.
+            days = self.profile.early_resolution_business_days
+            if days is None or self.unit != ClockUnit.BUSINESS_DAYS or self.amount != days:
+                errors["role"] = (
+                    "An early-resolution clock runs the profile's early-resolution business "
+                    f"days ({days if days is not None else 'none set'}), in business days."
+                )
         if errors:
             raise ValidationError(errors)
 

@@ -234,6 +234,9 @@ class Complaint(models.Model):
     resolution_overdue_at = models.DateTimeField(null=True, blank=True)
     feedback_requested_at = models.DateTimeField(null=True, blank=True)
     feedback_reminded_at = models.DateTimeField(null=True, blank=True)
+    # Resolved within the profile's early-resolution window (DISP 1.5, RG 271): the lighter
+    # communication applies. Set at the resolution, cleared on a reopening.
+    early_resolution_at = models.DateTimeField(null=True, blank=True)
 
     # When each stage was last entered (StageChange keeps every entry).
     investigation_started_at = models.DateTimeField(null=True, blank=True)

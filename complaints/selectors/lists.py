@@ -48,6 +48,8 @@ class ListFilters:
     assignee: str = ""
     escalated: str = ""
     overdue: bool = False
+    # Resolved within the profile's early-resolution window (true), or not (false); None: any.
+    early_resolution: bool | None = None
     received_from: date | None = None
     received_to: date | None = None
     sort: str = "deadline"
@@ -125,6 +127,8 @@ def complaints_filtered(queryset, user, filters):
         queryset = queryset.filter(escalation_level=filters.escalated)
     if filters.overdue:
         queryset = queryset.filter(stage__in=OPEN_STAGE_VALUES, next_deadline_at__lt=now)
+    if filters.early_resolution is not None:
+        queryset = queryset.filter(early_resolution_at__isnull=not filters.early_resolution)
     if filters.received_from:
         queryset = queryset.filter(received_at__gte=_start_of(filters.received_from))
     if filters.received_to:
@@ -319,6 +323,9 @@ class ComplaintFilterSet(django_filters.FilterSet):
     assignee = AssigneeFilter()
     escalated = _select(choices=ESCALATION_TARGETS, empty_label="Any")
     overdue = YesNoFilter(label="Only open complaints past their next deadline.")
+    early_resolution = YesNoFilter(
+        label="Resolved within the profile's early-resolution window (DISP 1.5, RG 271), or not."
+    )
     received_from = _day(widget=_day_input(), label="Received on or after this day.")
     received_to = _day(widget=_day_input(), label="Received on or before this day.")
     sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, label="Default: deadline.")
@@ -355,6 +362,7 @@ class ComplaintFilterSet(django_filters.FilterSet):
             assignee=data.get("assignee") or "",
             escalated=data.get("escalated") or "",
             overdue=bool(data.get("overdue")),
+            early_resolution=data.get("early_resolution"),
             received_from=data.get("received_from"),
             received_to=data.get("received_to"),
             sort=data.get("sort") or "deadline",

@@ -126,6 +126,12 @@ SYSTEM_FIELDS = {
     "escalation_reason",
     "escalated_at",
     "escalated_by",
+    # Its own entry says it (EARLY_RESOLUTION_TITLES).
+    "early_resolution_at",
+}
+EARLY_RESOLUTION_TITLES = {
+    True: "Resolved early: the lighter communication DISP 1.5 / RG 271 allows applies",
+    False: "No longer resolved early: the case was reopened",
 }
 # Marks a clock sweep sets; a history row that sets one is worth an entry, titled by the
 # sweep's reason ("Acknowledgment due soon: warned").
@@ -370,6 +376,16 @@ def complaint_timeline(complaint):
         entry = _fields_entry(record, changed, names, who(record.history_user_id, "System"))
         if entry is not None:
             entries.append(entry)
+        for change in changed:
+            if change.field == "early_resolution_at":
+                entries.append(
+                    TimelineEntry(
+                        record.history_date,
+                        "fields",
+                        EARLY_RESOLUTION_TITLES[change.new is not None],
+                        who(record.history_user_id, "System"),
+                    )
+                )
     for note in notes:
         entries.append(
             TimelineEntry(

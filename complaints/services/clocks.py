@@ -199,10 +199,15 @@ def clocks_save_new(complaint, clocks):
 # Stage events ------------------------------------------------------------------------------
 
 
-def _stop(clock, event, at):
+def _stop(clock, event, at, verdict=None):
+    """Stop a running clock; `verdict` (met or not) when a rule other than its due moment
+    decides it (early resolution)."""
     clock.stopped_at = at
     clock.stop_event = event
-    clock.met = None if event in NO_VERDICT else at <= clock.due_at
+    if verdict is not None:
+        clock.met = verdict
+    else:
+        clock.met = None if event in NO_VERDICT else at <= clock.due_at
     if clock.paused_at is not None:
         ClockPause.objects.filter(clock=clock, resumed_at__isnull=True).update(resumed_at=at)
         clock.paused_at = None
@@ -220,15 +225,46 @@ def clocks_on_stage_move(complaint, source, target, *, at, fresh_if_passed, fiel
     running = running_clocks(complaint)
     definitions = None
     for event in events:
+        early = None
+        if event == ClockEvent.RESOLVED:
+            early = resolved_early(complaint, at)
+            _mark_early_resolution(complaint, at if early else None, fields)
+        elif event == ClockEvent.REOPENED:
+            _mark_early_resolution(complaint, None, fields)
         for clock in [c for c in running if c.stopped_at is None]:
             if event in STOPS_EVERY_CLOCK or event in clock.definition.stop_events:
-                _stop(clock, event, at)
+                verdict = early if clock.definition.role == ClockRole.EARLY_RESOLUTION else None
+                _stop(clock, event, at, verdict)
         running = [c for c in running if c.stopped_at is None]
         if definitions is None:
             definitions = definitions_of(complaint.profile)
         started = _start(complaint, definitions, running, event, at, fresh_if_passed)
         running += started
     project(complaint, running, fields)
+
+
+# Early resolution (DISP 1.5, RG 271) ---------------------------------------------------------
+
+
+def resolved_early(complaint, resolved_at, closures=None):
+    """Whether the complaint, resolved at `resolved_at`, is an early resolution under its
+    profile; None when the profile has no early-resolution window. The one rule, read by
+    the mark and by the verdict of the profile's early-resolution clock alike."""
+    profile = complaint.profile
+    if profile.early_resolution_business_days is None:
+        return None
+    calendar = (closures or Closures()).calendar(profile.calendar)
+    return engine.resolved_early(
+        complaint.received_at, resolved_at, profile.early_resolution_business_days, calendar
+    )
+
+
+def _mark_early_resolution(complaint, at, fields):
+    """Set (a moment) or clear (None) the mark; the caller's save writes it, and the
+    history row it makes is the timeline's "Resolved early" entry."""
+    if complaint.early_resolution_at != at:
+        complaint.early_resolution_at = at
+        fields.append("early_resolution_at")
 
 
 def _start(complaint, definitions, running, event, at, fresh_if_passed):
@@ -315,6 +351,17 @@ def _history_events(complaint):
     return events
 
 
+def _standing_resolution(history):
+    """The moment of the case's resolution, unless a reopening undid it since."""
+    resolved_at = None
+    for event, moment in history:
+        if event == ClockEvent.RESOLVED:
+            resolved_at = moment
+        elif event == ClockEvent.REOPENED:
+            resolved_at = None
+    return resolved_at
+
+
 @transaction.atomic
 def complaint_profile_change(complaint, *, actor, profile, reason, at=None):
     """Put a case under another profile: its running clocks stop ("profile_changed") and
@@ -353,9 +400,18 @@ def complaint_profile_change(complaint, *, actor, profile, reason, at=None):
         if stops:
             clock.stop_event, clock.stopped_at = stops[0]
             clock.met = None if clock.stop_event in NO_VERDICT else clock.stopped_at <= clock.due_at
+            if (
+                definition.role == ClockRole.EARLY_RESOLUTION
+                and clock.stop_event == ClockEvent.RESOLVED
+                and (early := resolved_early(complaint, clock.stopped_at, closures)) is not None
+            ):
+                clock.met = early
         new.append(clock)
     ComplaintClock.objects.bulk_create(new)
     fields = ["profile", "updated_at"]
+    resolved_at = _standing_resolution(history)
+    early = resolved_at is not None and resolved_early(complaint, resolved_at, closures)
+    _mark_early_resolution(complaint, resolved_at if early else None, fields)
     project(complaint, [c for c in new if c.stopped_at is None], fields)
     attribute(complaint, actor, f"Profile changed to {profile}: {reason}"[:100])
     complaint.save(update_fields=fields)

@@ -109,6 +109,7 @@ CSV_COLUMNS = [
     ("Acknowledged late by (hours)", None),
     ("Resolution target", "resolution_target_date"),
     ("Regulatory profile", "profile__code"),
+    ("Resolved early", "early_resolution_at"),
     ("Description", "description"),
     # Each clock's due moment and whether it was met, read a chunk of complaints at a time.
     ("Clocks (due, met/missed)", CLOCKS),
@@ -123,6 +124,16 @@ CSV_LABELS = {
     "channel": dict(Channel.choices),
     "escalation_level": dict(EscalationLevel.choices),
 }
+# Marks whose moment is on the case page; the spreadsheet says whether they are set.
+CSV_YES_NO = {"early_resolution_at"}
+
+
+def _csv_value(field, value):
+    if field in CSV_LABELS:
+        return CSV_LABELS[field].get(value, value)
+    if field in CSV_YES_NO:
+        return "yes" if value is not None else "no"
+    return value
 
 
 class _Echo:
@@ -139,10 +150,7 @@ def complaint_export(request):
     due_at, acknowledged_at = fields.index("acknowledgment_due_at"), fields.index("acknowledged_at")
 
     def cells(record):
-        values = [
-            CSV_LABELS[field].get(value, value) if field in CSV_LABELS else value
-            for field, value in zip(fields, record, strict=True)
-        ]
+        values = [_csv_value(field, value) for field, value in zip(fields, record, strict=True)]
         acknowledgment_due, acknowledged = record[due_at], record[acknowledged_at]
         late = ""
         if acknowledged and acknowledgment_due and acknowledged > acknowledgment_due:
