@@ -22,6 +22,7 @@ from complaints.models import (
     Product,
     ResolutionType,
 )
+from complaints.outcomes import OUTCOME_CHOICES
 from complaints.permissions import Action, can_act
 from complaints.selectors import ESCALATION_TARGETS, complaint_timeline
 from complaints.workflow import STAGE_CHOICES, transitions_from
@@ -109,6 +110,7 @@ class ComplaintSummary(serializers.ModelSerializer):
             "resolution_target_date",
             "next_deadline_at",
             "overdue",
+            "outcome",
         ]
         read_only_fields = fields
 
@@ -423,6 +425,13 @@ class AssignInput(serializers.Serializer):
         queryset=get_user_model().objects.filter(is_active=True),
         allow_null=True,
         help_text="A user id, your own to take the complaint, or null to unassign.",
+    )
+
+
+class OutcomeInput(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=OUTCOME_CHOICES[1:],
+        help_text="One of the outcomes of the complaint's profile's scheme (FCA, ASIC or CFPB).",
     )
 
 

@@ -22,6 +22,7 @@ from complaints.models import (
     new_customer_token,
     next_deadline,
 )
+from complaints.outcomes import cfpb_outcome
 from complaints.workflow import Stage
 
 CFPB_COLUMNS = (
@@ -241,6 +242,7 @@ class CfpbMapper:
                 f"; sent to {company or 'the company'} on {sent.isoformat()}."
             ),
             "channel": channel,
+            "outcome": cfpb_outcome(response) or "",
             "date_of_complaint": received,
             "assignee_id": None if closed else self.owner_id,
             "customer_token": new_customer_token(),

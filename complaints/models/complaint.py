@@ -11,6 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from complaints.models.lists import Category, Product, RootCause
+from complaints.outcomes import OUTCOME_CHOICES
 from complaints.sub_status import SUB_STATUS_COLUMN_CHOICES, SubStatus
 from complaints.workflow import (
     CLOSED_STAGE_VALUES,
@@ -198,6 +199,9 @@ class Complaint(models.Model):
     customer_country = models.CharField(
         "customer's country", max_length=2, blank=True, help_text="ISO code: GB, AU, US..."
     )
+    # How the complaint ended for the customer, in its profile's regulator's terms
+    # (complaints/outcomes.py); required before Documented, reported in the returns.
+    outcome = models.CharField(max_length=40, choices=OUTCOME_CHOICES, blank=True, default="")
 
     # Clocks: a projection of the complaint's running clock rows (complaint.clocks), stored so
     # queues can sort and index them.

@@ -18,6 +18,7 @@ from complaints.models import (
     ResolutionType,
     RootCause,
 )
+from complaints.outcomes import outcomes_for
 from complaints.selectors import team_members
 from complaints.submission_tokens import SubmissionTokenField
 from complaints.workflow import STAGE_CHOICES
@@ -345,6 +346,18 @@ class RootCauseForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["root_cause"].queryset = RootCause.objects.filter(active=True)
+
+
+class OutcomeForm(forms.Form):
+    """The outcome in the terms of the complaint's regulator: its profile's set only."""
+
+    def __init__(self, *args, complaint, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"] = must_choose(
+            outcomes_for(complaint.profile.returns_scheme),
+            "the outcome",
+            label=f"Outcome ({complaint.profile.name})",
+        )
 
 
 class AttachmentForm(forms.Form):

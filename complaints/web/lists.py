@@ -12,6 +12,7 @@ from accounts.roles import Capability
 from accounts.services import security_event_record
 from complaints import selectors
 from complaints.models import Channel, EscalationLevel
+from complaints.outcomes import OUTCOME_LABELS
 from complaints.spreadsheets import UTF8_BOM, spreadsheet_safe
 from complaints.sub_status import SUB_STATUS_LABELS
 from complaints.web.rows import ROW_FIELDS, rows_of
@@ -109,6 +110,7 @@ CSV_COLUMNS = [
     ("Acknowledged late by (hours)", None),
     ("Resolution target", "resolution_target_date"),
     ("Regulatory profile", "profile__code"),
+    ("Outcome", "outcome"),
     ("Description", "description"),
     # Each clock's due moment and whether it was met, read a chunk of complaints at a time.
     ("Clocks (due, met/missed)", CLOCKS),
@@ -121,6 +123,7 @@ CSV_LABELS = {
     "stage": {stage.value: label for stage, label in STAGE_LABELS.items()},
     "sub_status": SUB_STATUS_LABELS,
     "channel": dict(Channel.choices),
+    "outcome": OUTCOME_LABELS,
     "escalation_level": dict(EscalationLevel.choices),
 }
 

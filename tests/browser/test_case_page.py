@@ -91,7 +91,7 @@ def test_a_case_goes_from_follow_up_to_sign_off_on_its_next_steps(
     next_step = card(page, "Next step: Documented")
     mark = next_step.get_by_role("button", name="Mark documented")
     expect(mark).to_be_disabled()
-    expect(next_step).to_contain_text("Needs root cause and customer feedback first.")
+    expect(next_step).to_contain_text("Needs root cause, the outcome and customer feedback first.")
     steps.step(page, "follow-up-needs-two-things")
 
     # A folded action opens from the keyboard.
