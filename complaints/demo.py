@@ -88,6 +88,8 @@ class DemoResolution(NamedTuple):
     description: str
     root_cause: str
     implementation: str
+    # In the terms of the case's regulator (complaints/outcomes.py), recorded before Documented.
+    outcome: str = "upheld"
 
 
 class DemoComplaint(NamedTuple):

@@ -382,7 +382,9 @@ def test_gate_refusal_through_the_view_names_what_is_missing_and_changes_nothing
     assert message.startswith("Cannot move to Documented:")
     assert "root cause" in message
     assert "customer feedback" in message
-    assert message == "Cannot move to Documented: root cause, the outcome and customer feedback are missing."
+    assert message == (
+        "Cannot move to Documented: root cause, the outcome and customer feedback are missing."
+    )
     complaint.refresh_from_db()
     assert complaint.stage == Stage.FOLLOW_UP
     assert complaint.documented_at is None

@@ -329,6 +329,9 @@ class Story:
         )
 
     def document(self):
+        services.complaint_outcome_record(
+            self.complaint, actor=self.resolver, outcome=self.case.resolution.outcome
+        )
         services.complaint_transition(self.complaint, "documented", actor=self.resolver)
 
     def withdraw(self):
