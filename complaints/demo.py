@@ -47,6 +47,59 @@ ROOT_CAUSES = [
     "No fault found",
 ]
 
+# Our lists as the regulators group them (complaints/models/returns.py), for the returns:
+# (scheme, dimension, "product" | "category" | "root_cause", our name, their code, their label).
+# The FCA's product groupings and causes are those of its complaints return (DISP 1 Annex
+# 1R); ASIC's are the IDR data dictionary's product and issue codes, as we read them.
+_FCA_CAUSE_BY_ISSUE = {
+    "Billing error": ("terms_disputed_sums", "Terms and disputed sums/charges"),
+    "Fees and charges": ("terms_disputed_sums", "Terms and disputed sums/charges"),
+    "Service outage": ("admin_customer_service", "General admin/customer service"),
+    "Staff conduct": ("admin_customer_service", "General admin/customer service"),
+    "Delay in service": ("admin_customer_service", "General admin/customer service"),
+    "Account access": ("admin_customer_service", "General admin/customer service"),
+    "Product fault": ("other", "Other"),
+    "Communication": ("admin_customer_service", "General admin/customer service"),
+}
+_ASIC_ISSUE_BY_ISSUE = {
+    "Billing error": ("ISS-TRANS", "Transactions: incorrect or disputed"),
+    "Fees and charges": ("ISS-FEES", "Charges: fees, interest or premiums"),
+    "Service outage": ("ISS-SERV", "Service: availability or delay"),
+    "Staff conduct": ("ISS-SERV", "Service: availability or delay"),
+    "Delay in service": ("ISS-SERV", "Service: availability or delay"),
+    "Account access": ("ISS-SERV", "Service: availability or delay"),
+    "Product fault": ("ISS-PROD", "Product: performance or terms"),
+    "Communication": ("ISS-COMM", "Communication: information or disclosure"),
+}
+_FCA_GROUPING_BY_PRODUCT = {
+    "Current account": ("banking_credit_cards", "Banking and credit cards"),
+    "Credit card": ("banking_credit_cards", "Banking and credit cards"),
+    "Personal loan": ("banking_credit_cards", "Banking and credit cards"),
+    "Mortgage": ("home_finance", "Home finance"),
+    "Broadband": ("not_regulated", "Not a regulated product"),
+    "Energy supply": ("not_regulated", "Not a regulated product"),
+}
+_ASIC_PRODUCT_BY_PRODUCT = {
+    "Current account": ("PRD-DEP", "Deposit taking: transaction account"),
+    "Credit card": ("PRD-CC", "Credit: credit card"),
+    "Personal loan": ("PRD-PL", "Credit: personal loan"),
+    "Mortgage": ("PRD-HL", "Credit: home loan"),
+    "Broadband": ("PRD-NA", "Not a financial product"),
+    "Energy supply": ("PRD-NA", "Not a financial product"),
+}
+RETURN_GROUPINGS = [
+    *(
+        ("fca", "product", "product", name, *group)
+        for name, group in _FCA_GROUPING_BY_PRODUCT.items()
+    ),
+    *(("fca", "cause", "category", issue, *cause) for issue, cause in _FCA_CAUSE_BY_ISSUE.items()),
+    *(
+        ("asic", "product", "product", name, *code)
+        for name, code in _ASIC_PRODUCT_BY_PRODUCT.items()
+    ),
+    *(("asic", "cause", "category", issue, *code) for issue, code in _ASIC_ISSUE_BY_ISSUE.items()),
+]
+
 # The response templates a fresh install starts with (name, subject, body); managers keep
 # them in the admin. Placeholders: complaints/placeholders.py.
 RESPONSE_TEMPLATES = [

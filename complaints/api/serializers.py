@@ -12,12 +12,14 @@ from complaints.models import (
     LONG_TEXT,
     SHORT_TEXT,
     AcknowledgmentMethod,
+    AgeBand,
     Attachment,
     Category,
     Channel,
     Complaint,
     ComplaintClock,
     Complexity,
+    Gender,
     Note,
     Product,
     ResolutionType,
@@ -224,6 +226,11 @@ class ComplaintDetail(ComplaintSummary):
             *ComplaintSummary.Meta.fields,
             "customer_email",
             "customer_phone",
+            "customer_address",
+            "represented",
+            "representative_name",
+            "complainant_gender",
+            "complainant_age_band",
             "date_of_complaint",
             "description",
             "interaction_details",
@@ -297,6 +304,19 @@ class ComplaintCreate(serializers.Serializer):
     customer_name = Line(max_length=200)
     customer_email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     customer_phone = Line(required=False, allow_blank=True, max_length=40)
+    customer_address = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000, help_text="The postal address."
+    )
+    represented = serializers.BooleanField(
+        required=False, default=False, help_text="A representative acts for the customer."
+    )
+    representative_name = Line(required=False, allow_blank=True, max_length=200)
+    complainant_gender = serializers.ChoiceField(
+        choices=Gender.choices, required=False, help_text="Only where the customer gives it."
+    )
+    complainant_age_band = serializers.ChoiceField(
+        choices=AgeBand.choices, required=False, help_text="Only where the customer gives it."
+    )
     date_of_complaint = serializers.DateField(
         help_text="When the customer complained.", validators=[validate_day]
     )
@@ -337,6 +357,8 @@ class ComplaintCreate(serializers.Serializer):
             for name in ("social_media_handle", "social_media_post_url"):
                 if attrs.get(name):
                     errors[name] = "Only a social media complaint has a handle or a post link."
+        if attrs.get("representative_name") and not attrs.get("represented"):
+            errors["represented"] = "Set it to true when a representative acts for the customer."
         if channel == Channel.EMAIL and not email:
             errors["customer_email"] = "An email complaint needs the customer's address."
         if channel == Channel.PHONE and not phone:

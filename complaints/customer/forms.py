@@ -75,6 +75,12 @@ class PublicComplaintForm(forms.Form):
     customer_name = forms.CharField(label="Your name", max_length=200)
     customer_email = forms.EmailField(label="Your email address")
     customer_phone = forms.CharField(label="Phone (optional)", max_length=40, required=False)
+    customer_address = forms.CharField(
+        label="Postal address (optional)",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     category = forms.ModelChoiceField(
         queryset=Category.objects.none(), label="What is it about?", empty_label="Choose one"
     )
@@ -129,6 +135,7 @@ class PublicComplaintForm(forms.Form):
                 "customer_name",
                 "customer_email",
                 "customer_phone",
+                "customer_address",
                 "category",
                 "product",
                 "date_of_complaint",

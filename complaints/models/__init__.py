@@ -34,10 +34,12 @@ from complaints.models.complaint import (
     RESOLUTION_CLOCK_STAGES,
     SHORT_TEXT,
     AcknowledgmentMethod,
+    AgeBand,
     Channel,
     Complaint,
     Complexity,
     EscalationLevel,
+    Gender,
     ReferenceCounter,
     StageChange,
     is_overdue,
@@ -64,6 +66,7 @@ from complaints.models.privacy import (
     RecordLink,
     RetentionPolicy,
 )
+from complaints.models.returns import GroupingDimension, ReturnGrouping
 from complaints.models.signals import Signal, SignalKind
 
 __all__ = [
@@ -86,6 +89,10 @@ __all__ = [
     "RESOLUTION_CLOCK_STAGES",
     "SHORT_TEXT",
     "AcknowledgmentMethod",
+    "AgeBand",
+    "Gender",
+    "GroupingDimension",
+    "ReturnGrouping",
     "Anonymisation",
     "IdempotencyKey",
     "Attachment",

@@ -52,6 +52,27 @@ class EscalationLevel(models.TextChoices):
     MANAGER = "manager", "Managers"
 
 
+class Gender(models.TextChoices):
+    """As the customer gives it; ASIC's IDR data reporting takes it where given."""
+
+    NOT_GIVEN = "", "Not given"
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Another term"
+
+
+class AgeBand(models.TextChoices):
+    NOT_GIVEN = "", "Not given"
+    UNDER_18 = "under_18", "Under 18"
+    FROM_18 = "18_24", "18 to 24"
+    FROM_25 = "25_34", "25 to 34"
+    FROM_35 = "35_44", "35 to 44"
+    FROM_45 = "45_54", "45 to 54"
+    FROM_55 = "55_64", "55 to 64"
+    FROM_65 = "65_74", "65 to 74"
+    FROM_75 = "75_plus", "75 or over"
+
+
 class AcknowledgmentMethod(models.TextChoices):
     EMAIL = "email", "Email"
     PHONE = "phone", "Phone call"
@@ -116,6 +137,22 @@ class Complaint(models.Model):
     customer_phone_digits = models.CharField(max_length=40, blank=True, editable=False)
     customer_region = models.CharField("customer's state or region", max_length=60, blank=True)
     customer_postcode = models.CharField(max_length=12, blank=True)
+    # Appendix A's "contact information" includes it; the regulators' returns read the
+    # postcode, letters need the whole address.
+    customer_address = models.TextField("postal address", blank=True)
+    represented = models.BooleanField(
+        "a representative acts for the customer", default=False, db_default=False
+    )
+    representative_name = models.CharField(
+        max_length=200, blank=True, help_text="A solicitor, a claims firm, a relative..."
+    )
+    # ASIC's IDR data reporting takes these where the customer gives them; staff-only.
+    complainant_gender = models.CharField(
+        "gender", max_length=10, choices=Gender.choices, blank=True, default=""
+    )
+    complainant_age_band = models.CharField(
+        "age", max_length=10, choices=AgeBand.choices, blank=True, default=""
+    )
     business_unit = models.CharField(
         max_length=200, blank=True, help_text="The company or unit complained about."
     )
@@ -434,6 +471,10 @@ class Complaint(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(customer_name=""), name="complaint_customer_name_present"
+            ),
+            models.CheckConstraint(
+                condition=Q(represented=True) | Q(representative_name=""),
+                name="complaint_representative_only_if_represented",
             ),
         ]
 

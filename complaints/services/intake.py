@@ -16,6 +16,7 @@ from complaints.services.common import (
     attribute,
     files_removed_on_failure,
     locked,
+    representative_check,
 )
 from complaints.workflow import Refused, Stage
 
@@ -61,6 +62,7 @@ def _create(actor, data, received_at, uploads, assign_to_actor, written):
         raise Refused("A complaint cannot be received in the future.")
     if data["date_of_complaint"] > timezone.localdate(received_at):
         raise Refused("The date of the complaint cannot be in the future.")
+    representative_check(data.get("represented", False), data.get("representative_name", ""))
     reference, closures = _reference_and_closures(timezone.localdate(received_at).year)
     complaint = Complaint(
         **{key: value for key, value in data.items() if key != "assignee"},

@@ -71,7 +71,14 @@ class RecordFields:
         "description": forms.Textarea(attrs={"rows": 5}),
         "interaction_details": forms.Textarea(attrs={"rows": 3}),
         "follow_up_actions": forms.Textarea(attrs={"rows": 3}),
+        "customer_address": forms.Textarea(attrs={"rows": 3}),
     }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("representative_name") and not cleaned.get("represented"):
+            self.add_error("represented", "Tick this when a representative acts for the customer.")
+        return cleaned
 
     def clean_customer_name(self):
         return _no_line_breaks(self.cleaned_data["customer_name"])
@@ -106,6 +113,9 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
             "customer_name",
             "customer_email",
             "customer_phone",
+            "customer_address",
+            "represented",
+            "representative_name",
             "date_of_complaint",
             "category",
             "product",
@@ -138,6 +148,8 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
                     Column("customer_name", css_class="col-md-8"),
                 ),
                 Row(Column("customer_email"), Column("customer_phone")),
+                "customer_address",
+                Row(Column("represented"), Column("representative_name")),
             ),
             Fieldset(
                 "Complaint",
@@ -182,6 +194,11 @@ class ComplaintEditForm(RecordFields, forms.ModelForm):
             "customer_name",
             "customer_email",
             "customer_phone",
+            "customer_address",
+            "represented",
+            "representative_name",
+            "complainant_gender",
+            "complainant_age_band",
             "date_of_complaint",
             "category",
             "product",
