@@ -484,6 +484,8 @@ DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "GBP")
 # The customer's country when intake is not told it (ISO code); it chooses the regulatory
 # profile with the product (docs/clocks.md).
 FIRM_COUNTRY = env("FIRM_COUNTRY", "GB")
+# The brand the regulators' returns name where a complaint names no business unit.
+FIRM_NAME = env("FIRM_NAME", "Redress")
 # Resolution targets by complexity: (amount, unit) with unit "business_days" or "calendar_days".
 RESOLUTION_TARGETS = {
     "simple": (env_int("TARGET_SIMPLE_BUSINESS_DAYS", 3), "business_days"),
