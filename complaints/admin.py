@@ -177,8 +177,21 @@ class ClockDefinitionAdmin(ManagerSettingsAdmin):
     filter_horizontal = ("products",)
 
 
+class ReadOnlyAdmin:
+    """Rows the application's services write: the admin shows them, never changes them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ComplaintClock)
-class ComplaintClockAdmin(admin.ModelAdmin):
+class ComplaintClockAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """The running clocks, to read: they change through the clock services only."""
 
     list_display = ("complaint", "definition", "due_at", "breached_at", "stopped_at", "met")
@@ -192,30 +205,12 @@ class ComplaintClockAdmin(admin.ModelAdmin):
 
     has_view_permission = ManagerSettingsAdmin.has_view_permission
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Complaint)
-class ComplaintAdmin(SimpleHistoryAdmin):
+class ComplaintAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ("reference", "customer_name", "stage", "channel", "received_at", "assignee")
     list_filter = ("stage", "channel", "complexity")
     search_fields = ("reference", "customer_name", "customer_email")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def revert_disabled(self, request, obj=None):
         return True

@@ -45,9 +45,12 @@ from accounts.models import ApiTokenScope
 from accounts.services import api_token_create
 from complaints import links, services
 from complaints.models import (
+    BusinessCalendar,
+    ClockDefinition,
     Complaint,
     ErasureRequest,
     Holiday,
+    RegulatoryProfile,
     ResponseTemplate,
     RetentionPolicy,
     ReturnGrouping,
@@ -94,6 +97,60 @@ admin/complaints/complaint/<path:object_id>/  GET  login  login  login  ok     o
 admin/complaints/complaint/<path:object_id>/  POST login  login  login  ok     ok     login  login
 admin/complaints/holiday/<path:object_id>/    GET  login  login  login  ok     ok     login  login
 admin/complaints/holiday/<path:object_id>/    POST login  login  login  ok     ok     login  login
+admin/complaints/businesscalendar/<path:object_id>/ GET login login login ok ok login login
+admin/complaints/businesscalendar/<path:object_id>/ POST login login login ok ok login login
+admin:complaints_businesscalendar_add         GET  login  login  login  ok     ok     login  login
+admin:complaints_businesscalendar_add         POST login  login  login  ok     ok     login  login
+admin:complaints_businesscalendar_change      GET  login  login  login  ok     ok     login  login
+admin:complaints_businesscalendar_change      POST login  login  login  ok     ok     login  login
+admin:complaints_businesscalendar_changelist  GET  login  login  login  ok     ok     login  login
+admin:complaints_businesscalendar_changelist  POST login  login  login  ok     ok     login  login
+admin:complaints_businesscalendar_delete      GET  login  login  login  ok     ok     login  login
+admin:complaints_businesscalendar_delete      POST login  login  login  ok     ok     login  login
+admin:complaints_businesscalendar_history     GET  login  login  login  ok     ok     login  login
+admin:complaints_businesscalendar_history     POST login  login  login  ok     ok     login  login
+admin:complaints_businesscalendar_simple_history GET login login login ok ok login login
+admin:complaints_businesscalendar_simple_history POST login login login ok ok login login
+admin/complaints/clockdefinition/<path:object_id>/ GET login login login ok ok login login
+admin/complaints/clockdefinition/<path:object_id>/ POST login login login ok ok login login
+admin:complaints_clockdefinition_add          GET  login  login  login  ok     ok     login  login
+admin:complaints_clockdefinition_add          POST login  login  login  ok     ok     login  login
+admin:complaints_clockdefinition_change       GET  login  login  login  ok     ok     login  login
+admin:complaints_clockdefinition_change       POST login  login  login  ok     ok     login  login
+admin:complaints_clockdefinition_changelist   GET  login  login  login  ok     ok     login  login
+admin:complaints_clockdefinition_changelist   POST login  login  login  ok     ok     login  login
+admin:complaints_clockdefinition_delete       GET  login  login  login  ok     ok     login  login
+admin:complaints_clockdefinition_delete       POST login  login  login  ok     ok     login  login
+admin:complaints_clockdefinition_history      GET  login  login  login  ok     ok     login  login
+admin:complaints_clockdefinition_history      POST login  login  login  ok     ok     login  login
+admin:complaints_clockdefinition_simple_history GET  login  login  login  ok     ok     login  login
+admin:complaints_clockdefinition_simple_history POST login  login  login  ok     ok     login  login
+admin/complaints/regulatoryprofile/<path:object_id>/ GET login login login ok ok login login
+admin/complaints/regulatoryprofile/<path:object_id>/ POST login login login ok ok login login
+admin:complaints_regulatoryprofile_add        GET  login  login  login  ok     ok     login  login
+admin:complaints_regulatoryprofile_add        POST login  login  login  ok     ok     login  login
+admin:complaints_regulatoryprofile_change     GET  login  login  login  ok     ok     login  login
+admin:complaints_regulatoryprofile_change     POST login  login  login  ok     ok     login  login
+admin:complaints_regulatoryprofile_changelist GET  login  login  login  ok     ok     login  login
+admin:complaints_regulatoryprofile_changelist POST login  login  login  ok     ok     login  login
+admin:complaints_regulatoryprofile_delete     GET  login  login  login  ok     ok     login  login
+admin:complaints_regulatoryprofile_delete     POST login  login  login  ok     ok     login  login
+admin:complaints_regulatoryprofile_history    GET  login  login  login  ok     ok     login  login
+admin:complaints_regulatoryprofile_history    POST login  login  login  ok     ok     login  login
+admin:complaints_regulatoryprofile_simple_history GET login login login ok ok login login
+admin:complaints_regulatoryprofile_simple_history POST login login login ok ok login login
+admin/complaints/complaintclock/<path:object_id>/ GET login login login ok ok login login
+admin/complaints/complaintclock/<path:object_id>/ POST login login login ok ok login login
+admin:complaints_complaintclock_add           GET  login  login  login  denied denied login  login
+admin:complaints_complaintclock_add           POST login  login  login  denied denied login  login
+admin:complaints_complaintclock_change        GET  login  login  login  ok     ok     login  login
+admin:complaints_complaintclock_change        POST login  login  login  denied denied login  login
+admin:complaints_complaintclock_changelist    GET  login  login  login  ok     ok     login  login
+admin:complaints_complaintclock_changelist    POST login  login  login  ok     ok     login  login
+admin:complaints_complaintclock_delete        GET  login  login  login  denied denied login  login
+admin:complaints_complaintclock_delete        POST login  login  login  denied denied login  login
+admin:complaints_complaintclock_history       GET  login  login  login  ok     ok     login  login
+admin:complaints_complaintclock_history       POST login  login  login  ok     ok     login  login
 admin/complaints/product/<path:object_id>/    GET  login  login  login  ok     ok     login  login
 admin/complaints/product/<path:object_id>/    POST login  login  login  ok     ok     login  login
 admin/complaints/responsetemplate/<path:object_id>/ GET login login login ok ok login login
@@ -677,10 +734,20 @@ class World:
         # of the matrix, so that no session here is asked for its second step.
         TOTPDevice.objects.create(user=self.csr2, name="Authenticator app")
         mfa.recovery_codes_issue(self.csr2)
+        # The clock catalogue a migration seeded has no history rows: objects of its own.
+        calendar = BusinessCalendar.objects.create(code="matrix", name="Matrix calendar")
+        profile = RegulatoryProfile.objects.create(
+            code="matrix", name="Matrix profile", calendar=calendar, active=False
+        )
+        definition = ClockDefinition.objects.create(
+            profile=profile, code="matrix", name="Matrix clock", amount=1, unit="hours"
+        )
         objects = {
             (model._meta.app_label, model._meta.model_name): model._default_manager.first()
             for model in apps.get_models()
         }
+        for row in (calendar, profile, definition):
+            objects[("complaints", row._meta.model_name)] = row
         objects[("accounts", "user")] = self.csr2
         objects[("complaints", "complaint")] = self.complaint
         return {key: obj.pk for key, obj in objects.items() if obj is not None}

@@ -297,6 +297,9 @@ class ErrorResponse(serializers.Serializer):
 # Input ----------------------------------------------------------------------------------
 
 
+COUNTRY_CODE = r"^[A-Za-z]{2}$"
+
+
 class ComplaintCreate(serializers.Serializer):
     """Appendix A of the procedure, as the web intake form takes it, from any channel."""
 
@@ -322,6 +325,13 @@ class ComplaintCreate(serializers.Serializer):
     )
     category = Id(queryset=Category.objects.filter(active=True))
     product = Id(queryset=Product.objects.filter(active=True), required=False, allow_null=True)
+    customer_country = serializers.RegexField(
+        COUNTRY_CODE,
+        required=False,
+        allow_blank=True,
+        help_text="ISO code (GB, AU, US): with the product it chooses the regulatory profile. "
+        "Blank: the firm's country.",
+    )
     transaction_reference = Line(required=False, allow_blank=True, max_length=100)
     complexity = serializers.ChoiceField(
         choices=Complexity.choices, required=False, default=Complexity.STANDARD
@@ -347,6 +357,9 @@ class ComplaintCreate(serializers.Serializer):
         if value > timezone.localdate():
             raise serializers.ValidationError("The date of the complaint cannot be in the future.")
         return value
+
+    def validate_customer_country(self, value):
+        return value.upper()
 
     def validate(self, attrs):
         errors = {}
@@ -388,6 +401,7 @@ class ComplaintCreate(serializers.Serializer):
             customer_email=data.get("customer_email", ""),
             customer_phone=data.get("customer_phone", ""),
             transaction_reference=data.get("transaction_reference", ""),
+            customer_country=data.get("customer_country", ""),
             product=data.get("product"),
         )
         return data

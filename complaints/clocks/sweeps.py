@@ -157,6 +157,20 @@ def _warning_headline(definition, count):
     )
 
 
+def _in_batches(queryset, order, definitions, act):
+    """Claim batches of the clocks `queryset` scans until none is left, each in its own
+    transaction; `act(definition, clocks, complaint_ids)` does one definition's share."""
+    while True:
+        with transaction.atomic():
+            clocks = _claim(queryset, order)
+            if not clocks:
+                return
+            for definition_id, group in _by_definition(clocks):
+                complaint_ids = sorted({clock.complaint_id for clock in group})
+                act(definitions[definition_id], group, complaint_ids)
+            _kick_relay()
+
+
 def enforce_clocks(now=None, *, roles=None):
     """Every running clock past its due moment is breached and every one past its warning
     point warned, once, with its definition's actions (docs/clocks.md). `roles` narrows the
@@ -165,42 +179,32 @@ def enforce_clocks(now=None, *, roles=None):
     definitions = ClockDefinition.objects.select_related("profile").in_bulk()
     scope = [pk for pk, d in definitions.items() if roles is None or d.role in roles]
     summary = {"warned": 0, "breached": 0, "delay_notices": 0, "notifications": 0}
-    while True:
-        with transaction.atomic():
-            clocks = _claim(selectors.clocks_to_breach(now, scope), "due_at")
-            if not clocks:
-                break
-            for definition_id, group in _by_definition(clocks):
-                definition = definitions[definition_id]
-                complaint_ids = sorted({clock.complaint_id for clock in group})
-                summary["delay_notices"] += services.clocks_breach(definition, group, at=now)
-                summary["breached"] += len(group)
-                summary["notifications"] += _tell(
-                    definition.breach_notify,
-                    complaint_ids,
-                    event=f"clock-breach-{definition_id}",
-                    headline=_breach_headline(definition, len(complaint_ids)),
-                    now=now,
-                )
-            _kick_relay()
-    while True:
-        with transaction.atomic():
-            clocks = _claim(selectors.clocks_to_warn(now, scope), "warn_at")
-            if not clocks:
-                break
-            for definition_id, group in _by_definition(clocks):
-                definition = definitions[definition_id]
-                complaint_ids = sorted({clock.complaint_id for clock in group})
-                services.clocks_warn(definition, group, at=now)
-                summary["warned"] += len(group)
-                summary["notifications"] += _tell(
-                    definition.warning_notify,
-                    complaint_ids,
-                    event=f"clock-warning-{definition_id}",
-                    headline=_warning_headline(definition, len(complaint_ids)),
-                    now=now,
-                )
-            _kick_relay()
+
+    def breach(definition, clocks, complaint_ids):
+        summary["delay_notices"] += services.clocks_breach(definition, clocks, at=now)
+        summary["breached"] += len(clocks)
+        summary["notifications"] += _tell(
+            definition.breach_notify,
+            complaint_ids,
+            event=f"clock-breach-{definition.pk}",
+            headline=_breach_headline(definition, len(complaint_ids)),
+            now=now,
+        )
+
+    def warn(definition, clocks, complaint_ids):
+        services.clocks_warn(definition, clocks, at=now)
+        summary["warned"] += len(clocks)
+        summary["notifications"] += _tell(
+            definition.warning_notify,
+            complaint_ids,
+            event=f"clock-warning-{definition.pk}",
+            headline=_warning_headline(definition, len(complaint_ids)),
+            now=now,
+        )
+
+    # Breaches first: a clock first swept after its due moment is breached, not warned.
+    _in_batches(selectors.clocks_to_breach(now, scope), "due_at", definitions, breach)
+    _in_batches(selectors.clocks_to_warn(now, scope), "warn_at", definitions, warn)
     return summary
 
 

@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from complaints.models import (
+    ClockRole,
     Complaint,
     ComplaintClock,
     MessageKind,
@@ -13,15 +14,18 @@ from complaints.models import (
 )
 from complaints.workflow import Stage
 
+# The condition both sweep indexes share (ComplaintClock.Meta.indexes).
+UNBREACHED_AND_TICKING = {
+    "stopped_at__isnull": True,
+    "breached_at__isnull": True,
+    "paused_at__isnull": True,
+}
+
 
 def clocks_to_breach(now, definition_ids):
     """Running clocks past their due moment, not yet breached (index clock_to_breach)."""
     return ComplaintClock.objects.filter(
-        stopped_at__isnull=True,
-        breached_at__isnull=True,
-        paused_at__isnull=True,
-        due_at__lte=now,
-        definition_id__in=definition_ids,
+        **UNBREACHED_AND_TICKING, due_at__lte=now, definition_id__in=definition_ids
     )
 
 
@@ -29,10 +33,8 @@ def clocks_to_warn(now, definition_ids):
     """Running clocks past their warning point and still before due (index clock_to_warn):
     one first swept after its due moment is breached instead."""
     return ComplaintClock.objects.filter(
+        **UNBREACHED_AND_TICKING,
         warned_at__isnull=True,
-        stopped_at__isnull=True,
-        breached_at__isnull=True,
-        paused_at__isnull=True,
         warn_at__isnull=False,
         warn_at__lte=now,
         due_at__gt=now,
@@ -41,12 +43,18 @@ def clocks_to_warn(now, definition_ids):
 
 
 def clocks_missed(complaint_ids):
-    """{complaint id: [names of the running clocks it has missed]}, for a page of a queue."""
+    """{complaint id: [names of the running clocks it has missed]}, for a page of the
+    escalation queue: those whose breach escalates (a missed early-resolution window is no
+    one's alarm). The acknowledgment and the resolution target have tags of their own."""
     missed = {}
     for complaint_id, name in (
         ComplaintClock.objects.filter(
-            complaint_id__in=complaint_ids, stopped_at__isnull=True, breached_at__isnull=False
+            complaint_id__in=complaint_ids,
+            stopped_at__isnull=True,
+            breached_at__isnull=False,
+            definition__breach_escalates=True,
         )
+        .exclude(definition__role__in=[ClockRole.ACKNOWLEDGMENT, ClockRole.RESOLUTION_TARGET])
         .order_by("breached_at", "pk")
         .values_list("complaint_id", "definition__name")
     ):

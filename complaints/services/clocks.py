@@ -183,6 +183,7 @@ def clocks_for_intake(complaint, at, holiday_pairs=None):
         # firm's own, shown but not enforced.
         complaint.acknowledgment_due_at = at + timedelta(hours=settings.ACKNOWLEDGMENT_HOURS)
     if not any(c.definition.role in RESPONSE_ROLES for c in clocks):
+        # Likewise a profile without a response clock: the longest house target, shown only.
         complaint.resolution_target_date = timezone.localdate(
             at + timedelta(days=settings.RESOLUTION_TARGETS["complex"][0])
         )

@@ -119,6 +119,7 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
             "date_of_complaint",
             "category",
             "product",
+            "customer_country",
             "transaction_reference",
             "complexity",
             "description",
@@ -126,6 +127,8 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
         ]
         widgets = RecordFields.WIDGETS
         help_texts = {
+            "customer_country": "Where the customer lives, as an ISO code (GB, AU, US): with "
+            "the product it chooses the regulator's clocks. Blank: the firm's country.",
             "description": "What happened, in the customer's own words where possible.",
             "interaction_details": "How the customer reached us, who they spoke to, what was said.",
             "date_of_complaint": "When the customer complained; may be in the past.",
@@ -135,6 +138,7 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.filter(active=True)
         self.fields["product"].queryset = Product.objects.filter(active=True)
+
         self.fields["date_of_complaint"].initial = timezone.localdate
         self.fields["channel"].widget.attrs["autofocus"] = True
         _hold_to_limits(self)
@@ -154,7 +158,11 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
             Fieldset(
                 "Complaint",
                 Row(Column("date_of_complaint"), Column("category"), Column("product")),
-                Row(Column("transaction_reference"), Column("complexity")),
+                Row(
+                    Column("customer_country"),
+                    Column("transaction_reference"),
+                    Column("complexity"),
+                ),
                 "description",
                 "interaction_details",
                 "attachments",
@@ -163,6 +171,12 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
             "submission",
             Submit("submit", "Log complaint"),
         )
+
+    def clean_customer_country(self):
+        country = self.cleaned_data["customer_country"].strip().upper()
+        if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+            raise forms.ValidationError("A two-letter country code, such as GB, AU or US.")
+        return country
 
     def _post_clean(self):
         """No model validation here: the fields checked every value (the category and product

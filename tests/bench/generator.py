@@ -16,7 +16,7 @@ from accounts.roles import Role
 from complaints import clocks, services
 from complaints.models import RegulatoryProfile, next_deadline, phone_digits
 from complaints.services.deadlines import ACK_BREACH_REASON, TARGET_REASON
-from complaints.workflow import OPEN_STAGE_VALUES, Stage
+from complaints.workflow import EXIT_STAGES, OPEN_STAGE_VALUES, Stage
 from tests.bench.lists import (
     ACK_METHOD_WEIGHTS,
     ACK_METHODS,
@@ -43,8 +43,9 @@ SEED = 20250601
 FULL_DETAIL_DAYS = 120
 DETAIL_SAMPLE = 0.1
 
-# Stage values as plain strings: what COPY writes.
-PATH = [stage.value for stage in Stage]
+# Stage values as plain strings: what COPY writes. The load walks the resolution path only;
+# no loaded case exits.
+PATH = [stage.value for stage in Stage if stage not in EXIT_STAGES]
 RECEIVED, ACKNOWLEDGED, INVESTIGATING, RESOLVED, FOLLOW_UP, DOCUMENTED, REVIEWED = PATH
 MANAGER = "manager"
 SECOND, MINUTE, HOUR, DAY = (

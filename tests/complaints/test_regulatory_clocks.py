@@ -403,3 +403,44 @@ def test_the_api_and_the_export_carry_the_profile_and_each_clock(client, team):
     assert "house" in exported
     assert "Acknowledgment deadline due" in exported
     assert "met; Resolution target due" in exported
+
+
+def test_the_escalation_queue_names_the_regulators_clock_a_case_missed(client, team):
+    profile("asic", active=True)
+    complaint = factories.complaint(team["csr"], customer_country="AU")
+    services.complaint_acknowledge(complaint, actor=team["csr"], method="phone")
+    sweeps.enforce_clocks(now=clocks_of(complaint)["idr-response"].due_at + H)
+    client.force_login(team["manager"])
+
+    html = client.get("/").content.decode()
+
+    assert "missed: IDR response (30 days)</span>" in html
+    # Past its quick-resolution window too, which alarms nobody.
+    assert "Quick resolution" not in html
+
+
+def test_staff_and_the_api_give_the_customers_country_at_intake(client, team):
+    from tests.api.conftest import token_client
+    from tests.complaints.test_lifecycle_views import intake_data
+
+    profile("cfpb", active=True)
+    client.force_login(team["csr"])
+    refused = client.post("/complaints/new/", intake_data(customer_country="U1"))
+    assert "A two-letter country code" in refused.content.decode()
+    assert not Complaint.objects.exists()
+    client.post("/complaints/new/", intake_data(customer_country="us"))
+    assert Complaint.objects.get().profile.code == "cfpb"
+
+    body = {
+        "channel": "phone",
+        "customer_name": "Ana Silva",
+        "customer_phone": "+1 202 555 0100",
+        "date_of_complaint": timezone.localdate().isoformat(),
+        "category": factories.category().pk,
+        "description": "Charged twice.",
+        "customer_country": "AU",
+    }
+    created = token_client(team["csr"]).post("/api/v1/complaints/", body, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["profile"] == "house"  # ASIC is switched off
+    assert created.json()["customer_country"] == "AU"
