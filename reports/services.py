@@ -160,8 +160,8 @@ def return_produce(profile, first_day, last_day, *, actor):
         raise Refused("Only managers produce the regulators' returns.")
     if last_day < first_day:
         raise Refused("The period ends before it starts.")
-    if last_day >= timezone.localdate():
-        raise Refused("That period has not ended yet: a return covers days that are over.")
+    if first_day > timezone.localdate():
+        raise Refused("That period has not started yet.")
     started = time.monotonic()
     contents = returns.return_contents(profile, returns.period_of(profile, first_day, last_day))
     figures = {

@@ -174,7 +174,12 @@ def action_status(request, pk):
 
 @capability_required(Capability.VIEW_REPORTS)
 def return_list(request):
-    first, last = returns.last_half_year(timezone.localdate())
+    today = timezone.localdate()
+    # The last half-year that has ended, or (?half=current) the one running, to date.
+    if request.GET.get("half") == "current":
+        first, last = returns.half_year_containing(today)
+    else:
+        first, last = returns.last_half_year(today)
     form = forms.ReturnForm(initial={"first_day": first, "last_day": last})
     runs = ReturnRun.objects.select_related("profile", "produced_by")[:100]
     return render(request, "reports/returns.html", {"form": form, "runs": runs})

@@ -57,7 +57,7 @@ from complaints.models import (
 )
 from complaints.permissions import can_see, visible_complaints
 from reports.models import ImprovementAction, ProcedureReview
-from reports.services import report_build
+from reports.services import report_build, return_produce
 from tests import factories
 from tests.mail import sample
 
@@ -678,6 +678,12 @@ class World:
         )
         today = timezone.localdate()
         self.report = report_build("monthly", (today.replace(day=1) - timedelta(days=40)))
+        self.return_run = return_produce(
+            RegulatoryProfile.objects.get(code="house"),
+            today - timedelta(days=30),
+            today - timedelta(days=1),
+            actor=manager,
+        )
         review = ProcedureReview.objects.create(
             held_on=today,
             participants="Manager",
@@ -764,6 +770,8 @@ class World:
             "complaints:inbound-dismiss": self.inbound.pk,
             "reports:detail": self.report.pk,
             "reports:csv": self.report.pk,
+            "reports:return": self.return_run.pk,
+            "reports:return-csv": self.return_run.pk,
             "reports:action-status": self.improvement.pk,
             "api:report": self.report.pk,
             "complaints:privacy-erasure-decide": self.erasure.pk,

@@ -483,15 +483,34 @@ def test_a_manager_produces_each_return_and_it_is_recorded(client, people, fca_g
         assert client.get(reverse("reports:return-csv", args=[run.pk])).status_code == 200
 
 
-def test_a_period_not_yet_over_is_refused_and_nothing_is_recorded(client, manager):
+def test_a_period_not_yet_started_or_back_to_front_is_refused_and_nothing_is_recorded(
+    client, manager
+):
     client.force_login(manager)
+    for first, last, why in (
+        ("2099-01-01", "2099-06-30", "has not started yet"),
+        ("2026-06-30", "2026-01-01", "ends before it starts"),
+    ):
+        response = client.post(
+            reverse("reports:return-produce"),
+            {"profile": profile("fca").pk, "first_day": first, "last_day": last},
+            follow=True,
+        )
+        assert why in response.content.decode()
+    assert not ReturnRun.objects.exists()
+
+
+def test_this_half_year_so_far_is_offered_and_marked_provisional(client, manager):
+    client.force_login(manager)
+    page = client.get(reverse("reports:returns"), {"half": "current"})
+    first = page.context["form"].initial["first_day"]
+    assert first <= date.today() and first.day == 1 and first.month in (1, 7)
     response = client.post(
         reverse("reports:return-produce"),
-        {"profile": profile("fca").pk, "first_day": "2026-01-01", "last_day": "2099-06-30"},
+        {"profile": profile("fca").pk, "first_day": first, "last_day": date.today()},
         follow=True,
     )
-    assert "has not ended yet" in response.content.decode()
-    assert not ReturnRun.objects.exists()
+    assert "Provisional" in response.content.decode()
 
 
 @pytest.mark.parametrize("who", ["csr", "resolver", "outsider"])
