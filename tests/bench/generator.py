@@ -206,6 +206,7 @@ class Generator:
             "resolved_at": None,
             "follow_up_started_at": None,
             "documented_at": None,
+            "outcome": "",
             "reviewed_at": None,
             "closed_at": None,
             "reopen_count": 0,
