@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from complaints.clocks import calendars
 from complaints.imports import CFPB_COLUMNS
+from complaints.imports.mapper import NO_NARRATIVE
 from complaints.models import (
     MONEY_RESOLUTION_TYPES,
     Category,
@@ -421,8 +422,6 @@ CFPB_VIA = {
     Channel.EMAIL: "Email",
     Channel.LETTER: "Postal mail",
 }
-# What the CFPB's import writes for a complaint published without a narrative.
-NO_NARRATIVE = "(No narrative published.)"
 
 
 def _names(model, ids):
