@@ -23,6 +23,7 @@ from complaints.models import (
     RegulatoryProfile,
     ResponseTemplate,
     RetentionPolicy,
+    ReturnGrouping,
     RootCause,
 )
 
@@ -142,11 +143,28 @@ class ClockDefinitionInline(admin.StackedInline):
 
 @admin.register(RegulatoryProfile)
 class RegulatoryProfileAdmin(ManagerSettingsAdmin):
-    list_display = ("name", "code", "regulator", "country", "priority", "is_default", "active")
-    list_filter = ("active", "regulator", "country")
+    list_display = (
+        "name",
+        "code",
+        "regulator",
+        "country",
+        "priority",
+        "returns_scheme",
+        "is_default",
+        "active",
+    )
+    list_filter = ("active", "regulator", "country", "returns_scheme")
     search_fields = ("name", "code", "regulator", "sources")
     filter_horizontal = ("products",)
     inlines = [ClockDefinitionInline]
+
+
+@admin.register(ReturnGrouping)
+class ReturnGroupingAdmin(ManagerSettingsAdmin):
+    list_display = ("scheme", "dimension", "product", "category", "root_cause", "code", "label")
+    list_filter = ("scheme", "dimension")
+    search_fields = ("code", "label", "product__name", "category__name", "root_cause__name")
+    autocomplete_fields = ("product", "category", "root_cause")
 
 
 @admin.register(ClockDefinition)

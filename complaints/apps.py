@@ -7,10 +7,12 @@ def seed_clock_catalogue(sender, using, apps=global_apps, **kwargs):
     """The regulatory profiles every complaint needs one of: put back after a flush (the
     tests that empty the database), which runs no data migration again."""
     from complaints.clocks import catalogue
+    from complaints.outcomes import profile_schemes_seed
 
     RegulatoryProfile = apps.get_model("complaints", "RegulatoryProfile")
     if not RegulatoryProfile.objects.using(using).exists():
         catalogue.seed(apps)
+        profile_schemes_seed(apps)
 
 
 class ComplaintsConfig(AppConfig):

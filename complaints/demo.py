@@ -47,6 +47,59 @@ ROOT_CAUSES = [
     "No fault found",
 ]
 
+# Our lists as the regulators group them (complaints/models/returns.py), for the returns:
+# (scheme, dimension, "product" | "category" | "root_cause", our name, their code, their label).
+# The FCA's product groupings and causes are those of its complaints return (DISP 1 Annex
+# 1R); ASIC's are the IDR data dictionary's product and issue codes, as we read them.
+_FCA_CAUSE_BY_ISSUE = {
+    "Billing error": ("terms_disputed_sums", "Terms and disputed sums/charges"),
+    "Fees and charges": ("terms_disputed_sums", "Terms and disputed sums/charges"),
+    "Service outage": ("admin_customer_service", "General admin/customer service"),
+    "Staff conduct": ("admin_customer_service", "General admin/customer service"),
+    "Delay in service": ("admin_customer_service", "General admin/customer service"),
+    "Account access": ("admin_customer_service", "General admin/customer service"),
+    "Product fault": ("other", "Other"),
+    "Communication": ("admin_customer_service", "General admin/customer service"),
+}
+_ASIC_ISSUE_BY_ISSUE = {
+    "Billing error": ("ISS-TRANS", "Transactions: incorrect or disputed"),
+    "Fees and charges": ("ISS-FEES", "Charges: fees, interest or premiums"),
+    "Service outage": ("ISS-SERV", "Service: availability or delay"),
+    "Staff conduct": ("ISS-SERV", "Service: availability or delay"),
+    "Delay in service": ("ISS-SERV", "Service: availability or delay"),
+    "Account access": ("ISS-SERV", "Service: availability or delay"),
+    "Product fault": ("ISS-PROD", "Product: performance or terms"),
+    "Communication": ("ISS-COMM", "Communication: information or disclosure"),
+}
+_FCA_GROUPING_BY_PRODUCT = {
+    "Current account": ("banking_credit_cards", "Banking and credit cards"),
+    "Credit card": ("banking_credit_cards", "Banking and credit cards"),
+    "Personal loan": ("banking_credit_cards", "Banking and credit cards"),
+    "Mortgage": ("home_finance", "Home finance"),
+    "Broadband": ("not_regulated", "Not a regulated product"),
+    "Energy supply": ("not_regulated", "Not a regulated product"),
+}
+_ASIC_PRODUCT_BY_PRODUCT = {
+    "Current account": ("PRD-DEP", "Deposit taking: transaction account"),
+    "Credit card": ("PRD-CC", "Credit: credit card"),
+    "Personal loan": ("PRD-PL", "Credit: personal loan"),
+    "Mortgage": ("PRD-HL", "Credit: home loan"),
+    "Broadband": ("PRD-NA", "Not a financial product"),
+    "Energy supply": ("PRD-NA", "Not a financial product"),
+}
+RETURN_GROUPINGS = [
+    *(
+        ("fca", "product", "product", name, *group)
+        for name, group in _FCA_GROUPING_BY_PRODUCT.items()
+    ),
+    *(("fca", "cause", "category", issue, *cause) for issue, cause in _FCA_CAUSE_BY_ISSUE.items()),
+    *(
+        ("asic", "product", "product", name, *code)
+        for name, code in _ASIC_PRODUCT_BY_PRODUCT.items()
+    ),
+    *(("asic", "cause", "category", issue, *code) for issue, code in _ASIC_ISSUE_BY_ISSUE.items()),
+]
+
 # The response templates a fresh install starts with (name, language, subject, body), each in
 # English and Spanish; managers keep them in the admin. Placeholders: complaints/placeholders.py.
 RESPONSE_TEMPLATES = [
@@ -125,6 +178,8 @@ class DemoResolution(NamedTuple):
     description: str
     root_cause: str
     implementation: str
+    # In the terms of the case's regulator (complaints/outcomes.py), recorded before Documented.
+    outcome: str = "upheld"
 
 
 class DemoComplaint(NamedTuple):
@@ -555,6 +610,7 @@ COMPLAINTS = [
             "are answered in the letter attached.",
             "Training need",
             "Apology letter sent and the call-back queue corrected.",
+            "partly_upheld",
         ),
     ),
     # Closed without a resolution: withdrawn, a duplicate merged into the case it repeats,
@@ -642,6 +698,98 @@ COMPLAINTS = [
         "A purchase I disputed in March is still on my statement, with interest.",
         30,
         "acknowledged",
+        country="US",
+    ),
+    # Closed cases under the Australian and US regulators, with the outcomes their returns
+    # report (complaints/outcomes.py).
+    DemoComplaint(
+        "DEMO-033",
+        "Jack Thompson",
+        "jack.thompson@example.com",
+        "",
+        "email",
+        "Fees and charges",
+        "Credit card",
+        "A late payment fee was charged although my payment left my bank on the due date.",
+        24 * 12,
+        "reviewed",
+        "Payment timing query.",
+        DemoResolution(
+            "refund",
+            Decimal("35.00"),
+            "We will refund the late payment fee: your payment was on time.",
+            "System error",
+            "Late fee refunded.",
+            "asic_monetary",
+        ),
+        country="AU",
+    ),
+    DemoComplaint(
+        "DEMO-034",
+        "Olivia Chen",
+        "olivia.chen@example.com",
+        "",
+        "phone",
+        "Communication",
+        "Personal loan",
+        "Nobody told me my repayment amount would change after the rate rise.",
+        24 * 9,
+        "documented",
+        "Rate change letters.",
+        DemoResolution(
+            "apology",
+            None,
+            "We apologise: the letter went to an old address. The new amount is explained "
+            "in the enclosed schedule.",
+            "Unclear communication",
+            "Apology and repayment schedule sent.",
+            "asic_apology",
+        ),
+        country="AU",
+    ),
+    DemoComplaint(
+        "DEMO-035",
+        "Ethan Brooks",
+        "ethan.brooks@example.com",
+        "",
+        "web",
+        "Billing error",
+        "Credit card",
+        "I was billed twice for the same hotel booking and the dispute was closed without a reply.",
+        24 * 14,
+        "reviewed",
+        "Duplicate charge dispute.",
+        DemoResolution(
+            "refund",
+            Decimal("212.40"),
+            "We will refund the duplicate charge of $212.40 and the interest on it.",
+            "Process not followed",
+            "Duplicate charge and interest refunded.",
+            "closed_with_monetary_relief",
+        ),
+        country="US",
+    ),
+    DemoComplaint(
+        "DEMO-036",
+        "Sophia Rivera",
+        "sophia.rivera@example.com",
+        "",
+        "email",
+        "Fees and charges",
+        "Mortgage",
+        "My escrow payment went up and I do not understand why.",
+        24 * 8,
+        "documented",
+        "Escrow analysis question.",
+        DemoResolution(
+            "apology",
+            None,
+            "The escrow payment rose with your property tax bill; the enclosed analysis shows "
+            "each figure. No error was made.",
+            "No fault found",
+            "Escrow analysis explained by letter.",
+            "closed_with_explanation",
+        ),
         country="US",
     ),
 ]

@@ -148,6 +148,7 @@ class CaseFacts:
     resolution_pending_approval: bool = False
     resolution_implemented: bool = False
     has_root_cause: bool = False
+    has_outcome: bool = False
     has_feedback: bool = False
     feedback_waived: bool = False
     has_investigation_record: bool = False
@@ -208,6 +209,7 @@ def requirements_for(target, facts):
             ("investigation_record", "investigation notes", facts.has_investigation_record),
             ("implementation", "an implemented resolution", facts.resolution_implemented),
             ("root_cause", "root cause", facts.has_root_cause),
+            ("outcome", "the outcome", facts.has_outcome),
             ("feedback", "customer feedback", facts.has_feedback or facts.feedback_waived),
         ]
     if target == Stage.REVIEWED:

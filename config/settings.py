@@ -556,8 +556,9 @@ DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 60)
 
 # Customer communications.
 COMPLAINTS_TEAM_NAME = env("COMPLAINTS_TEAM_NAME", "the Complaints Team")
-# The letterhead of letters to customers (docs/correspondence.md): the firm's name, and its
-# postal address with its lines separated by semicolons.
+# The firm: its name heads letters to customers (docs/correspondence.md) and is the brand the
+# regulators' returns name where a complaint names no business unit; its postal address has
+# its lines separated by semicolons.
 FIRM_NAME = env("FIRM_NAME", "Redress Financial Services")
 FIRM_ADDRESS = [
     line.strip()

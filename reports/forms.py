@@ -4,6 +4,7 @@ from django.db.models import Subquery
 from django.utils import timezone
 
 from complaints.input_limits import validate_day
+from complaints.models import RegulatoryProfile
 from reports.models import ActionStatus, Period, ProcedureReview, TrendReport
 from reports.services import REVIEW_IN_THE_FUTURE
 
@@ -12,6 +13,25 @@ class RebuildForm(forms.Form):
     period = forms.ChoiceField(choices=Period.choices)
     day = forms.DateField(
         label="Any day in the period",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_day],
+    )
+
+
+class ReturnForm(forms.Form):
+    profile = forms.ModelChoiceField(
+        queryset=RegulatoryProfile.objects.all(),
+        empty_label=None,
+        label="Regulatory profile",
+        help_text="Its scheme decides the return: FCA, ASIC or CFPB.",
+    )
+    first_day = forms.DateField(
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_day],
+    )
+    last_day = forms.DateField(
+        label="To (included)",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         validators=[validate_day],
     )

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from complaints.outcomes import Scheme
+
 
 class Period(models.TextChoices):
     DAILY = "daily", "Daily"
@@ -97,3 +99,35 @@ class ImprovementAction(models.Model):
 
     def __str__(self):
         return self.description[:60]
+
+
+class ReturnRun(models.Model):
+    """A return produced: for which profile and period, when, by whom, and what it said then
+    (its summary figures and how many records lacked a required field)."""
+
+    kind = models.CharField(max_length=10, choices=Scheme.choices)
+    profile = models.ForeignKey(
+        "complaints.RegulatoryProfile", on_delete=models.PROTECT, related_name="+"
+    )
+    first_day = models.DateField()
+    last_day = models.DateField()
+    produced_at = models.DateTimeField()
+    produced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    figures = models.JSONField()
+    records = models.PositiveIntegerField(help_text="Complaints in the return.")
+    problems = models.PositiveIntegerField(help_text="Records missing a required field.")
+    build_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-produced_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=models.F("first_day")), name="return_period_in_order"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=Scheme.values), name="return_kind_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}, {self.profile}, {self.first_day} to {self.last_day}"

@@ -11,12 +11,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import Capability, can
 from complaints import outbox
 from complaints.outbox import messages
 from complaints.selectors import managers_to_notify
-from reports import selectors
+from complaints.workflow import Refused
+from reports import returns, selectors
 from reports.metrics import SCHEMA_VERSION, build_metrics, local_bounds
-from reports.models import ActionStatus, ImprovementAction, Period, TrendReport
+from reports.models import ActionStatus, ImprovementAction, Period, ReturnRun, TrendReport
 
 REVIEW_IN_THE_FUTURE = "A review cannot be held in the future: give the day it was held."
 
@@ -145,3 +147,39 @@ def improvement_action_status_set(action, status):
     action.completed_at = timezone.now() if status == ActionStatus.DONE else None
     action.save(update_fields=["status", "completed_at"])
     return action
+
+
+# How many records lacking a field a run keeps to list; the CSV and the page's count hold all.
+PROBLEMS_KEPT = 500
+
+
+def return_produce(profile, first_day, last_day, *, actor):
+    """Produce the profile's return for the local days first_day..last_day and keep the
+    record of it: when, by whom, its figures and what its records lacked then."""
+    if not can(actor, Capability.VIEW_REPORTS):
+        raise Refused("Only managers produce the regulators' returns.")
+    if last_day < first_day:
+        raise Refused("The period ends before it starts.")
+    if first_day > timezone.localdate():
+        raise Refused("That period has not started yet.")
+    started = time.monotonic()
+    contents = returns.return_contents(profile, returns.period_of(profile, first_day, last_day))
+    figures = {
+        **contents.figures,
+        "problems": [
+            {"reference": p.reference, "url": p.url, "missing": p.missing}
+            for p in contents.problems[:PROBLEMS_KEPT]
+        ],
+    }
+    return ReturnRun.objects.create(
+        kind=profile.returns_scheme,
+        profile=profile,
+        first_day=first_day,
+        last_day=last_day,
+        produced_at=timezone.now(),
+        produced_by=actor,
+        figures=figures,
+        records=contents.records,
+        problems=len(contents.problems),
+        build_ms=round((time.monotonic() - started) * 1000),
+    )

@@ -9,6 +9,10 @@ urlpatterns = [
     path("rebuild/", views.report_rebuild, name="rebuild"),
     path("<int:pk>/", views.report_detail, name="detail"),
     path("<int:pk>/<slug:table>.csv", views.report_csv, name="csv"),
+    path("returns/", views.return_list, name="returns"),
+    path("returns/produce/", views.return_produce, name="return-produce"),
+    path("returns/<int:pk>/", views.return_detail, name="return"),
+    path("returns/<int:pk>.csv", views.return_csv, name="return-csv"),
     path("reviews/", views.review_list, name="reviews"),
     path("reviews/actions/<int:pk>/", views.action_status, name="action-status"),
 ]

@@ -10,9 +10,11 @@ from accounts.decorators import capability_required
 from accounts.models import SecurityEventKind
 from accounts.roles import Capability
 from accounts.services import security_event_record
+from complaints.outcomes import Scheme
 from complaints.spreadsheets import spreadsheet_safe
-from reports import forms, selectors, services
-from reports.models import ImprovementAction, Period, TrendReport
+from complaints.workflow import Refused
+from reports import forms, returns, selectors, services
+from reports.models import ImprovementAction, Period, ReturnRun, TrendReport
 
 # Each downloadable table: (title, column headings, how to read its rows from the metrics).
 TABLES = {
@@ -186,3 +188,65 @@ def action_status(request, pk):
         services.improvement_action_status_set(action, form.cleaned_data["status"])
         messages.success(request, "Action updated.")
     return redirect("reports:reviews")
+
+
+@capability_required(Capability.VIEW_REPORTS)
+def return_list(request):
+    today = timezone.localdate()
+    # The last half-year that has ended, or (?half=current) the one running, to date.
+    if request.GET.get("half") == "current":
+        first, last = returns.half_year_containing(today)
+    else:
+        first, last = returns.last_half_year(today)
+    form = forms.ReturnForm(initial={"first_day": first, "last_day": last})
+    runs = ReturnRun.objects.select_related("profile", "produced_by")[:100]
+    return render(request, "reports/returns.html", {"form": form, "runs": runs})
+
+
+@require_POST
+@capability_required(Capability.VIEW_REPORTS)
+def return_produce(request):
+    form = forms.ReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a profile and the first and last day of the period.")
+        return redirect("reports:returns")
+    data = form.cleaned_data
+    try:
+        run = services.return_produce(
+            data["profile"], data["first_day"], data["last_day"], actor=request.user
+        )
+    except Refused as error:
+        messages.error(request, error.message)
+        return redirect("reports:returns")
+    messages.success(request, f"Return produced in {run.build_ms} ms.")
+    return redirect("reports:return", pk=run.pk)
+
+
+@capability_required(Capability.VIEW_REPORTS)
+def return_detail(request, pk):
+    run = get_object_or_404(ReturnRun.objects.select_related("profile", "produced_by"), pk=pk)
+    return render(
+        request,
+        "reports/return_detail.html",
+        {"run": run, "f": run.figures, "bands": returns.FCA_BANDS},
+    )
+
+
+@capability_required(Capability.VIEW_REPORTS)
+def return_csv(request, pk):
+    """The run's return as a CSV, read from the records as they are now. The CFPB file is
+    written exactly as the CFPB publishes (our import reads it back), so its cells are not
+    defused for spreadsheets; the others are."""
+    run = get_object_or_404(ReturnRun.objects.select_related("profile", "profile__calendar"), pk=pk)
+    period = returns.period_of(run.profile, run.first_day, run.last_day)
+    contents = returns.return_contents(run.profile, period)
+    name = f"{run.kind}-return-{run.profile.code}-{run.first_day}-{run.last_day}.csv"
+    security_event_record(SecurityEventKind.DATA_EXPORTED, request=request, detail=name)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(contents.columns)
+    machine_file = run.kind == Scheme.CFPB
+    for row in contents.rows:
+        writer.writerow(row if machine_file else [spreadsheet_safe(value) for value in row])
+    return response

@@ -13,6 +13,7 @@ from complaints.models import (
     Product,
     RootCause,
 )
+from complaints.outcomes import outcomes_for
 
 
 def category(name="Billing error"):
@@ -53,6 +54,11 @@ def complaint(actor, *, hours_ago=0, **overrides):
     )
 
 
+def first_outcome(complaint):
+    """An outcome the complaint's profile allows (upheld, for the house)."""
+    return outcomes_for(complaint.profile.returns_scheme)[0][0]
+
+
 def complaint_at_stage(stage, *, csr, resolver, manager, **overrides):
     """Walk a complaint through the real services up to `stage`."""
     order = [
@@ -82,6 +88,7 @@ def complaint_at_stage(stage, *, csr, resolver, manager, **overrides):
             services.resolution_implement(c, actor=csr, notes="Apology letter sent.")
         elif step == "documented":
             services.complaint_update(c, actor=csr, changes={"root_cause": root_cause()})
+            services.complaint_outcome_record(c, actor=csr, outcome=first_outcome(c))
             services.feedback_record(c, actor=csr, score=4, resolved=True)
             services.complaint_transition(c, "documented", actor=csr)
         elif step == "reviewed":

@@ -53,10 +53,11 @@ from complaints.models import (
     RegulatoryProfile,
     ResponseTemplate,
     RetentionPolicy,
+    ReturnGrouping,
 )
 from complaints.permissions import can_see, visible_complaints
 from reports.models import ImprovementAction, ProcedureReview
-from reports.services import report_build
+from reports.services import report_build, return_produce
 from tests import factories
 from tests.mail import sample
 
@@ -155,7 +156,9 @@ admin/complaints/product/<path:object_id>/    POST login  login  login  ok     o
 admin/complaints/responsetemplate/<path:object_id>/ GET login login login ok ok login login
 admin/complaints/responsetemplate/<path:object_id>/ POST login login login ok ok login login
 admin/complaints/rootcause/<path:object_id>/  GET  login  login  login  ok     ok     login  login
+admin/complaints/returngrouping/<path:object_id>/ GET login login login ok ok login login
 admin/complaints/rootcause/<path:object_id>/  POST login  login  login  ok     ok     login  login
+admin/complaints/returngrouping/<path:object_id>/ POST login login login ok ok login login
 admin:accounts_user_add                       GET  login  login  login  denied ok     login  login
 admin:accounts_user_add                       POST login  login  login  denied ok     login  login
 admin:accounts_user_change                    GET  login  login  login  denied ok     login  login
@@ -287,15 +290,25 @@ admin:complaints_responsetemplate_delete      POST login  login  login  ok     o
 admin:complaints_responsetemplate_history     GET  login  login  login  ok     ok     login  login
 admin:complaints_responsetemplate_history     POST login  login  login  ok     ok     login  login
 admin:complaints_rootcause_add                GET  login  login  login  ok     ok     login  login
+admin:complaints_returngrouping_add           GET  login  login  login  ok     ok     login  login
 admin:complaints_rootcause_add                POST login  login  login  ok     ok     login  login
+admin:complaints_returngrouping_add           POST login  login  login  ok     ok     login  login
 admin:complaints_rootcause_change             GET  login  login  login  ok     ok     login  login
+admin:complaints_returngrouping_change        GET  login  login  login  ok     ok     login  login
 admin:complaints_rootcause_change             POST login  login  login  ok     ok     login  login
+admin:complaints_returngrouping_change        POST login  login  login  ok     ok     login  login
 admin:complaints_rootcause_changelist         GET  login  login  login  ok     ok     login  login
+admin:complaints_returngrouping_changelist    GET  login  login  login  ok     ok     login  login
 admin:complaints_rootcause_changelist         POST login  login  login  ok     ok     login  login
+admin:complaints_returngrouping_changelist    POST login  login  login  ok     ok     login  login
 admin:complaints_rootcause_delete             GET  login  login  login  ok     ok     login  login
+admin:complaints_returngrouping_delete        GET  login  login  login  ok     ok     login  login
 admin:complaints_rootcause_delete             POST login  login  login  ok     ok     login  login
+admin:complaints_returngrouping_delete        POST login  login  login  ok     ok     login  login
 admin:complaints_rootcause_history            GET  login  login  login  ok     ok     login  login
+admin:complaints_returngrouping_history       GET  login  login  login  ok     ok     login  login
 admin:complaints_rootcause_history            POST login  login  login  ok     ok     login  login
+admin:complaints_returngrouping_history       POST login  login  login  ok     ok     login  login
 admin:index                                   GET  login  login  login  ok     ok     login  login
 admin:index                                   POST login  login  login  ok     ok     login  login
 admin:jsi18n                                  GET  login  login  login  ok     ok     login  login
@@ -343,6 +356,8 @@ api:report                                    GET  denied denied denied ok     o
 api:report                                    POST denied denied denied method method denied denied
 api:reports                                   GET  denied denied denied ok     ok     denied denied
 api:reports                                   POST denied denied denied method method denied denied
+api:outcome                                   GET  denied method method method method denied denied
+api:outcome                                   POST denied ok     denied ok     ok     denied denied
 api:resolution                                GET  denied method method method method denied denied
 api:resolution                                POST denied ok     denied ok     ok     denied denied
 api:schema                                    GET  denied ok     ok     ok     ok     ok     denied
@@ -431,6 +446,14 @@ reports:list                                  GET  login  denied denied ok     o
 reports:list                                  POST login  denied denied ok     ok     denied login
 reports:rebuild                               GET  login  method method method method method login
 reports:rebuild                               POST login  denied denied ok     ok     denied login
+reports:return                                GET  login  denied denied ok     ok     denied login
+reports:return                                POST login  denied denied ok     ok     denied login
+reports:return-csv                            GET  login  denied denied ok     ok     denied login
+reports:return-csv                            POST login  denied denied ok     ok     denied login
+reports:return-produce                        GET  login  method method method method method login
+reports:return-produce                        POST login  denied denied ok     ok     denied login
+reports:returns                               GET  login  denied denied ok     ok     denied login
+reports:returns                               POST login  denied denied ok     ok     denied login
 reports:reviews                               GET  login  denied denied ok     ok     denied login
 reports:reviews                               POST login  denied denied ok     ok     denied login
 # The second factors in the admin (django-otp): the superuser's; the TOTP key and its QR code
@@ -519,7 +542,9 @@ admin:complaints_retentionpolicy_history      POST login  login  login  ok     o
 admin:complaints_retentionpolicy_simple_history GET  login  login  login  ok     ok     login  login
 admin:complaints_retentionpolicy_simple_history POST login  login  login  ok     ok     login  login
 admin:complaints_rootcause_simple_history     GET  login  login  login  ok     ok     login  login
+admin:complaints_returngrouping_simple_history GET  login  login  login  ok     ok     login  login
 admin:complaints_rootcause_simple_history     POST login  login  login  ok     ok     login  login
+admin:complaints_returngrouping_simple_history POST login  login  login  ok     ok     login  login
 admin:reports_improvementaction_add           GET  login  login  login  denied denied login  login
 admin:reports_improvementaction_add           POST login  login  login  denied denied login  login
 admin:reports_improvementaction_change        GET  login  login  login  ok     ok     login  login
@@ -661,6 +686,12 @@ class World:
         )
         today = timezone.localdate()
         self.report = report_build("monthly", (today.replace(day=1) - timedelta(days=40)))
+        self.return_run = return_produce(
+            RegulatoryProfile.objects.get(code="house"),
+            today - timedelta(days=30),
+            today - timedelta(days=1),
+            actor=manager,
+        )
         review = ProcedureReview.objects.create(
             held_on=today,
             participants="Manager",
@@ -710,7 +741,9 @@ class World:
             name="Closed cases", minimum_days=1096, anonymise_after_days=2192, source="DISP 1.9"
         )
         ResponseTemplate.objects.create(name="Matrix template", subject="Hello", body="Text")
-        factories.root_cause()
+        ReturnGrouping.objects.create(
+            scheme="fca", dimension="cause", root_cause=factories.root_cause(), code="x", label="X"
+        )
         # Second factors for the admin's device pages (django-otp), on a user who is no role
         # of the matrix, so that no session here is asked for its second step.
         TOTPDevice.objects.create(user=self.csr2, name="Authenticator app")
@@ -746,6 +779,8 @@ class World:
             "complaints:inbound-dismiss": self.inbound.pk,
             "reports:detail": self.report.pk,
             "reports:csv": self.report.pk,
+            "reports:return": self.return_run.pk,
+            "reports:return-csv": self.return_run.pk,
             "reports:action-status": self.improvement.pk,
             "api:report": self.report.pk,
             "complaints:privacy-erasure-decide": self.erasure.pk,

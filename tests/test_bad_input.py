@@ -255,6 +255,7 @@ def test_xss_payloads_are_escaped_everywhere(kind, team):
     _post_ok(c_mgr, reverse("complaints:edit", args=[pk]), edit)
     pages.entered("fu")
     pages.get(c_mgr, "edit", reverse("complaints:edit", args=[pk]))
+    act(c_mgr, "outcome", outcome="upheld")
     act(c_mgr, "transition", to=Stage.DOCUMENTED, note="", expected_stage=Stage.FOLLOW_UP)
     act(c_mgr, "review", quality_notes=p("rq"), lessons=p("rl"), improvement_actions=p("ri"))
     pages.entered("rq", "rl", "ri")

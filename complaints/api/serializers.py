@@ -14,6 +14,7 @@ from complaints.models import (
     LONG_TEXT,
     SHORT_TEXT,
     AcknowledgmentMethod,
+    AgeBand,
     Attachment,
     CaseFlag,
     Category,
@@ -22,6 +23,7 @@ from complaints.models import (
     ComplaintClock,
     Complexity,
     FlagKind,
+    Gender,
     MessageChannel,
     Note,
     Product,
@@ -29,6 +31,7 @@ from complaints.models import (
     ResponseTemplate,
     customer_languages,
 )
+from complaints.outcomes import OUTCOME_CHOICES
 from complaints.permissions import Action, can_act
 from complaints.selectors import ESCALATION_TARGETS, complaint_timeline
 from complaints.services.flags import REASON_LIMIT as FLAG_REASON_LIMIT
@@ -119,6 +122,7 @@ class ComplaintSummary(serializers.ModelSerializer):
             "resolution_target_date",
             "next_deadline_at",
             "overdue",
+            "outcome",
         ]
         read_only_fields = fields
 
@@ -244,6 +248,11 @@ class ComplaintDetail(ComplaintSummary):
             "customer_email",
             "customer_phone",
             "preferred_language",
+            "customer_address",
+            "represented",
+            "representative_name",
+            "complainant_gender",
+            "complainant_age_band",
             "date_of_complaint",
             "description",
             "interaction_details",
@@ -369,6 +378,19 @@ class ComplaintCreate(serializers.Serializer):
         default=DEFAULT_CUSTOMER_LANGUAGE,
         help_text="The language of the customer's emails and pages.",
     )
+    customer_address = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000, help_text="The postal address."
+    )
+    represented = serializers.BooleanField(
+        required=False, default=False, help_text="A representative acts for the customer."
+    )
+    representative_name = Line(required=False, allow_blank=True, max_length=200)
+    complainant_gender = serializers.ChoiceField(
+        choices=Gender.choices, required=False, help_text="Only where the customer gives it."
+    )
+    complainant_age_band = serializers.ChoiceField(
+        choices=AgeBand.choices, required=False, help_text="Only where the customer gives it."
+    )
     date_of_complaint = serializers.DateField(
         help_text="When the customer complained.", validators=[validate_day]
     )
@@ -444,6 +466,8 @@ class ComplaintCreate(serializers.Serializer):
             for name in ("social_media_handle", "social_media_post_url"):
                 if attrs.get(name):
                     errors[name] = "Only a social media complaint has a handle or a post link."
+        if attrs.get("representative_name") and not attrs.get("represented"):
+            errors["represented"] = "Set it to true when a representative acts for the customer."
         if channel == Channel.EMAIL and not email:
             errors["customer_email"] = "An email complaint needs the customer's address."
         if channel == Channel.PHONE and not phone:
@@ -535,6 +559,13 @@ class AssignInput(serializers.Serializer):
         queryset=get_user_model().objects.filter(is_active=True),
         allow_null=True,
         help_text="A user id, your own to take the complaint, or null to unassign.",
+    )
+
+
+class OutcomeInput(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=OUTCOME_CHOICES[1:],
+        help_text="One of the outcomes of the complaint's profile's scheme (FCA, ASIC or CFPB).",
     )
 
 

@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("complaints/<int:pk>/assign/", views.ComplaintAssign.as_view(), name="assign"),
     path("complaints/<int:pk>/escalate/", views.ComplaintEscalate.as_view(), name="escalate"),
+    path("complaints/<int:pk>/outcome/", views.ComplaintOutcome.as_view(), name="outcome"),
     path("complaints/<int:pk>/resolution/", views.ComplaintResolution.as_view(), name="resolution"),
     path("complaints/<int:pk>/withdraw/", views.ComplaintWithdraw.as_view(), name="withdraw"),
     path("complaints/<int:pk>/merge/", views.ComplaintMerge.as_view(), name="merge"),

@@ -355,6 +355,25 @@ class ComplaintEscalate(ComplaintAction):
         )
 
 
+class ComplaintOutcome(ComplaintAction):
+    input_class = s.OutcomeInput
+
+    @_action_schema(
+        "complaints_record_outcome",
+        "Record the outcome of a complaint",
+        s.OutcomeInput,
+        "Upheld or not, in the terms of the complaint's regulator; required before "
+        "Documented. An outcome of another scheme answers 409 listing the allowed ones.",
+    )
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+    def perform(self, complaint, data):
+        services.complaint_outcome_record(
+            complaint, actor=self.request.user, outcome=data["outcome"]
+        )
+
+
 class ComplaintResolution(ComplaintAction):
     input_class = s.ResolutionInput
 

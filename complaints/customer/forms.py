@@ -107,6 +107,12 @@ class PublicComplaintForm(forms.Form):
         choices=languages_by_their_own_names,
         required=False,
     )
+    customer_address = forms.CharField(
+        label=_("Postal address (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     category = forms.ModelChoiceField(
         queryset=Category.objects.none(), label=_("What is it about?"), empty_label=_("Choose one")
     )
@@ -179,6 +185,7 @@ class PublicComplaintForm(forms.Form):
                 "customer_email",
                 "customer_phone",
                 "preferred_language",
+                "customer_address",
                 "category",
                 "product",
                 "date_of_complaint",

@@ -22,6 +22,7 @@ from complaints.models import (
     new_customer_token,
     next_deadline,
 )
+from complaints.outcomes import cfpb_outcome
 from complaints.workflow import Stage
 
 CFPB_COLUMNS = (
@@ -66,6 +67,8 @@ CFPB_RESPONSES = {
     "untimely response": (None, Stage.INVESTIGATING),
 }
 YES_NO = {"yes": True, "no": False}
+# The description of a complaint the CFPB published without a narrative starts so.
+NO_NARRATIVE = "(No narrative published.)"
 # A complaint is still a complaint when the file leaves its Product or Issue blank: it is
 # filed under this name, made like any product or issue the file brings, for staff to correct.
 NOT_STATED = "Not stated"
@@ -235,12 +238,13 @@ class CfpbMapper:
             "customer_region": state.strip()[:60],
             "customer_postcode": zip_code.strip()[:12],
             "business_unit": company[:200],
-            "description": narrative or f"(No narrative published.) Issue: {issue_text}",
+            "description": narrative or f"{NO_NARRATIVE} Issue: {issue_text}",
             "interaction_details": (
                 f"Submitted to the CFPB via {via or 'an unknown channel'}"
                 f"; sent to {company or 'the company'} on {sent.isoformat()}."
             ),
             "channel": channel,
+            "outcome": cfpb_outcome(response) or "",
             "date_of_complaint": received,
             "assignee_id": None if closed else self.owner_id,
             "customer_token": new_customer_token(),

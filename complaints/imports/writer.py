@@ -40,6 +40,7 @@ UPDATABLE = (
 # What a later file changes when it shows closed a complaint an earlier one left in progress.
 CLOSING = (
     "stage",
+    "outcome",
     "assignee_id",
     "next_deadline_at",
     "resolved_at",

@@ -35,10 +35,12 @@ from complaints.models.complaint import (
     RESOLUTION_CLOCK_STAGES,
     SHORT_TEXT,
     AcknowledgmentMethod,
+    AgeBand,
     Channel,
     Complaint,
     Complexity,
     EscalationLevel,
+    Gender,
     ReferenceCounter,
     StageChange,
     customer_languages,
@@ -73,6 +75,7 @@ from complaints.models.privacy import (
     RecordLink,
     RetentionPolicy,
 )
+from complaints.models.returns import GroupingDimension, ReturnGrouping
 from complaints.models.signals import Signal, SignalKind
 
 __all__ = [
@@ -96,6 +99,10 @@ __all__ = [
     "RESOLUTION_CLOCK_STAGES",
     "SHORT_TEXT",
     "AcknowledgmentMethod",
+    "AgeBand",
+    "Gender",
+    "GroupingDimension",
+    "ReturnGrouping",
     "Anonymisation",
     "IdempotencyKey",
     "Attachment",

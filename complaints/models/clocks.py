@@ -11,6 +11,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from complaints.models.lists import Product
+from complaints.outcomes import Scheme
 
 
 class ClockUnit(models.TextChoices):
@@ -153,6 +154,12 @@ class RegulatoryProfile(models.Model):
         default=False, help_text="The profile of a complaint no other profile fits."
     )
     active = models.BooleanField(default=True)
+    returns_scheme = models.CharField(
+        max_length=10,
+        choices=Scheme.choices,
+        default=Scheme.FCA,
+        help_text="Whose outcome codes and returns its complaints follow.",
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from complaints.models.lists import Category, Product, RootCause
+from complaints.outcomes import OUTCOME_CHOICES
 from complaints.sub_status import SUB_STATUS_COLUMN_CHOICES, SubStatus
 from complaints.workflow import (
     CLOSED_STAGE_VALUES,
@@ -49,6 +50,27 @@ class EscalationLevel(models.TextChoices):
     NONE = "", "Not escalated"
     TEAM = "team", "Resolution team"
     MANAGER = "manager", "Managers"
+
+
+class Gender(models.TextChoices):
+    """As the customer gives it; ASIC's IDR data reporting takes it where given."""
+
+    NOT_GIVEN = "", "Not given"
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Another term"
+
+
+class AgeBand(models.TextChoices):
+    NOT_GIVEN = "", "Not given"
+    UNDER_18 = "under_18", "Under 18"
+    FROM_18 = "18_24", "18 to 24"
+    FROM_25 = "25_34", "25 to 34"
+    FROM_35 = "35_44", "35 to 44"
+    FROM_45 = "45_54", "45 to 54"
+    FROM_55 = "55_64", "55 to 64"
+    FROM_65 = "65_74", "65 to 74"
+    FROM_75 = "75_plus", "75 or over"
 
 
 class AcknowledgmentMethod(models.TextChoices):
@@ -126,6 +148,22 @@ class Complaint(models.Model):
     # The customer's pages, emails and the templates offered for replies follow it.
     preferred_language = models.CharField(
         max_length=10, choices=customer_languages, default=DEFAULT_CUSTOMER_LANGUAGE
+    )
+    # Appendix A's "contact information" includes it; the regulators' returns read the
+    # postcode, letters need the whole address.
+    customer_address = models.TextField("postal address", blank=True)
+    represented = models.BooleanField(
+        "a representative acts for the customer", default=False, db_default=False
+    )
+    representative_name = models.CharField(
+        max_length=200, blank=True, help_text="A solicitor, a claims firm, a relative..."
+    )
+    # ASIC's IDR data reporting takes these where the customer gives them; staff-only.
+    complainant_gender = models.CharField(
+        "gender", max_length=10, choices=Gender.choices, blank=True, default=""
+    )
+    complainant_age_band = models.CharField(
+        "age", max_length=10, choices=AgeBand.choices, blank=True, default=""
     )
     business_unit = models.CharField(
         max_length=200, blank=True, help_text="The company or unit complained about."
@@ -215,6 +253,9 @@ class Complaint(models.Model):
     customer_country = models.CharField(
         "customer's country", max_length=2, blank=True, help_text="ISO code: GB, AU, US..."
     )
+    # How the complaint ended for the customer, in its profile's regulator's terms
+    # (complaints/outcomes.py); required before Documented, reported in the returns.
+    outcome = models.CharField(max_length=40, choices=OUTCOME_CHOICES, blank=True, default="")
 
     # Clocks: a projection of the complaint's running clock rows (complaint.clocks), stored so
     # queues can sort and index them.
@@ -457,6 +498,10 @@ class Complaint(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(customer_name=""), name="complaint_customer_name_present"
+            ),
+            models.CheckConstraint(
+                condition=Q(represented=True) | Q(representative_name=""),
+                name="complaint_representative_only_if_represented",
             ),
         ]
 

@@ -18,6 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from complaints.input_limits import LARGEST_ID, id_from, validate_day
 from complaints.models import Category, Channel, Complaint, EscalationLevel, Feedback
+from complaints.outcomes import OUTCOME_CHOICES
 from complaints.permissions import visible_complaints
 from complaints.selectors.queues import SIGN_OFF_ORDER, awaiting_sign_off, in_escalation_queue
 from complaints.selectors.search import (
@@ -27,6 +28,9 @@ from complaints.selectors.search import (
 )
 from complaints.sub_status import SUB_STATUS_CHOICES
 from complaints.workflow import EXIT_STAGE_VALUES, OPEN_STAGE_VALUES, STAGE_CHOICES, Stage
+
+NO_OUTCOME = "none"
+OUTCOME_FILTERS = [(NO_OUTCOME, "Not recorded"), *OUTCOME_CHOICES[1:]]
 
 # Sorting only by these keys; anything else falls back to the deadline order.
 LIST_SORTS = {
@@ -45,6 +49,7 @@ class ListFilters:
     sub_status: str = ""
     category: int | None = None
     channel: str = ""
+    outcome: str = ""
     assignee: str = ""
     escalated: str = ""
     overdue: bool = False
@@ -115,6 +120,8 @@ def complaints_filtered(queryset, user, filters):
         )
     if filters.channel:
         queryset = queryset.filter(channel=filters.channel)
+    if filters.outcome:
+        queryset = queryset.filter(outcome="" if filters.outcome == NO_OUTCOME else filters.outcome)
     if filters.assignee == "none":
         queryset = queryset.filter(assignee__isnull=True)
     elif filters.assignee == "me":
@@ -320,6 +327,9 @@ class ComplaintFilterSet(django_filters.FilterSet):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     channel = _select(choices=Channel.choices, empty_label="All channels")
+    outcome = _select(
+        choices=OUTCOME_FILTERS, empty_label="Any outcome", label="The recorded outcome."
+    )
     assignee = AssigneeFilter()
     escalated = _select(choices=ESCALATION_TARGETS, empty_label="Any")
     overdue = YesNoFilter(label="Only open complaints past their next deadline.")
@@ -359,6 +369,7 @@ class ComplaintFilterSet(django_filters.FilterSet):
             sub_status=data.get("sub_status") or "",
             category=category.pk if category else None,
             channel=data.get("channel") or "",
+            outcome=data.get("outcome") or "",
             assignee=data.get("assignee") or "",
             escalated=data.get("escalated") or "",
             overdue=bool(data.get("overdue")),

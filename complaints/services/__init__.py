@@ -46,6 +46,7 @@ from complaints.services.intake import (
     references_reserve,
 )
 from complaints.services.messages import message_deliver, outbox_relay
+from complaints.services.outcomes import complaint_outcome_record
 from complaints.services.records import (
     EditConflict,
     complaint_update,
@@ -75,6 +76,7 @@ from complaints.services.stages import (
 )
 
 __all__ = [
+    "complaint_outcome_record",
     "complaint_profile_change",
     "LIVE_RESOLUTION",
     "EditConflict",

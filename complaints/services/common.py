@@ -12,6 +12,7 @@ from datetime import timedelta
 from accounts.roles import workflow_role
 from complaints import workflow
 from complaints.models import Complaint
+from complaints.workflow import Refused
 
 # How far ahead of this server's clock a moment may be (another machine's clock) before it
 # is refused as in the future.
@@ -21,6 +22,15 @@ CLOCK_SKEW = timedelta(minutes=5)
 def locked(complaint):
     """Re-read the complaint under a row lock, so two people cannot change it at once."""
     return Complaint.objects.select_for_update().get(pk=complaint.pk)
+
+
+def representative_check(represented, name):
+    """A representative's name says someone acts for the customer: both, or neither."""
+    if name.strip() and not represented:
+        raise Refused(
+            "A representative is named but not marked as acting for the customer: "
+            "tick the box or remove the name."
+        )
 
 
 def attribute(instance, actor, reason):

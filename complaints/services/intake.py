@@ -16,6 +16,7 @@ from complaints.services.common import (
     attribute,
     files_removed_on_failure,
     locked,
+    representative_check,
 )
 from complaints.services.flags import intake_flags, intake_flags_record
 from complaints.workflow import Refused, Stage
@@ -72,6 +73,7 @@ def _create(actor, data, received_at, uploads, assign_to_actor, written, flags):
         raise Refused("A complaint cannot be received in the future.")
     if data["date_of_complaint"] > timezone.localdate(received_at):
         raise Refused("The date of the complaint cannot be in the future.")
+    representative_check(data.get("represented", False), data.get("representative_name", ""))
     flags = intake_flags(flags)
     reference, closures = _reference_and_closures(timezone.localdate(received_at).year)
     complaint = Complaint(

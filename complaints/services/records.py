@@ -7,7 +7,7 @@ from django.utils import timezone
 from complaints.models import Complaint, Consultation, Note, SignalKind
 from complaints.permissions import Action, require
 from complaints.services.clocks import CLOCK_FACTS, clocks_recompute
-from complaints.services.common import attribute, locked
+from complaints.services.common import attribute, locked, representative_check
 from complaints.services.signals import signal_raise
 from complaints.workflow import Refused, Stage
 
@@ -26,6 +26,11 @@ EDITABLE_FIELDS = (
     "transaction_reference",
     "complexity",
     "root_cause",
+    "customer_address",
+    "represented",
+    "representative_name",
+    "complainant_gender",
+    "complainant_age_band",
 )
 
 
@@ -121,6 +126,10 @@ def complaint_update(complaint, *, actor, changes, expected_version=None):
             raise conflict
     if changes.get("date_of_complaint") and changes["date_of_complaint"] > timezone.localdate():
         raise Refused("The date of the complaint cannot be in the future.")
+    representative_check(
+        changes.get("represented", complaint.represented),
+        changes.get("representative_name", complaint.representative_name),
+    )
     changed = [name for name, value in changes.items() if getattr(complaint, name) != value]
     if not changed:
         return complaint

@@ -44,6 +44,7 @@ def case_facts(complaint):
         ),
         resolution_implemented=any(r.status == ResolutionStatus.IMPLEMENTED for r in resolutions),
         has_root_cause=complaint.root_cause_id is not None,
+        has_outcome=bool(complaint.outcome),
         has_feedback=complaint.feedback.exists(),
         feedback_waived=bool(complaint.feedback_waived_reason),
         has_investigation_record=complaint.notes.exists() or complaint.consultations.exists(),

@@ -65,6 +65,10 @@ def _pdf(subject, cases, at):
             ("Email", "customer_email"),
             ("Phone", "customer_phone"),
             ("Postcode", "customer_postcode"),
+            ("Postal address", "customer_address"),
+            ("Representative", "representative_name"),
+            ("Gender", "complainant_gender"),
+            ("Age", "complainant_age_band"),
             ("What happened", "description"),
             ("Details of the contact", "interaction_details"),
         ):

@@ -116,6 +116,7 @@ OFFER_TEXT = {
     "feedback": ("Customer feedback", "Record feedback"),
     "review": ("Review and sign off", "Sign off"),
     "root_cause": ("Root cause", "Set root cause"),
+    "outcome": ("Outcome", "Record outcome"),
     "note": ("Add a note", "Add note"),
     "attach": ("Attach a document", "Upload"),
     "assign": ("Assign", "Assign"),
@@ -133,7 +134,12 @@ PRIMARY = {
     Stage.DOCUMENTED: ("review",),
 }
 # What a missing requirement of the next stage is supplied with, on the page itself.
-FIXES = {"root_cause": "root_cause", "investigation_record": "note", "feedback": "feedback"}
+FIXES = {
+    "root_cause": "root_cause",
+    "outcome": "outcome",
+    "investigation_record": "note",
+    "feedback": "feedback",
+}
 # While investigating, the record can already be made ready for Documented.
 EARLY_FIXES = {Stage.INVESTIGATING, Stage.RESOLVED}
 
@@ -190,6 +196,9 @@ def _offers(complaint, user, facts, live, acknowledgment_queued):
             )
     if complaint.root_cause_id is None and stage in {*EARLY_FIXES, Stage.FOLLOW_UP}:
         offer(Action.EDIT, "root_cause", forms.RootCauseForm())
+    if stage in {*EARLY_FIXES, Stage.FOLLOW_UP, Stage.DOCUMENTED}:
+        # Until a manager signs the case off, a wrong outcome can still be put right.
+        offer(Action.EDIT, "outcome", forms.OutcomeForm(complaint=complaint))
     offer(Action.NOTE, "note", forms.NoteForm())
     offer(Action.ATTACH, "attach", forms.AttachmentForm(), multipart=True)
     unset = [kind for kind in FlagKind.values if not getattr(complaint, kind)]
@@ -508,6 +517,11 @@ ACTIONS = {
         lambda r, c, d: services.flag_clear(c, d["kind"], actor=r.user, reason=d["reason"]),
         "Flag cleared.",
     ),
+    "outcome": (
+        forms.OutcomeForm,
+        lambda r, c, d: services.complaint_outcome_record(c, actor=r.user, outcome=d["outcome"]),
+        "Outcome recorded.",
+    ),
     "note": (
         forms.NoteForm,
         lambda r, c, d: services.note_add(c, actor=r.user, text=d["text"]),
@@ -614,7 +628,8 @@ def complaint_action(request, pk, action):
     form_class, call, success = ACTIONS[action]
     # The exits' forms share the page with others that have fields of the same name.
     prefix = action if action in {name for name, _ in EXIT_FORMS.values()} else None
-    form = form_class(request.POST, prefix=prefix) if form_class else None
+    extra = {"complaint": complaint} if form_class is forms.OutcomeForm else {}
+    form = form_class(request.POST, prefix=prefix, **extra) if form_class else None
     return _run(request, complaint, action, form, lambda d: call(request, complaint, d), success)
 
 

@@ -20,6 +20,7 @@ from complaints.models import (
     ResolutionType,
     RootCause,
 )
+from complaints.outcomes import outcomes_for
 from complaints.selectors import team_members
 from complaints.services.flags import REASON_LIMIT as FLAG_REASON_LIMIT
 from complaints.submission_tokens import SubmissionTokenField
@@ -73,7 +74,14 @@ class RecordFields:
         "description": forms.Textarea(attrs={"rows": 5}),
         "interaction_details": forms.Textarea(attrs={"rows": 3}),
         "follow_up_actions": forms.Textarea(attrs={"rows": 3}),
+        "customer_address": forms.Textarea(attrs={"rows": 3}),
     }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("representative_name") and not cleaned.get("represented"):
+            self.add_error("represented", "Tick this when a representative acts for the customer.")
+        return cleaned
 
     def clean_customer_name(self):
         return _no_line_breaks(self.cleaned_data["customer_name"])
@@ -128,6 +136,9 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
             "customer_email",
             "customer_phone",
             "preferred_language",
+            "customer_address",
+            "represented",
+            "representative_name",
             "date_of_complaint",
             "category",
             "product",
@@ -169,6 +180,8 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
                     Column("customer_phone"),
                     Column("preferred_language", css_class="col-md-3"),
                 ),
+                "customer_address",
+                Row(Column("represented"), Column("representative_name")),
             ),
             Fieldset(
                 "Complaint",
@@ -243,6 +256,11 @@ class ComplaintEditForm(RecordFields, forms.ModelForm):
             "customer_email",
             "customer_phone",
             "preferred_language",
+            "customer_address",
+            "represented",
+            "representative_name",
+            "complainant_gender",
+            "complainant_age_band",
             "date_of_complaint",
             "category",
             "product",
@@ -408,6 +426,18 @@ class RootCauseForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["root_cause"].queryset = RootCause.objects.filter(active=True)
+
+
+class OutcomeForm(forms.Form):
+    """The outcome in the terms of the complaint's regulator: its profile's set only."""
+
+    def __init__(self, *args, complaint, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"] = must_choose(
+            outcomes_for(complaint.profile.returns_scheme),
+            "the outcome",
+            label=f"Outcome ({complaint.profile.name})",
+        )
 
 
 class AttachmentForm(forms.Form):

@@ -12,6 +12,7 @@ from accounts.roles import Capability
 from accounts.services import security_event_record
 from complaints import selectors
 from complaints.models import Channel, EscalationLevel
+from complaints.outcomes import OUTCOME_LABELS
 from complaints.spreadsheets import UTF8_BOM, spreadsheet_safe
 from complaints.sub_status import SUB_STATUS_LABELS
 from complaints.web.rows import ROW_FIELDS, rows_of
@@ -110,6 +111,7 @@ CSV_COLUMNS = [
     ("Resolution target", "resolution_target_date"),
     ("Regulatory profile", "profile__code"),
     ("Resolved early", "early_resolution_at"),
+    ("Outcome", "outcome"),
     ("Description", "description"),
     # Each clock's due moment and whether it was met, read a chunk of complaints at a time.
     ("Clocks (due, met/missed)", CLOCKS),
@@ -122,6 +124,7 @@ CSV_LABELS = {
     "stage": {stage.value: label for stage, label in STAGE_LABELS.items()},
     "sub_status": SUB_STATUS_LABELS,
     "channel": dict(Channel.choices),
+    "outcome": OUTCOME_LABELS,
     "escalation_level": dict(EscalationLevel.choices),
 }
 # Marks whose moment is on the case page; the spreadsheet says whether they are set.

@@ -495,7 +495,7 @@ def test_a_move_whose_gate_is_not_met_is_409_with_what_is_missing(api, people):
     )
     assert response.status_code == 409
     assert error_messages(response) == [
-        "Cannot move to Documented: root cause and customer feedback are missing."
+        "Cannot move to Documented: root cause, the outcome and customer feedback are missing."
     ]
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from accounts.roles import Role
 from complaints import clocks, services
 from complaints.models import RegulatoryProfile, next_deadline, phone_digits
+from complaints.outcomes import OUTCOMES, Scheme
 from complaints.services.deadlines import ACK_BREACH_REASON, TARGET_REASON
 from complaints.workflow import OPEN_STAGE_VALUES, PROCEDURE
 from tests.bench.lists import (
@@ -43,6 +44,7 @@ SEED = 20250601
 FULL_DETAIL_DAYS = 120
 DETAIL_SAMPLE = 0.1
 
+FCA_OUTCOMES = [code for code, _ in OUTCOMES[Scheme.FCA]]
 # The procedure's stage values as plain strings: what COPY writes (no bench case takes an exit).
 PATH = [stage.value for stage in PROCEDURE]
 RECEIVED, ACKNOWLEDGED, INVESTIGATING, RESOLVED, FOLLOW_UP, DOCUMENTED, REVIEWED = PATH
@@ -203,6 +205,7 @@ class Generator:
             "resolved_at": None,
             "follow_up_started_at": None,
             "documented_at": None,
+            "outcome": "",
             "reviewed_at": None,
             "closed_at": None,
             "reopen_count": 0,
@@ -307,6 +310,7 @@ class Generator:
             documented = moments[4]
             c["documented_at"] = documented
             c["root_cause_id"] = c["root_cause_id"] or rng.choice(self.root_causes)
+            c["outcome"] = rng.choice(FCA_OUTCOMES)
             if rng.random() < 0.5:
                 c["follow_up_actions"] = "Check the account again in three months."
             by_system = rng.random() < 0.5

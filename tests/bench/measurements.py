@@ -19,10 +19,11 @@ from django.utils import timezone
 from complaints import mailboxes, selectors, services, tasks
 from complaints.clocks import sweeps
 from complaints.imports import import_cfpb
-from complaints.models import Category, Complaint, Product
+from complaints.models import Category, Complaint, Product, RegulatoryProfile
 from complaints.services import inbound
 from complaints.web import home
 from complaints.workflow import OPEN_STAGE_VALUES
+from reports import returns
 from reports import services as report_services
 from reports.selectors import dashboard
 from tests.bench import dataset, privacy
@@ -191,6 +192,18 @@ def monthly_report(ctx):
 
 monthly_report.runs = (0, 3)
 
+
+def fca_half_year_return(ctx):
+    """The house profile's FCA return (the bench loads every case under it) for the last
+    half-year that has ended: outstanding, opened, closed by band, upheld, redress, by
+    grouping."""
+    house = RegulatoryProfile.objects.get(is_default=True)
+    first, last = returns.last_half_year(timezone.localdate())
+    return returns.return_contents(house, returns.period_of(house, first, last))
+
+
+fca_half_year_return.runs = (0, 3)
+
 CFPB_FILE = settings.BASE_DIR.parent / "shared" / "data" / "cfpb" / "complaints.csv.gz"
 CFPB_ROWS = 98_706
 
@@ -286,6 +299,8 @@ MEASUREMENTS = [
     ("complaint page (200 messages)", 50, conversation_page),
     ("inbound: 1,000 emails threaded or logged", 30_000, once(inbound_mail, write_inbound_mail)),
     ("monthly trend report", 5000, monthly_report),
+    # Issue 21: a half-year FCA return, validation report included.
+    ("FCA return: half-year", 10_000, fca_half_year_return),
     # Data protection (docs/data-protection.md). The first chaining of a table nobody chained
     # is a one-off on upgrade; anonymising a tenth of the cases runs with intake timed beside
     # it (its p95 is printed after the table); verification reads every link and seal.

@@ -91,8 +91,8 @@ def test_a_case_goes_from_follow_up_to_sign_off_on_its_next_steps(
     next_step = card(page, "Next step: Documented")
     mark = next_step.get_by_role("button", name="Mark documented")
     expect(mark).to_be_disabled()
-    expect(next_step).to_contain_text("Needs root cause and customer feedback first.")
-    steps.step(page, "follow-up-needs-two-things")
+    expect(next_step).to_contain_text("Needs root cause, the outcome and customer feedback first.")
+    steps.step(page, "follow-up-needs-three-things")
 
     # A folded action opens from the keyboard.
     note = fold(page, "Add a note")
@@ -104,6 +104,10 @@ def test_a_case_goes_from_follow_up_to_sign_off_on_its_next_steps(
     next_step.get_by_label("Root cause").select_option(label="Duplicate card authorisation")
     next_step.get_by_role("button", name="Set root cause").click()
     expect(page.get_by_role("status")).to_contain_text("Root cause set.")
+    next_step = card(page, "Next step: Documented")
+    next_step.get_by_label("Outcome (House rules)").select_option(label="Partly upheld")
+    next_step.get_by_role("button", name="Record outcome").click()
+    expect(page.get_by_role("status")).to_contain_text("Outcome recorded.")
     next_step = card(page, "Next step: Documented")
     next_step.get_by_label("Satisfaction (1 to 5)").select_option("4")
     next_step.get_by_label("Is the issue resolved?").select_option(label="Yes")

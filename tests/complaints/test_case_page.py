@@ -106,15 +106,22 @@ def test_mark_documented_waits_for_what_the_gate_demands_and_says_what(client, p
 
     move = plan["primary"]
     assert move.key == "move-documented"
-    assert move.blocked == "Needs root cause and customer feedback first."
-    with pytest.raises(Refused, match="root cause and customer feedback are missing"):
+    assert move.blocked == "Needs root cause, the outcome and customer feedback first."
+    with pytest.raises(Refused, match="root cause, the outcome and customer feedback are missing"):
         services.complaint_transition(complaint, Stage.DOCUMENTED, actor=people["csr"])
     missing = {r.key: fix and fix.key for r, fix in plan["checklist"] if not r.met}
-    assert missing == {"root_cause": "root_cause", "feedback": "feedback"}
+    assert missing == {"root_cause": "root_cause", "outcome": "outcome", "feedback": "feedback"}
 
 
 @pytest.mark.parametrize(
-    "supplied", [(), ("root_cause",), ("feedback",), ("root_cause", "feedback")]
+    "supplied",
+    [
+        (),
+        ("root_cause",),
+        ("feedback",),
+        ("root_cause", "feedback"),
+        ("root_cause", "outcome", "feedback"),
+    ],
 )
 def test_the_page_offers_the_move_exactly_when_the_service_allows_it(client, people, supplied):
     complaint = at_stage("follow_up", people)
@@ -123,6 +130,8 @@ def test_the_page_offers_the_move_exactly_when_the_service_allows_it(client, peo
         services.complaint_update(
             complaint, actor=csr, changes={"root_cause": factories.root_cause()}
         )
+    if "outcome" in supplied:
+        services.complaint_outcome_record(complaint, actor=csr, outcome="upheld")
     if "feedback" in supplied:
         services.feedback_record(complaint, actor=csr, score=4, resolved=True)
     move = page_of(client, csr, complaint).context["plan"]["primary"]
@@ -152,7 +161,7 @@ def test_the_root_cause_is_set_from_the_checklist_without_leaving_the_page(clien
     complaint.refresh_from_db()
     assert complaint.root_cause == cause
     plan = response.context["plan"]
-    assert plan["primary"].blocked == "Needs customer feedback first."
+    assert plan["primary"].blocked == "Needs the outcome and customer feedback first."
     assert "root_cause" not in [offer.key for offer in plan["folded"]]
 
 
@@ -303,6 +312,7 @@ def test_a_closed_case_wears_no_escalated_badge(client, people):
     services.resolution_record_customer_response(complaint, actor=csr, accepted=True)
     services.resolution_implement(complaint, actor=csr, notes="Letter sent.")
     services.complaint_update(complaint, actor=csr, changes={"root_cause": factories.root_cause()})
+    services.complaint_outcome_record(complaint, actor=csr, outcome="upheld")
     services.feedback_record(complaint, actor=csr, score=5, resolved=True)
     services.complaint_transition(complaint, Stage.DOCUMENTED, actor=csr)
     services.review_sign_off(complaint, actor=manager, quality_notes="Fine.")

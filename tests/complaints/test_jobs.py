@@ -566,6 +566,7 @@ def in_follow_up(team, *, root_cause=True):
     complaint = factories.complaint_at_stage(
         "follow_up", csr=team["csr"], resolver=team["resolver"], manager=team["manager"]
     )
+    services.complaint_outcome_record(complaint, actor=team["csr"], outcome="not_upheld")
     if root_cause:
         services.complaint_update(
             complaint, actor=team["csr"], changes={"root_cause": factories.root_cause()}

@@ -251,6 +251,9 @@ def test_full_lifecycle_through_the_views_by_csr_resolver_and_manager(
     feedback = complaint.feedback.get()
     assert (feedback.score, feedback.resolved, feedback.recorded_by) == (5, True, csr)
 
+    response = post_action(client, complaint, "outcome", {"outcome": "partly_upheld"})
+    assert_done(response, complaint, "Outcome recorded.", Stage.FOLLOW_UP)
+
     response = post_action(
         client,
         complaint,
@@ -379,7 +382,9 @@ def test_gate_refusal_through_the_view_names_what_is_missing_and_changes_nothing
     assert message.startswith("Cannot move to Documented:")
     assert "root cause" in message
     assert "customer feedback" in message
-    assert message == "Cannot move to Documented: root cause and customer feedback are missing."
+    assert message == (
+        "Cannot move to Documented: root cause, the outcome and customer feedback are missing."
+    )
     complaint.refresh_from_db()
     assert complaint.stage == Stage.FOLLOW_UP
     assert complaint.documented_at is None

@@ -51,6 +51,7 @@ def closed_case(csr, resolver, manager, *, years_ago=4, **overrides):
     )
     services.complaint_update(case, actor=csr, changes={"root_cause": factories.root_cause()})
     services.feedback_record(case, actor=csr, score=4, resolved=True, comment="Thanks, Priya")
+    services.complaint_outcome_record(case, actor=csr, outcome="upheld")
     services.complaint_transition(case, "documented", actor=csr)
     services.review_sign_off(case, actor=manager, quality_notes="Handled well.")
     Complaint.objects.filter(pk=case.pk).update(

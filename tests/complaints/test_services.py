@@ -134,7 +134,7 @@ def test_documented_gate_names_the_missing_parts(csr, resolver, manager):
     with pytest.raises(Refused) as refused:
         services.complaint_transition(complaint, "documented", actor=csr)
     assert refused.value.message == (
-        "Cannot move to Documented: root cause and customer feedback are missing."
+        "Cannot move to Documented: root cause, the outcome and customer feedback are missing."
     )
 
 

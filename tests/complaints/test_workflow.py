@@ -27,6 +27,7 @@ COMPLETE = CaseFacts(
     has_resolution_proposal=True,
     resolution_implemented=True,
     has_root_cause=True,
+    has_outcome=True,
     has_feedback=True,
     has_investigation_record=True,
     has_review=True,
@@ -68,7 +69,7 @@ def test_documented_names_everything_missing():
     with pytest.raises(TransitionRefused) as refused:
         check_transition(Stage.FOLLOW_UP, Stage.DOCUMENTED, workflow.CSR, facts)
     assert refused.value.message == (
-        "Cannot move to Documented: root cause and customer feedback are missing."
+        "Cannot move to Documented: root cause, the outcome and customer feedback are missing."
     )
 
 
@@ -77,6 +78,7 @@ def test_waived_feedback_satisfies_the_documented_gate():
         resolution_implemented=True,
         has_investigation_record=True,
         has_root_cause=True,
+        has_outcome=True,
         feedback_waived=True,
     )
     check_transition(Stage.FOLLOW_UP, Stage.DOCUMENTED, workflow.SYSTEM, facts)

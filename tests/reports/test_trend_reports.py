@@ -312,6 +312,7 @@ def march(manager):
     accept_and_implement(b1, m)
     services.complaint_update(b1, actor=m, changes={"root_cause": system_error})
     services.feedback_record(b1, actor=m, score=5, resolved=True)
+    services.complaint_outcome_record(b1, actor=m, outcome="upheld")
     services.complaint_transition(b1, "documented", actor=m)
     services.review_sign_off(b1, actor=m, quality_notes="Handled well.")
     history(b1, local(2026, 3, 2), local(2026, 3, 2, 13), local(2026, 3, 3), local(2026, 3, 5),

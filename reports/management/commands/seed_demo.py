@@ -28,6 +28,7 @@ from complaints.models import (
     Product,
     RegulatoryProfile,
     ResponseTemplate,
+    ReturnGrouping,
     RootCause,
 )
 from reports.models import Period, TrendReport
@@ -59,6 +60,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, cfpb, **options):
         self.seed_lists()
+        self.seed_return_groupings()
         if not options["demo"]:
             self.stdout.write(
                 "Managed lists ready. No user was created: the demo users share a known "
@@ -94,6 +96,18 @@ class Command(BaseCommand):
             ResponseTemplate.objects.get_or_create(
                 name=name, defaults={"language": language, "subject": subject, "body": body}
             )
+
+    def seed_return_groupings(self):
+        sources = {"product": Product, "category": Category, "root_cause": RootCause}
+        for scheme, dimension, kind, name, code, label in demo.RETURN_GROUPINGS:
+            source = sources[kind].objects.filter(name=name).order_by("parent").first()
+            if source is not None:
+                ReturnGrouping.objects.get_or_create(
+                    scheme=scheme,
+                    dimension=dimension,
+                    **{kind: source},
+                    defaults={"code": code, "label": label},
+                )
 
     def seed_profiles(self):
         """The demo firm answers to the FCA, ASIC and the CFPB: their profiles switched on."""
@@ -324,6 +338,9 @@ class Story:
         )
 
     def document(self):
+        services.complaint_outcome_record(
+            self.complaint, actor=self.resolver, outcome=self.case.resolution.outcome
+        )
         services.complaint_transition(self.complaint, "documented", actor=self.resolver)
 
     def withdraw(self):

@@ -1,0 +1,552 @@
+"""The regulators' returns on hand-made complaints whose every figure is known: the FCA
+return's figures, the ASIC IDR report's rows, the CFPB export read back by our own import;
+the validation report; the record of each return produced; who may produce one."""
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from complaints import services
+from complaints.imports import CFPB_COLUMNS, import_cfpb
+from complaints.models import (
+    Category,
+    Complaint,
+    Product,
+    RegulatoryProfile,
+    ReturnGrouping,
+    RootCause,
+)
+from reports import returns
+from reports.models import ReturnRun
+from tests import factories
+
+LONDON = ZoneInfo("Europe/London")
+H1_2026 = (date(2026, 1, 1), date(2026, 6, 30))
+
+
+def at(day, hour=10):
+    return datetime.combine(day, time(hour), tzinfo=LONDON)
+
+
+def profile(code):
+    RegulatoryProfile.objects.filter(code=code).update(active=True)
+    return RegulatoryProfile.objects.get(code=code)
+
+
+def map_to(scheme, dimension, code, label, **source):
+    ReturnGrouping.objects.create(
+        scheme=scheme, dimension=dimension, code=code, label=label, **source
+    )
+
+
+@pytest.fixture
+def fca_groupings():
+    card, mortgage = factories.product("Credit card"), factories.product("Mortgage")
+    billing, outage = factories.category("Billing error"), factories.category("Service outage")
+    map_to("fca", "product", "bcc", "Banking and credit cards", product=card)
+    map_to("fca", "product", "home", "Home finance", product=mortgage)
+    map_to("fca", "cause", "terms", "Terms and disputed sums/charges", category=billing)
+    map_to("fca", "cause", "admin", "General admin/customer service", category=outage)
+    return {"card": card, "mortgage": mortgage, "billing": billing, "outage": outage}
+
+
+class Cases:
+    """Hand-made complaints under one profile: walked through the services, then dated."""
+
+    def __init__(self, people, under):
+        self.csr, self.resolver, self.manager = people
+        self.profile = under
+
+    def make(self, stage, product, category, **overrides):
+        return factories.complaint_at_stage(
+            stage,
+            csr=self.csr,
+            resolver=self.resolver,
+            manager=self.manager,
+            product=product,
+            category=category,
+            **overrides,
+        )
+
+    def with_money(self, product, category, kind, amount):
+        complaint = self.make("investigating", product, category)
+        services.resolution_propose(
+            complaint, actor=self.csr, type=kind, amount=amount, description="We will pay."
+        )
+        services.resolution_record_customer_response(complaint, actor=self.csr, accepted=True)
+        services.resolution_implement(complaint, actor=self.csr, notes="Paid.")
+        return complaint
+
+    def date(self, complaint, received, closed=None, *, outcome=None, profile=None):
+        Complaint.objects.filter(pk=complaint.pk).update(profile=profile or self.profile)
+        if outcome:
+            services.complaint_outcome_record(complaint, actor=self.manager, outcome=outcome)
+        complaint.refresh_from_db()
+        changes = {
+            "received_at": at(received),
+            "acknowledgment_due_at": at(received) + timedelta(days=1),
+            "date_of_complaint": received,
+        }
+        if complaint.resolved_at:
+            changes["resolved_at"] = at(closed)
+        if complaint.closed_at:
+            changes["closed_at"] = at(closed)
+        Complaint.objects.filter(pk=complaint.pk).update(**changes)
+        return complaint
+
+
+@pytest.fixture
+def people(csr, resolver, manager):
+    return csr, resolver, manager
+
+
+def test_the_fca_return_of_a_known_half_year(people, fca_groupings, manager):
+    g = fca_groupings
+    cases = Cases(people, profile("fca"))
+    refund = cases.with_money(g["card"], g["billing"], "refund", Decimal("50.00"))
+    cases.date(refund, date(2025, 12, 20), date(2026, 1, 10), outcome="upheld")  # A
+    quick = cases.make("follow_up", g["card"], g["billing"])
+    cases.date(quick, date(2026, 3, 2), date(2026, 3, 5), outcome="not_upheld")  # B: 3rd day
+    fourth = cases.with_money(g["mortgage"], g["outage"], "compensation", Decimal("100.00"))
+    cases.date(fourth, date(2026, 3, 2), date(2026, 3, 6), outcome="partly_upheld")  # C
+    easter = cases.make("documented", g["mortgage"], g["outage"])
+    # Good Friday and Easter Monday are no business days: the 8th is the second after the 2nd.
+    cases.date(easter, date(2026, 4, 2), date(2026, 4, 8), outcome="not_upheld")  # D
+    late = cases.make("reviewed", g["card"], g["outage"])
+    cases.date(late, date(2026, 1, 5), date(2026, 3, 10))  # E: 64 days, upheld
+    cases.date(cases.make("investigating", g["card"], g["billing"]), date(2026, 6, 20))  # F
+    withdrawn = cases.make("acknowledged", g["card"], g["billing"])
+    services.complaint_withdraw(
+        withdrawn, actor=people[0], customer_words="Sorted.", withdrawn_on=date.today()
+    )
+    cases.date(withdrawn, date(2026, 5, 1), date(2026, 5, 3))  # G
+    cases.date(cases.make("investigating", g["card"], g["billing"]), date(2026, 7, 2))  # after
+    enquiry = cases.make("acknowledged", g["card"], g["billing"])
+    services.complaint_not_a_complaint(enquiry, actor=people[0], reason="Opening hours.")
+    cases.date(enquiry, date(2026, 3, 3), date(2026, 3, 3))  # not a complaint
+    earlier = cases.make("follow_up", g["card"], g["billing"])
+    cases.date(earlier, date(2025, 11, 1), date(2025, 12, 1), outcome="upheld")  # before
+    house = cases.make("follow_up", g["card"], g["billing"])
+    cases.date(house, date(2026, 3, 2), date(2026, 3, 3), profile=profile("house"))
+
+    fca = RegulatoryProfile.objects.get(code="fca")
+    figures = returns.fca_return(fca, returns.period_of(fca, *H1_2026))
+
+    assert figures == {
+        "outstanding_at_start": 1,
+        "opened": 6,
+        "closed": 6,
+        "bands": {"within_3_business_days": 3, "within_8_weeks": 2, "after_8_weeks": 1},
+        "upheld": 3,
+        "upheld_share": 50.0,
+        "redress_paid": {"GBP": "150.00"},
+        "by_grouping": [
+            {
+                "product_grouping": "Banking and credit cards",
+                "cause": "General admin/customer service",
+                "opened": 1,
+                "closed": 1,
+                "within_3_business_days": 0,
+                "within_8_weeks": 0,
+                "after_8_weeks": 1,
+                "upheld": 1,
+                "redress": {},
+            },
+            {
+                "product_grouping": "Banking and credit cards",
+                "cause": "Terms and disputed sums/charges",
+                "opened": 3,
+                "closed": 3,
+                "within_3_business_days": 2,
+                "within_8_weeks": 1,
+                "after_8_weeks": 0,
+                "upheld": 1,
+                "redress": {"GBP": "50.00"},
+            },
+            {
+                "product_grouping": "Home finance",
+                "cause": "General admin/customer service",
+                "opened": 2,
+                "closed": 2,
+                "within_3_business_days": 1,
+                "within_8_weeks": 1,
+                "after_8_weeks": 0,
+                "upheld": 1,
+                "redress": {"GBP": "100.00"},
+            },
+        ],
+    }
+
+
+def test_the_fca_validation_names_what_each_record_lacks(people, fca_groupings):
+    g = fca_groupings
+    cases = Cases(people, profile("fca"))
+    unmapped = cases.make("follow_up", factories.product("Broadband"), g["billing"])
+    cases.date(unmapped, date(2026, 2, 2), date(2026, 2, 3))
+    fine = cases.make("follow_up", g["card"], g["billing"])
+    cases.date(fine, date(2026, 2, 2), date(2026, 2, 3), outcome="upheld")
+    fca = RegulatoryProfile.objects.get(code="fca")
+
+    problems = returns.fca_problems(fca, returns.period_of(fca, *H1_2026))
+
+    assert [(p.reference, p.url, p.missing) for p in problems] == [
+        (
+            unmapped.reference,
+            reverse("complaints:detail", args=[unmapped.pk]),
+            [
+                "the product's FCA grouping",
+                "an FCA outcome (upheld, partly upheld, not upheld)",
+            ],
+        )
+    ]
+
+
+@pytest.fixture
+def asic_groupings():
+    card, billing = factories.product("Credit card"), factories.category("Billing error")
+    map_to("asic", "product", "PRD-CC", "Credit: credit card", product=card)
+    map_to("asic", "cause", "ISS-TRANS", "Transactions", category=billing)
+    return card, billing
+
+
+def test_the_asic_idr_report_rows(people, asic_groupings, settings):
+    settings.FIRM_NAME = "Demo Bank"
+    card, billing = asic_groupings
+    cases = Cases(people, profile("asic"))
+    carried = cases.with_money(card, billing, "refund", Decimal("80.00"))
+    cases.date(carried, date(2025, 12, 28), date(2026, 1, 9), outcome="asic_monetary")
+    services.complaint_update(
+        carried,
+        actor=people[2],
+        changes={
+            "complainant_gender": "female",
+            "complainant_age_band": "35_44",
+            "represented": True,
+            "representative_name": "Financial counsellor",
+        },
+    )
+    Complaint.objects.filter(pk=carried.pk).update(customer_postcode="2000")
+    still_open = cases.make("investigating", card, billing, channel="email")
+    cases.date(still_open, date(2026, 6, 29))
+    closed_before = cases.make("follow_up", card, billing)
+    cases.date(closed_before, date(2025, 11, 1), date(2025, 12, 1), outcome="asic_apology")
+    asic = RegulatoryProfile.objects.get(code="asic")
+
+    records = returns.asic_records(asic, returns.period_of(asic, *H1_2026))
+
+    assert [record["row"] for record in records] == [
+        [
+            carried.reference,
+            "Demo Bank",
+            "female",
+            "35_44",
+            "2000",
+            "Phone",
+            "2025-12-28",
+            "Closed",
+            "2026-01-09",
+            12,
+            "Yes",
+            "PRD-CC",
+            "ISS-TRANS",
+            "asic_monetary",
+            "80.00",
+        ],
+        [
+            still_open.reference,
+            "Demo Bank",
+            "",
+            "",
+            "",
+            "Email",
+            "2026-06-29",
+            "Open",
+            "",
+            "",
+            "No",
+            "PRD-CC",
+            "ISS-TRANS",
+            "",
+            "",
+        ],
+    ]
+    assert returns.asic_summary(records) == {
+        "complaints": 2,
+        "open": 1,
+        "closed": 1,
+        "by_outcome": [["Monetary remedy (refund, compensation, fee or debt waived)", 1]],
+        "monetary_remedy": "80.00",
+    }
+    assert [len(record["row"]) for record in records] == [len(returns.ASIC_COLUMNS)] * 2
+
+
+CFPB_ROWS = [
+    [
+        "2026-02-03",
+        "Credit card",
+        "General-purpose credit card or charge card",
+        "Problem with a purchase shown on your statement",
+        "Credit card company isn't resolving a dispute about a purchase on your statement",
+        'I was charged twice, and "nobody" helped.\nPlease fix it.',
+        "",
+        "Big Bank",
+        "CA",
+        "94105",
+        "",
+        "",
+        "Web",
+        "2026-02-04",
+        "Closed with monetary relief",
+        "Yes",
+        "No",
+        "9000001",
+    ],
+    [
+        "2026-03-10",
+        "Mortgage",
+        "Conventional home mortgage",
+        "Trouble during payment process",
+        "",
+        "",
+        "",
+        "Home Loans Inc",
+        "NY",
+        "100XX",
+        "",
+        "",
+        "Phone",
+        "2026-03-10",
+        "Closed with explanation",
+        "No",
+        "Yes",
+        "9000002",
+    ],
+    [
+        "2026-04-15",
+        "Checking or savings account",
+        "",
+        "Managing an account",
+        "Deposits and withdrawals",
+        "",
+        "",
+        "Big Bank",
+        "TX",
+        "",
+        "",
+        "",
+        "Postal mail",
+        "2026-04-20",
+        "In progress",
+        "Yes",
+        "",
+        "9000003",
+    ],
+    [
+        "2026-05-20",
+        "Debt collection",
+        "I do not know",
+        "Attempts to collect debt not owed",
+        "Debt is not yours",
+        "Not my debt.",
+        "",
+        "Collectors LLC",
+        "",
+        "",
+        "",
+        "",
+        "Email",
+        "2026-05-21",
+        "Closed with non-monetary relief",
+        "Yes",
+        "",
+        "9000004",
+    ],
+]
+COMPARED = (
+    "external_reference",
+    "customer_name",
+    "customer_region",
+    "customer_postcode",
+    "business_unit",
+    "description",
+    "interaction_details",
+    "channel",
+    "outcome",
+    "date_of_complaint",
+    "stage",
+    "received_at",
+    "acknowledged_at",
+    "acknowledgment_due_at",
+    "resolution_target_date",
+    "resolved_at",
+    "closed_at",
+    "resolution_overdue_at",
+    "product__name",
+    "product__parent__name",
+    "category__name",
+    "category__parent__name",
+    "profile__code",
+)
+
+
+def complaints_as_imported():
+    return {
+        row["external_reference"]: row
+        for row in Complaint.objects.values(*COMPARED, "resolutions__type", "feedback__resolved")
+    }
+
+
+def exported(kind_profile):
+    period = returns.period_of(kind_profile, *H1_2026)
+    contents = returns.return_contents(kind_profile, period)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(contents.columns)
+    writer.writerows(contents.rows)
+    return out.getvalue()
+
+
+def test_the_cfpb_export_reads_back_through_our_import_identically(tmp_path, manager):
+    source = io.StringIO()
+    csv.writer(source).writerows([CFPB_COLUMNS, *CFPB_ROWS])
+    path = tmp_path / "cfpb.csv"
+    path.write_text(source.getvalue(), encoding="utf-8")
+    assert import_cfpb(str(path)).created == 4
+    cfpb = RegulatoryProfile.objects.get(code="cfpb")
+    before = complaints_as_imported()
+    assert before["CFPB-9000001"]["outcome"] == "closed_with_monetary_relief"
+    first_export = exported(cfpb)
+
+    # An empty database: no complaint, and none of the products and issues the file made.
+    Complaint.objects.all().delete()
+    for model in (Product, Category):
+        model.objects.filter(parent__isnull=False).delete()
+        model.objects.all().delete()
+    again = tmp_path / "exported.csv"
+    again.write_text(first_export, encoding="utf-8")
+    assert import_cfpb(str(again)).created == 4
+
+    assert complaints_as_imported() == before
+    assert exported(cfpb) == first_export
+
+
+def test_a_manager_produces_each_return_and_it_is_recorded(client, people, fca_groupings):
+    csr, _, manager = people
+    cases = Cases(people, profile("fca"))
+    done = cases.make("follow_up", fca_groupings["card"], fca_groupings["billing"])
+    cases.date(done, date(2026, 2, 2), date(2026, 2, 3), outcome="upheld")
+    client.force_login(manager)
+    page = client.get(reverse("reports:returns"))
+    assert page.status_code == 200
+    assert page.context["form"].initial["first_day"] <= date(2026, 7, 1)
+
+    fca = RegulatoryProfile.objects.get(code="fca")
+    response = client.post(
+        reverse("reports:return-produce"),
+        {"profile": fca.pk, "first_day": "2026-01-01", "last_day": "2026-06-30"},
+        follow=True,
+    )
+    run = ReturnRun.objects.get()
+    assert response.redirect_chain == [(reverse("reports:return", args=[run.pk]), 302)]
+    assert (run.kind, run.produced_by, run.records, run.problems) == ("fca", manager, 1, 0)
+    html = response.content.decode()
+    assert "Banking and credit cards" in html and "Every record has what the return" in html
+
+    download = client.get(reverse("reports:return-csv", args=[run.pk]))
+    rows = list(csv.reader(io.StringIO(download.content.decode())))
+    assert rows[0] == list(returns.FCA_CSV_COLUMNS)
+    assert rows[1] == [
+        "Banking and credit cards",
+        "Terms and disputed sums/charges",
+        "1",
+        "1",
+        "1",
+        "0",
+        "0",
+        "1",
+        "",
+    ]
+
+    for code in ("asic", "cfpb"):
+        client.post(
+            reverse("reports:return-produce"),
+            {"profile": profile(code).pk, "first_day": "2026-01-01", "last_day": "2026-06-30"},
+        )
+    assert sorted(ReturnRun.objects.values_list("kind", flat=True)) == ["asic", "cfpb", "fca"]
+    for run in ReturnRun.objects.all():
+        assert client.get(reverse("reports:return", args=[run.pk])).status_code == 200
+        assert client.get(reverse("reports:return-csv", args=[run.pk])).status_code == 200
+
+
+def test_a_period_not_yet_started_or_back_to_front_is_refused_and_nothing_is_recorded(
+    client, manager
+):
+    client.force_login(manager)
+    for first, last, why in (
+        ("2099-01-01", "2099-06-30", "has not started yet"),
+        ("2026-06-30", "2026-01-01", "ends before it starts"),
+    ):
+        response = client.post(
+            reverse("reports:return-produce"),
+            {"profile": profile("fca").pk, "first_day": first, "last_day": last},
+            follow=True,
+        )
+        assert why in response.content.decode()
+    assert not ReturnRun.objects.exists()
+
+
+def test_this_half_year_so_far_is_offered_and_marked_provisional(client, manager):
+    client.force_login(manager)
+    page = client.get(reverse("reports:returns"), {"half": "current"})
+    first = page.context["form"].initial["first_day"]
+    assert first <= date.today() and first.day == 1 and first.month in (1, 7)
+    response = client.post(
+        reverse("reports:return-produce"),
+        {"profile": profile("fca").pk, "first_day": first, "last_day": date.today()},
+        follow=True,
+    )
+    assert "Provisional" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["csr", "resolver", "outsider"])
+def test_only_managers_see_and_produce_returns(client, request, who, manager):
+    fca = profile("fca")
+    run = services_run = None
+    from reports import services as report_services
+
+    services_run = report_services.return_produce(
+        fca, date(2026, 1, 1), date(2026, 6, 30), actor=manager
+    )
+    run = services_run
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    for url in (
+        reverse("reports:returns"),
+        reverse("reports:return", args=[run.pk]),
+        reverse("reports:return-csv", args=[run.pk]),
+    ):
+        assert client.get(url).status_code in (302, 403, 404)
+    response = client.post(
+        reverse("reports:return-produce"),
+        {"profile": fca.pk, "first_day": "2026-01-01", "last_day": "2026-06-30"},
+    )
+    assert response.status_code in (302, 403, 404)
+    assert ReturnRun.objects.count() == 1
+    from complaints.workflow import Refused
+
+    with pytest.raises(Refused):
+        report_services.return_produce(fca, date(2026, 1, 1), date(2026, 6, 30), actor=user)
+
+
+def test_root_causes_map_before_issues(people, fca_groupings):
+    cause = RootCause.objects.create(name="System error")
+    map_to("fca", "cause", "arrears", "Arrears related", root_cause=cause)
+    groupings = returns.Groupings("fca")
+    assert groupings.cause(cause.pk, fca_groupings["billing"].pk) == ("arrears", "Arrears related")
+    assert groupings.cause(None, fca_groupings["billing"].pk)[0] == "terms"
+    assert groupings.product(None, fca_groupings["billing"].pk) is None
