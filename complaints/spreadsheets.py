@@ -9,6 +9,9 @@ from django.utils import timezone
 UTF8_BOM = "\ufeff"
 
 
+FORMULA_STARTS = "=+-@\t\r"
+
+
 def spreadsheet_safe(value):
     """Cells a spreadsheet would run as a formula get a leading apostrophe."""
     if value is None:
@@ -16,6 +19,13 @@ def spreadsheet_safe(value):
     if isinstance(value, datetime):
         value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     text = str(value)
-    if text and text[0] in "=+-@\t\r":
+    if text and text[0] in FORMULA_STARTS:
         return "'" + text
+    return text
+
+
+def spreadsheet_value(text):
+    """What spreadsheet_safe defused, as it was: our own exports read back by our import."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
+        return text[1:]
     return text

@@ -10,7 +10,6 @@ from accounts.decorators import capability_required
 from accounts.models import SecurityEventKind
 from accounts.roles import Capability
 from accounts.services import security_event_record
-from complaints.outcomes import Scheme
 from complaints.spreadsheets import spreadsheet_safe
 from complaints.workflow import Refused
 from reports import forms, returns, selectors, services
@@ -234,9 +233,9 @@ def return_detail(request, pk):
 
 @capability_required(Capability.VIEW_REPORTS)
 def return_csv(request, pk):
-    """The run's return as a CSV, read from the records as they are now. The CFPB file is
-    written exactly as the CFPB publishes (our import reads it back), so its cells are not
-    defused for spreadsheets; the others are."""
+    """The run's return as a CSV, read from the records as they are now. Cells a spreadsheet
+    would run as a formula are defused in every file, the CFPB one too: our import reads the
+    defused cells back as they were."""
     run = get_object_or_404(ReturnRun.objects.select_related("profile", "profile__calendar"), pk=pk)
     period = returns.period_of(run.profile, run.first_day, run.last_day)
     contents = returns.return_contents(run.profile, period)
@@ -246,7 +245,6 @@ def return_csv(request, pk):
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     writer = csv.writer(response)
     writer.writerow(contents.columns)
-    machine_file = run.kind == Scheme.CFPB
     for row in contents.rows:
-        writer.writerow(row if machine_file else [spreadsheet_safe(value) for value in row])
+        writer.writerow([spreadsheet_safe(value) for value in row])
     return response

@@ -23,6 +23,7 @@ from complaints.models import (
     next_deadline,
 )
 from complaints.outcomes import cfpb_outcome
+from complaints.spreadsheets import spreadsheet_value
 from complaints.workflow import Stage
 
 CFPB_COLUMNS = (
@@ -180,6 +181,9 @@ class CfpbMapper:
     def row(self, values):
         if len(values) != len(CFPB_COLUMNS):
             raise RowError(f"has {len(values)} columns, expected {len(CFPB_COLUMNS)} (truncated?)")
+        # A CFPB file from our own returns has its formula-like cells defused (a customer's
+        # narrative may start with "="): read them as they were.
+        values = [spreadsheet_value(value) for value in values]
         (
             received_text,
             product,

@@ -21,6 +21,7 @@ from complaints.models import (
     ReturnGrouping,
     RootCause,
 )
+from complaints.spreadsheets import spreadsheet_safe
 from reports import returns
 from reports.models import ReturnRun
 from tests import factories
@@ -312,7 +313,8 @@ CFPB_ROWS = [
         "Conventional home mortgage",
         "Trouble during payment process",
         "",
-        "",
+        # A narrative a spreadsheet would run as a formula: defused in the export, read back.
+        '=HYPERLINK("http://attacker.example/","Open")',
         "",
         "Home Loans Inc",
         "NY",
@@ -407,7 +409,8 @@ def exported(kind_profile):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(contents.columns)
-    writer.writerows(contents.rows)
+    # As the download writes them (reports.views.return_csv).
+    writer.writerows([spreadsheet_safe(value) for value in row] for row in contents.rows)
     return out.getvalue()
 
 
@@ -421,6 +424,7 @@ def test_the_cfpb_export_reads_back_through_our_import_identically(tmp_path, man
     before = complaints_as_imported()
     assert before["CFPB-9000001"]["outcome"] == "closed_with_monetary_relief"
     first_export = exported(cfpb)
+    assert "'=HYPERLINK(" in first_export
 
     # An empty database: no complaint, and none of the products and issues the file made.
     Complaint.objects.all().delete()
