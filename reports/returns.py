@@ -359,7 +359,8 @@ ASIC_FIELDS = (
 
 
 def asic_records(profile, period):
-    """One dict per complaint of the report: its CSV row (`row`) and what it lacks."""
+    """One dict per complaint of the report: its row (`row`, dates and amounts typed, as
+    the CSV and XLSX write them) and what it lacks."""
     groupings = Groupings(Scheme.ASIC)
     records = list(_asic_scope(profile, period).order_by("received_at", "pk").values(*ASIC_FIELDS))
     paid = _money_paid([r["pk"] for r in records])
@@ -387,15 +388,15 @@ def asic_records(profile, period):
             record["complainant_age_band"],
             record["customer_postcode"],
             ASIC_METHODS[record["channel"]],
-            received_day.isoformat(),
+            received_day,
             "Closed" if closed else "Open",
-            closed_day.isoformat() if closed_day else "",
+            closed_day or "",
             (closed_day - received_day).days if closed_day else "",
             "Yes" if record["represented"] else "No",
             product[0] if product else "",
             issue[0] if issue else "",
             outcome if closed else "",
-            str(paid.get(record["pk"], "")),
+            paid.get(record["pk"], ""),
         ]
     return records
 
@@ -409,7 +410,7 @@ def asic_summary(records):
         "closed": counts["Closed"],
         "by_outcome": [[OUTCOME_LABELS.get(code, code), n] for code, n in sorted(outcomes.items())],
         "monetary_remedy": str(
-            sum((Decimal(r["row"][14]) for r in records if r["row"][14]), Decimal(0))
+            sum((r["row"][14] for r in records if r["row"][14] != ""), Decimal(0))
         ),
     }
 
@@ -499,7 +500,7 @@ def cfpb_records(profile, period):
         sent = record["acknowledged_at"]
         record["missing"] = missing
         record["row"] = [
-            record["date_of_complaint"].isoformat(),
+            record["date_of_complaint"],
             *products[record["product_id"]],
             *issues[record["category_id"]],
             narrative,
@@ -510,7 +511,7 @@ def cfpb_records(profile, period):
             "",
             "",
             via or "",
-            timezone.localtime(sent, period.zone).date().isoformat() if sent else "",
+            timezone.localtime(sent, period.zone).date() if sent else "",
             response,
             "No" if record["resolution_overdue_at"] else "Yes",
             "" if answer is None else ("No" if answer else "Yes"),

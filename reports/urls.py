@@ -13,6 +13,7 @@ urlpatterns = [
     path("returns/produce/", views.return_produce, name="return-produce"),
     path("returns/<int:pk>/", views.return_detail, name="return"),
     path("returns/<int:pk>.csv", views.return_csv, name="return-csv"),
+    path("returns/<int:pk>.xlsx", views.return_xlsx, name="return-xlsx"),
     path("reviews/", views.review_list, name="reviews"),
     path("reviews/actions/<int:pk>/", views.action_status, name="action-status"),
 ]

@@ -10,10 +10,12 @@ from accounts.decorators import capability_required
 from accounts.models import SecurityEventKind
 from accounts.roles import Capability
 from accounts.services import security_event_record
-from complaints.spreadsheets import spreadsheet_safe
+from complaints.spreadsheets import TooManyRows, spreadsheet_safe, xlsx_workbook
 from complaints.workflow import Refused
 from reports import forms, returns, selectors, services
 from reports.models import ImprovementAction, Period, ReturnRun, TrendReport
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # Each downloadable table: (title, column headings, how to read its rows from the metrics).
 TABLES = {
@@ -231,15 +233,20 @@ def return_detail(request, pk):
     )
 
 
-@capability_required(Capability.VIEW_REPORTS)
-def return_csv(request, pk):
-    """The run's return as a CSV, read from the records as they are now. Cells a spreadsheet
-    would run as a formula are defused in every file, the CFPB one too: our import reads the
-    defused cells back as they were."""
+def _return_download(pk, extension):
+    """The run and its return, read from the records as they are now, and the file's name."""
     run = get_object_or_404(ReturnRun.objects.select_related("profile", "profile__calendar"), pk=pk)
     period = returns.period_of(run.profile, run.first_day, run.last_day)
     contents = returns.return_contents(run.profile, period)
-    name = f"{run.kind}-return-{run.profile.code}-{run.first_day}-{run.last_day}.csv"
+    name = f"{run.kind}-return-{run.profile.code}-{run.first_day}-{run.last_day}.{extension}"
+    return run, contents, name
+
+
+@capability_required(Capability.VIEW_REPORTS)
+def return_csv(request, pk):
+    """The run's return as a CSV. Cells a spreadsheet would run as a formula are defused in
+    every file, the CFPB one too: our import reads the defused cells back as they were."""
+    _, contents, name = _return_download(pk, "csv")
     security_event_record(SecurityEventKind.DATA_EXPORTED, request=request, detail=name)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -247,4 +254,20 @@ def return_csv(request, pk):
     writer.writerow(contents.columns)
     for row in contents.rows:
         writer.writerow([spreadsheet_safe(value) for value in row])
+    return response
+
+
+@capability_required(Capability.VIEW_REPORTS)
+def return_xlsx(request, pk):
+    """The run's return as an Excel workbook: the CSV's rows and columns, numbers and dates
+    typed, every text a string cell (a narrative starting with "=" stays text)."""
+    run, contents, name = _return_download(pk, "xlsx")
+    try:
+        workbook = xlsx_workbook(f"{run.kind.upper()} return", contents.columns, contents.rows)
+    except TooManyRows as error:
+        messages.error(request, error.message)
+        return redirect("reports:return", pk=run.pk)
+    security_event_record(SecurityEventKind.DATA_EXPORTED, request=request, detail=name)
+    response = HttpResponse(workbook, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -450,6 +450,8 @@ reports:return                                GET  login  denied denied ok     o
 reports:return                                POST login  denied denied ok     ok     denied login
 reports:return-csv                            GET  login  denied denied ok     ok     denied login
 reports:return-csv                            POST login  denied denied ok     ok     denied login
+reports:return-xlsx                           GET  login  denied denied ok     ok     denied login
+reports:return-xlsx                           POST login  denied denied ok     ok     denied login
 reports:return-produce                        GET  login  method method method method method login
 reports:return-produce                        POST login  denied denied ok     ok     denied login
 reports:returns                               GET  login  denied denied ok     ok     denied login
@@ -781,6 +783,7 @@ class World:
             "reports:csv": self.report.pk,
             "reports:return": self.return_run.pk,
             "reports:return-csv": self.return_run.pk,
+            "reports:return-xlsx": self.return_run.pk,
             "reports:action-status": self.improvement.pk,
             "api:report": self.report.pk,
             "complaints:privacy-erasure-decide": self.erasure.pk,

@@ -4,13 +4,16 @@ the validation report; the record of each return produced; who may produce one."
 
 import csv
 import io
+import zipfile
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from django.urls import reverse
 
+from accounts.models import SecurityEvent, SecurityEventKind
 from complaints import services
 from complaints.imports import CFPB_COLUMNS, import_cfpb
 from complaints.models import (
@@ -21,7 +24,13 @@ from complaints.models import (
     ReturnGrouping,
     RootCause,
 )
-from complaints.spreadsheets import spreadsheet_safe
+from complaints.spreadsheets import (
+    XLSX_MAX_ROWS,
+    TooManyRows,
+    spreadsheet_safe,
+    spreadsheet_value,
+    xlsx_workbook,
+)
 from reports import returns
 from reports.models import ReturnRun
 from tests import factories
@@ -248,15 +257,15 @@ def test_the_asic_idr_report_rows(people, asic_groupings, settings):
             "35_44",
             "2000",
             "Phone",
-            "2025-12-28",
+            date(2025, 12, 28),
             "Closed",
-            "2026-01-09",
+            date(2026, 1, 9),
             12,
             "Yes",
             "PRD-CC",
             "ISS-TRANS",
             "asic_monetary",
-            "80.00",
+            Decimal("80.00"),
         ],
         [
             still_open.reference,
@@ -265,7 +274,7 @@ def test_the_asic_idr_report_rows(people, asic_groupings, settings):
             "",
             "",
             "Email",
-            "2026-06-29",
+            date(2026, 6, 29),
             "Open",
             "",
             "",
@@ -533,6 +542,7 @@ def test_only_managers_see_and_produce_returns(client, request, who, manager):
         reverse("reports:returns"),
         reverse("reports:return", args=[run.pk]),
         reverse("reports:return-csv", args=[run.pk]),
+        reverse("reports:return-xlsx", args=[run.pk]),
     ):
         assert client.get(url).status_code in (302, 403, 404)
     response = client.post(
@@ -554,3 +564,113 @@ def test_root_causes_map_before_issues(people, fca_groupings):
     assert groupings.cause(cause.pk, fca_groupings["billing"].pk) == ("arrears", "Arrears related")
     assert groupings.cause(None, fca_groupings["billing"].pk)[0] == "terms"
     assert groupings.product(None, fca_groupings["billing"].pk) is None
+
+
+# XLSX ---------------------------------------------------------------------------------
+
+
+def sheet_rows(content):
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    return [list(row) for row in sheet.iter_rows()]
+
+
+def as_in_the_csv(cell, text):
+    """Whether an XLSX cell holds what the CSV's text says: the same number, the same day,
+    the same text (the CSV's defused formula-like text without its apostrophe)."""
+    value = cell.value
+    if value is None:
+        return text == ""
+    if cell.data_type == "n":
+        return Decimal(str(value)) == Decimal(text)
+    if cell.is_date:
+        return value.date().isoformat() == text
+    return cell.data_type == "s" and value == spreadsheet_value(text)
+
+
+def test_each_return_downloads_as_xlsx_with_the_csvs_rows_typed(
+    client, people, fca_groupings, asic_groupings, tmp_path
+):
+    _, _, manager = people
+    g = fca_groupings
+    fca_case = Cases(people, profile("fca"))
+    refund = fca_case.with_money(g["card"], g["billing"], "refund", Decimal("50.00"))
+    fca_case.date(refund, date(2026, 2, 2), date(2026, 2, 3), outcome="upheld")
+    card, billing = asic_groupings
+    asic_case = Cases(people, profile("asic"))
+    paid = asic_case.with_money(card, billing, "compensation", Decimal("80.50"))
+    asic_case.date(paid, date(2026, 3, 2), date(2026, 3, 20), outcome="asic_monetary")
+    asic_case.date(asic_case.make("investigating", card, billing), date(2026, 6, 29))
+    source = io.StringIO()
+    csv.writer(source).writerows([CFPB_COLUMNS, *CFPB_ROWS])
+    path = tmp_path / "cfpb.csv"
+    path.write_text(source.getvalue(), encoding="utf-8")
+    assert import_cfpb(str(path)).created == 4
+    client.force_login(manager)
+
+    kinds = {}
+    for code in ("fca", "asic", "cfpb"):
+        client.post(
+            reverse("reports:return-produce"),
+            {"profile": profile(code).pk, "first_day": "2026-01-01", "last_day": "2026-06-30"},
+        )
+        run = ReturnRun.objects.get(profile__code=code)
+        csv_rows = list(
+            csv.reader(io.StringIO(client.get(reverse("reports:return-csv", args=[run.pk])).text))
+        )
+        response = client.get(reverse("reports:return-xlsx", args=[run.pk]))
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+        assert response["Content-Disposition"].endswith(f'{run.first_day}-{run.last_day}.xlsx"')
+        rows = sheet_rows(response.content)
+        assert [cell.value for cell in rows[0]] == csv_rows[0]
+        assert len(rows) == len(csv_rows) > 1, code
+        for cells, texts in zip(rows, csv_rows, strict=True):
+            assert len(cells) == len(texts)
+            for cell, text in zip(cells, texts, strict=True):
+                assert as_in_the_csv(cell, text), (code, cell.coordinate, cell.value, text)
+        kinds[code] = rows
+
+    fca_row = kinds["fca"][1]
+    assert [cell.data_type for cell in fca_row[2:8]] == ["n"] * 6
+    assert fca_row[8].value == "GBP 50.00"
+    closed, still_open = kinds["asic"][1], kinds["asic"][2]
+    assert (closed[6].value, closed[8].value) == (datetime(2026, 3, 2), datetime(2026, 3, 20))
+    assert closed[6].is_date and closed[8].is_date
+    assert (closed[9].value, closed[14].value) == (18, 80.5)
+    assert still_open[8].value is None and still_open[14].value is None
+    narrative = kinds["cfpb"][2][5]
+    assert narrative.value == '=HYPERLINK("http://attacker.example/","Open")'
+    assert narrative.data_type == "s"
+    assert kinds["cfpb"][1][0].is_date and kinds["cfpb"][1][17].data_type == "s"
+    exports = SecurityEvent.objects.filter(kind=SecurityEventKind.DATA_EXPORTED, actor=manager)
+    assert sorted(name.rsplit(".", 1)[1] for name in exports.values_list("detail", flat=True)) == [
+        "csv",
+        "csv",
+        "csv",
+        "xlsx",
+        "xlsx",
+        "xlsx",
+    ]
+
+
+def test_xlsx_text_that_looks_like_a_formula_stays_a_string():
+    risky = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "=1+1"]
+    content = xlsx_workbook(
+        "Return", ["Text", "Number", "Day"], [[text, 3, date(2026, 1, 2)] for text in risky]
+    )
+    rows = sheet_rows(content)
+    assert [(row[0].value, row[0].data_type) for row in rows[1:]] == [(t, "s") for t in risky]
+    assert all(row[1].data_type == "n" and row[2].is_date for row in rows[1:])
+    # The raw file holds no formula at all, only inline strings.
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml and "cmd|" in sheet_xml
+
+
+def test_xlsx_drops_control_characters_xml_cannot_carry():
+    rows = sheet_rows(xlsx_workbook("Return", ["Text"], [["bell\x07 and tab\tkept"]]))
+    assert rows[1][0].value == "bell and tab\tkept"
+
+
+def test_a_return_too_long_for_one_sheet_is_refused_with_the_csv_offered():
+    with pytest.raises(TooManyRows, match="download the CSV"):
+        xlsx_workbook("Return", ["Reference"], [["CMP-1"]] * XLSX_MAX_ROWS)
