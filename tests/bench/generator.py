@@ -6,16 +6,23 @@ phone digits come from the same functions the models use.
 
 import bisect
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 from accounts.roles import Role
-from complaints import clocks, services
-from complaints.models import RegulatoryProfile, next_deadline, phone_digits
-from complaints.outcomes import OUTCOMES, Scheme
+from complaints import services
+from complaints.clocks import engine
+from complaints.models import (
+    RESPONSE_ROLES,
+    ClockRole,
+    RegulatoryProfile,
+    next_deadline,
+    phone_digits,
+)
+from complaints.outcomes import OUTCOMES
 from complaints.services.deadlines import ACK_BREACH_REASON, TARGET_REASON
 from complaints.workflow import OPEN_STAGE_VALUES, PROCEDURE
 from tests.bench.lists import (
@@ -44,7 +51,20 @@ SEED = 20250601
 FULL_DETAIL_DAYS = 120
 DETAIL_SAMPLE = 0.1
 
-FCA_OUTCOMES = [code for code, _ in OUTCOMES[Scheme.FCA]]
+# Where the customers live, which chooses their regulator as intake would (the ASIC and CFPB
+# profiles are switched on for the bench and fit by country): most complaints stay under the
+# house rules, a share answers to ASIC and to the CFPB, so each regulator's half-year return
+# has real rows to read. The due backlog stays at home: the acknowledgment row counts it.
+COUNTRIES = ("GB", "AU", "US")
+COUNTRY_WEIGHTS = (70, 20, 10)
+PROFILE_OF_COUNTRY = {"GB": None, "AU": "asic", "US": "cfpb"}
+# The complaint moment at which each clock stop event happened (ClockEvent values).
+STOP_MOMENTS = {
+    "acknowledged": "acknowledged_at",
+    "resolution_proposed": "resolved_at",
+    "resolved": "follow_up_started_at",
+    "closed": "closed_at",
+}
 # The procedure's stage values as plain strings: what COPY writes (no bench case takes an exit).
 PATH = [stage.value for stage in PROCEDURE]
 RECEIVED, ACKNOWLEDGED, INVESTIGATING, RESOLVED, FOLLOW_UP, DOCUMENTED, REVIEWED = PATH
@@ -55,7 +75,32 @@ SECOND, MINUTE, HOUR, DAY = (
     timedelta(hours=1),
     timedelta(days=1),
 )
-WARNING = timedelta(hours=settings.ACKNOWLEDGMENT_WARNING_HOURS)
+
+
+class ProfileRules:
+    """A regulatory profile as intake applies it: the clocks a complaint starts with, on the
+    profile's calendar (the bench loads no closures), and the outcomes its return reports."""
+
+    def __init__(self, profile):
+        self.pk = profile.pk
+        self.calendar = profile.calendar.as_calendar()
+        self.outcomes = [code for code, _ in OUTCOMES[profile.returns_scheme]]
+        self.early_days = profile.early_resolution_business_days
+        self.definitions = list(profile.definitions.filter(start_event="received", active=True))
+        for definition in self.definitions:
+            definition.product_ids = set()
+
+    def clocks(self, received_at, facts):
+        """(definition, due, warn_at) of each clock the complaint starts with."""
+        started = []
+        for definition in self.definitions:
+            if engine.applies(definition, facts):
+                due = engine.due(received_at, definition.amount, definition.unit, self.calendar)
+                warn_at = engine.warn_at(
+                    due, definition.warning_amount, definition.warning_unit, self.calendar
+                )
+                started.append((definition, due, warn_at))
+        return started
 
 
 class Generator:
@@ -71,13 +116,13 @@ class Generator:
         self.managers = [u.pk for u in staff if u.role == Role.MANAGER]
         self.categories, self.products, self.root_causes = lists
         self.tables = tables()
-        house = RegulatoryProfile.objects.get(is_default=True)
-        self.profile_id = house.pk
-        self.house_clocks = dict(house.definitions.values_list("code", "pk"))
-        self.reference_numbers = {}
-        self.targets = {
-            name: clocks.ClockSpec(*spec) for name, spec in settings.RESOLUTION_TARGETS.items()
+        profiles = RegulatoryProfile.objects.select_related("calendar")
+        house = profiles.get(is_default=True)
+        self.rules = {
+            country: ProfileRules(profiles.get(code=code) if code else house)
+            for country, code in PROFILE_OF_COUNTRY.items()
         }
+        self.reference_numbers = {}
         weights = [0.012 / (rank**0.75) for rank in range(1, len(COMMON_SURNAMES) + 1)]
         self.common_share = sum(weights)
         self.common_cumulative = []
@@ -124,14 +169,12 @@ class Generator:
             text += " " + rng.choice(COMPLAINT_TEXTS).format(day="Monday", amount=30, n=3)
         return text
 
-    def target_date(self, local_day, complexity):
-        spec = self.targets[complexity]
-        if spec.unit == clocks.BUSINESS_DAYS:
-            return clocks.add_business_days(local_day, spec.amount)
-        return local_day + timedelta(days=spec.amount)
-
-    def local_midnight(self, day):
-        return datetime(day.year, day.month, day.day, tzinfo=self.tz).astimezone(UTC)
+    def passed(self, moment, running_until):
+        """When the sweep (every few minutes) marked a moment that passed while its clock
+        ran; None if it had not passed."""
+        if moment is None or moment > self.now or running_until <= moment:
+            return None
+        return min(moment + self.rng.uniform(0, 300) * SECOND, self.now)
 
     def signal(self, pk, user, stage, at, rows):
         """Every case handed to someone was signalled to them and long since opened; an open
@@ -160,11 +203,32 @@ class Generator:
         complexity = rng.choices(COMPLEXITIES, COMPLEXITY_WEIGHTS)[0]
         phone = f"+44 7700 9{rng.randint(0, 99999):05d}" if rng.random() < 0.6 else ""
         email = f"{first}.{last}{rng.randint(1, 99)}@example.com".lower()
+        country = "GB" if due_backlog else rng.choices(COUNTRIES, COUNTRY_WEIGHTS)[0]
+        rules = self.rules[country]
         year = local.year
         number = self.reference_numbers.get(year, 0) + 1
         self.reference_numbers[year] = number
-        target = self.target_date(local.date(), complexity)
-        ack_due = received_at + timedelta(hours=settings.ACKNOWLEDGMENT_HOURS)
+        category = rng.choice(self.categories)
+        product = rng.choice(self.products) if rng.random() < 0.9 else None
+        facts = {
+            "product_id": product,
+            "channel": channel,
+            "complexity": complexity,
+            "vulnerable": False,
+            "hardship": False,
+        }
+        clocks = rules.clocks(received_at, facts)
+        acknowledgment = min(
+            (clock for clock in clocks if clock[0].role == ClockRole.ACKNOWLEDGMENT),
+            key=lambda clock: clock[1],
+        )
+        _, ack_due, ack_warn_at = acknowledgment
+        response = min(
+            (clock for clock in clocks if clock[0].role in RESPONSE_ROLES),
+            key=lambda clock: clock[1],
+        )
+        target_due = response[1]
+        target = target_due.astimezone(self.tz).date()
         c = {
             "id": pk,
             "reference": f"CMP-{year}-{number:06d}",
@@ -184,8 +248,8 @@ class Generator:
                 f"TXN{rng.randint(10**7, 10**8 - 1)}" if rng.random() < 0.5 else ""
             ),
             "complexity": complexity,
-            "profile_id": self.profile_id,
-            "customer_country": "GB",
+            "profile_id": rules.pk,
+            "customer_country": country,
             "stage": RECEIVED,
             "escalation_level": "",
             "escalation_reason": "",
@@ -206,6 +270,7 @@ class Generator:
             "follow_up_started_at": None,
             "documented_at": None,
             "outcome": "",
+            "early_resolution_at": None,
             "reviewed_at": None,
             "closed_at": None,
             "reopen_count": 0,
@@ -213,10 +278,10 @@ class Generator:
             "created_at": received_at,
             "updated_at": received_at,
             "assignee_id": rng.choice(self.csrs) if rng.random() < 0.15 else None,
-            "category_id": rng.choice(self.categories),
+            "category_id": category,
             "escalated_by_id": None,
             "logged_by_id": logged_by,
-            "product_id": rng.choice(self.products) if rng.random() < 0.9 else None,
+            "product_id": product,
             "root_cause_id": None,
         }
         initial = dict(c)
@@ -252,8 +317,8 @@ class Generator:
         assignee = c["assignee_id"]
 
         unacknowledged_until = moments[0] if moments else now
-        if unacknowledged_until > received_at + WARNING:
-            c["acknowledgment_warned_at"] = received_at + WARNING + rng.uniform(0, 300) * SECOND
+        c["acknowledgment_warned_at"] = self.passed(ack_warn_at, unacknowledged_until)
+        if c["acknowledgment_warned_at"]:
             events.append(c["acknowledgment_warned_at"])
         if not due_backlog and unacknowledged_until > ack_due:
             breached = min(ack_due + rng.uniform(0, 300) * SECOND, now)
@@ -284,8 +349,8 @@ class Generator:
             c["investigation_started_at"] = started
             changes.append((ACKNOWLEDGED, INVESTIGATING, assignee, started, ""))
             reason = "Moved to Investigating"
-        # The resolution-target job flags what is still unresolved the day after the target.
-        flagged_at = max(self.local_midnight(target + DAY) + 5 * MINUTE, received_at)
+        # The sweep flags what is still unresolved once the first response clock has passed.
+        flagged_at = max(target_due + 5 * MINUTE, received_at)
         unresolved_until = moments[2] if reached >= 3 else now
         if flagged_at <= now and unresolved_until > flagged_at:
             c["resolution_overdue_at"] = flagged_at
@@ -302,6 +367,10 @@ class Generator:
         if reached >= 4:
             started = moments[3]
             c["follow_up_started_at"] = started
+            if rules.early_days is not None and engine.resolved_early(
+                received_at, started, rules.early_days, rules.calendar
+            ):
+                c["early_resolution_at"] = started
             note = "Resolution implemented"
             changes.append((RESOLVED, FOLLOW_UP, assignee, started, note))
             reason = note
@@ -310,7 +379,7 @@ class Generator:
             documented = moments[4]
             c["documented_at"] = documented
             c["root_cause_id"] = c["root_cause_id"] or rng.choice(self.root_causes)
-            c["outcome"] = rng.choice(FCA_OUTCOMES)
+            c["outcome"] = rng.choice(rules.outcomes)
             if rng.random() < 0.5:
                 c["follow_up_actions"] = "Check the account again in three months."
             by_system = rng.random() < 0.5
@@ -341,7 +410,7 @@ class Generator:
             if c[key]:
                 events.append(c[key])
         c["updated_at"] = max(events)
-        self.clocks(pk, c, ack_due, target, rows)
+        self.clock_rows(pk, c, clocks, response, rows)
         if detailed:
             stage_changes = self.tables["stagechange"]
             for source, to, actor, at, note in changes:
@@ -361,43 +430,41 @@ class Generator:
                 self.history(c, c["updated_at"], reason, "~", changes[-1][2], rows)
         return c
 
-    def clocks(self, pk, c, ack_due, target, rows):
-        """The house profile's two clock rows, as the clock services would have left them."""
+    def clock_rows(self, pk, c, clocks, response, rows):
+        """The complaint's clock rows, as the clock services would have left them: each
+        stopped by the first of its stop events that happened, warned and breached when those
+        moments passed while it ran. The acknowledgment clock and the first response clock
+        carry the complaint's own marks (escalated with them)."""
         table = self.tables["complaintclock"]
-        received = c["received_at"]
-        target_due = self.local_midnight(target + DAY) - timedelta(microseconds=1)
-        for code, due, warn_at, warned, breached, stop_event, stopped in (
-            (
-                "acknowledgment",
-                ack_due,
-                received + WARNING,
-                c["acknowledgment_warned_at"],
-                c["acknowledgment_breached_at"],
-                "acknowledged",
-                c["acknowledged_at"],
-            ),
-            (
-                f"resolution-{c['complexity']}",
-                target_due,
-                None,
-                None,
-                c["resolution_overdue_at"],
-                "resolution_proposed",
-                c["resolved_at"],
-            ),
-        ):
+        for definition, due, warn_at in clocks:
+            happened = sorted(
+                (c[STOP_MOMENTS[event]], event)
+                for event in definition.stop_events
+                if event in STOP_MOMENTS and c[STOP_MOMENTS[event]] is not None
+            )
+            stopped, stop_event = happened[0] if happened else (None, "")
+            running_until = stopped or self.now
+            if definition.role == ClockRole.ACKNOWLEDGMENT:
+                warned = c["acknowledgment_warned_at"]
+                breached = c["acknowledgment_breached_at"]
+            else:
+                warned = self.passed(warn_at, running_until)
+                if definition is response[0]:
+                    breached = c["resolution_overdue_at"]
+                else:
+                    breached = self.passed(due, running_until)
             rows["complaintclock"].append(
                 {
                     "id": table.take_id(),
                     "complaint_id": pk,
-                    "definition_id": self.house_clocks[code],
-                    "started_at": received,
+                    "definition_id": definition.pk,
+                    "started_at": c["received_at"],
                     "due_at": due,
                     "warn_at": warn_at,
                     "warned_at": warned,
                     "breached_at": breached,
                     "stopped_at": stopped,
-                    "stop_event": stop_event if stopped else "",
+                    "stop_event": stop_event,
                     "met": stopped <= due if stopped else None,
                     "paused_at": None,
                     "pause_reason": "",

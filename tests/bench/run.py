@@ -118,6 +118,8 @@ def main(argv=None):
     load_average("after")
     for summary in ctx.notes.get("ack_sweep", [])[:1]:
         say(f"First acknowledgment sweep: {summary}")
+    for code, (records, problems) in ctx.notes.get("returns", {}).items():
+        say(f"Half-year return, {code} profile: {records:,} records, {problems:,} to fix")
     for name in ("chain", "retention", "verify"):
         for summary in ctx.notes.get(name, [])[:1]:
             say(f"Data protection, {name}: {summary}")
