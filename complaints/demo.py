@@ -36,6 +36,7 @@ PRODUCTS = [
     "Personal loan",
     "Broadband",
     "Energy supply",
+    "Superannuation",
 ]
 ROOT_CAUSES = [
     "Process not followed",
@@ -78,6 +79,7 @@ _FCA_GROUPING_BY_PRODUCT = {
     "Mortgage": ("home_finance", "Home finance"),
     "Broadband": ("not_regulated", "Not a regulated product"),
     "Energy supply": ("not_regulated", "Not a regulated product"),
+    "Superannuation": ("decumulation_pensions", "Decumulation and pensions"),
 }
 _ASIC_PRODUCT_BY_PRODUCT = {
     "Current account": ("PRD-DEP", "Deposit taking: transaction account"),
@@ -86,6 +88,7 @@ _ASIC_PRODUCT_BY_PRODUCT = {
     "Mortgage": ("PRD-HL", "Credit: home loan"),
     "Broadband": ("PRD-NA", "Not a financial product"),
     "Energy supply": ("PRD-NA", "Not a financial product"),
+    "Superannuation": ("PRD-SUPER", "Superannuation"),
 }
 RETURN_GROUPINGS = [
     *(
@@ -208,6 +211,11 @@ class DemoComplaint(NamedTuple):
     # Where the customer lives (blank: the firm's country), which with the product chooses
     # the regulatory profile.
     country: str = ""
+    # A case of the last half-year that has ended, so that each profile's return for the
+    # Returns page's default period has figures: (the day of the half-year it was received,
+    # counted from 0; the days it took to answer). Its story is told at those moments, and
+    # `hours_ago` is not read.
+    last_half_year: tuple = ()
 
 
 # The regulators' profiles the demo firm answers to (docs/clocks.md), switched on with the
@@ -216,6 +224,7 @@ PROFILES = {
     "fca": ["Credit card", "Mortgage"],
     "fca-payments": ["Current account"],
     "asic": [],
+    "asic-super": ["Superannuation"],
     "cfpb": [],
 }
 
@@ -791,5 +800,170 @@ COMPLAINTS = [
             "closed_with_explanation",
         ),
         country="US",
+    ),
+    # The last half-year that has ended: a case received and answered in it under each
+    # profile, so each return the Returns page offers first has figures (and the FCA ones
+    # each time band).
+    DemoComplaint(
+        "DEMO-037",
+        "Harriet Cole",
+        "harriet.cole@example.com",
+        "",
+        "phone",
+        "Service outage",
+        "Broadband",
+        "My broadband was down for two days and the helpline kept me on hold for an hour.",
+        0,
+        "reviewed",
+        "Outage credit.",
+        DemoResolution(
+            "apology",
+            None,
+            "We apologise: a faulty line card cut your street off. It was replaced; the two "
+            "days are credited on your next bill.",
+            "Third-party failure",
+            "Apology sent and the outage days credited.",
+            "upheld",
+        ),
+        last_half_year=(15, 1),
+    ),
+    DemoComplaint(
+        "DEMO-038",
+        "Peter Walsh",
+        "peter.walsh@example.com",
+        "",
+        "letter",
+        "Billing error",
+        "Energy supply",
+        "Three estimated bills in a row, each higher than the last, although I sent readings.",
+        0,
+        "reviewed",
+        "Estimated bills.",
+        DemoResolution(
+            "refund",
+            Decimal("84.20"),
+            "We will refund the £84.20 overcharged on the estimated bills and use your readings "
+            "from now on.",
+            "Process not followed",
+            "Refund issued; the readings are on the account.",
+            "upheld",
+        ),
+        last_half_year=(40, 62),
+    ),
+    DemoComplaint(
+        "DEMO-039",
+        "Amara Okoye",
+        "amara.okoye@example.com",
+        "",
+        "web",
+        "Billing error",
+        "Credit card",
+        "A cash advance fee was charged on a card payment to my energy supplier.",
+        0,
+        "reviewed",
+        "Fee coding.",
+        DemoResolution(
+            "refund",
+            Decimal("60.00"),
+            "We will refund the £60 fee: the payment was wrongly coded as a cash advance.",
+            "System error",
+            "Fee refunded and the merchant's code corrected.",
+            "upheld",
+        ),
+        last_half_year=(30, 20),
+    ),
+    DemoComplaint(
+        "DEMO-040",
+        "Lewis Grant",
+        "lewis.grant@example.com",
+        "",
+        "email",
+        "Fees and charges",
+        "Current account",
+        "I was charged for an international payment that the app said was free.",
+        0,
+        "documented",
+        "International payment fee.",
+        DemoResolution(
+            "no_fault",
+            None,
+            "The fee is in your account's tariff for payments outside Europe; the app's "
+            "wording is being made clearer.",
+            "Unclear communication",
+            "Tariff explained by email.",
+            "not_upheld",
+        ),
+        last_half_year=(60, 10),
+    ),
+    DemoComplaint(
+        "DEMO-041",
+        "Mia Robinson",
+        "mia.robinson@example.com",
+        "",
+        "phone",
+        "Delay in service",
+        "Personal loan",
+        "My hardship variation took a month to confirm and a missed payment went on my file.",
+        0,
+        "reviewed",
+        "Hardship variation delay.",
+        DemoResolution(
+            "corrective_action",
+            None,
+            "We have asked the credit bureau to remove the missed payment and confirmed your "
+            "new repayments in writing.",
+            "Process not followed",
+            "Credit report corrected; new schedule sent.",
+            "asic_non_monetary",
+        ),
+        country="AU",
+        last_half_year=(75, 12),
+    ),
+    DemoComplaint(
+        "DEMO-042",
+        "Ruby Harris",
+        "ruby.harris@example.com",
+        "",
+        "email",
+        "Communication",
+        "Superannuation",
+        "My rollover to the new fund took three months and nobody answered my emails.",
+        0,
+        "reviewed",
+        "Rollover delay.",
+        DemoResolution(
+            "compensation",
+            Decimal("150.00"),
+            "We apologise for the delay and will pay A$150 for the returns the money missed.",
+            "Third-party failure",
+            "Compensation of A$150 paid into the new fund.",
+            "asic_monetary",
+        ),
+        country="AU",
+        last_half_year=(90, 25),
+    ),
+    DemoComplaint(
+        "DEMO-043",
+        "Carlos Mendez",
+        "carlos.mendez@example.com",
+        "",
+        "web",
+        "Billing error",
+        "Mortgage",
+        "My mortgage statement shows a late charge for a payment that was on time.",
+        0,
+        "reviewed",
+        "Late charge dispute.",
+        DemoResolution(
+            "apology",
+            None,
+            "The payment arrived on the due date and the late charge was reversed the same "
+            "week; the statement you saw was printed before the reversal.",
+            "No fault found",
+            "Statement explained by letter.",
+            "closed_with_explanation",
+        ),
+        country="US",
+        last_half_year=(105, 9),
     ),
 ]

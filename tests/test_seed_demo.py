@@ -5,6 +5,7 @@ import pytest
 from django.conf import settings as project_settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -89,7 +90,7 @@ def test_the_demo_has_complaints_under_each_regulatory_profile():
             "profile__code", flat=True
         )
     )
-    assert profiles == {"house", "fca", "fca-payments", "asic", "cfpb"}
+    assert profiles == {"house", "fca", "fca-payments", "asic", "asic-super", "cfpb"}
     assert ComplaintClock.objects.filter(definition__profile__code="asic").exists()
 
 
@@ -113,3 +114,50 @@ def test_the_demo_gives_each_regulators_profile_a_return_for_this_half_year():
     assert {tuple(problem.missing) for problem in problems} <= {
         ("an FCA outcome (upheld, partly upheld, not upheld)",)
     }
+
+
+def opened_and_closed(run, contents):
+    """What the return counts as received in its period, and as closed in it."""
+    first, last = run.first_day, run.last_day
+    if run.kind == "fca":
+        return run.figures["opened"], run.figures["closed"]
+    if run.kind == "asic":
+        received = sum(first <= row[6] <= last for row in contents.rows)
+        closed = sum(row[8] != "" and first <= row[8] <= last for row in contents.rows)
+        return received, closed
+    answered = sum(row[14] not in ("", "In progress") for row in contents.rows)
+    return len(contents.rows), answered
+
+
+@pytest.mark.django_db
+def test_a_manager_produces_and_downloads_each_profiles_last_half_year_from_the_demo(client):
+    from reports import returns
+    from reports.models import ReturnRun
+
+    call_command("seed_demo", "--demo", cfpb="", stdout=StringIO())
+    client.force_login(User.objects.get(username="manager"))
+    form = client.get(reverse("reports:returns")).context["form"]
+    period = {key: form.initial[key] for key in ("first_day", "last_day")}
+    assert (period["first_day"], period["last_day"]) == returns.last_half_year(timezone.localdate())
+    past_cases = {case.reference for case in demo.COMPLAINTS if case.last_half_year}
+    past_references = set(
+        Complaint.objects.filter(external_reference__in=past_cases).values_list(
+            "reference", flat=True
+        )
+    )
+    for code in ("house", "fca", "fca-payments", "asic", "asic-super", "cfpb"):
+        profile = RegulatoryProfile.objects.get(code=code)
+        client.post(reverse("reports:return-produce"), {"profile": profile.pk, **period})
+        run = ReturnRun.objects.get(profile=profile)
+        contents = returns.return_contents(
+            profile, returns.period_of(profile, run.first_day, run.last_day)
+        )
+        opened, closed = opened_and_closed(run, contents)
+        assert opened > 0 and closed > 0, (code, opened, closed)
+        # The cases of the last half-year have everything their return needs.
+        assert not {problem.reference for problem in contents.problems} & past_references, code
+        for download in ("reports:return-csv", "reports:return-xlsx"):
+            response = client.get(reverse(download, args=[run.pk]))
+            assert response.status_code == 200 and len(response.content) > 0, (code, download)
+    fca = ReturnRun.objects.get(profile__code="house").figures
+    assert fca["bands"]["within_3_business_days"] >= 1 and fca["bands"]["after_8_weeks"] >= 1

@@ -1,5 +1,7 @@
 """The managed lists, and with --demo the demo: its users, complaints at every stage and in
-every queue, the real CFPB sample and trend reports, for a first look.
+every queue, cases of the last half-year under each regulatory profile (told at their own
+moments, so each return the Returns page offers first has figures), the real CFPB sample and
+trend reports, for a first look.
 
 Running it again changes nothing: users, lists and demo complaints are found by their
 usernames, names and external references before anything is created, and the clock and report
@@ -7,8 +9,10 @@ jobs run only on a run that created demo complaints. It lives in reports/ becaus
 trend reports too, and complaints/ knows nothing of reports/.
 """
 
-from datetime import date, timedelta
+import contextlib
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from unittest import mock
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,12 +35,32 @@ from complaints.models import (
     ReturnGrouping,
     RootCause,
 )
+from reports import returns
 from reports.models import Period, TrendReport
 from reports.services import report_build
 
 # The jobs beat would run within minutes of `make run`: run once here, the demo opens with its
 # acknowledgment breaches, missed targets and the latest reports already in place.
 JOBS = ("enforce_clocks", "build_trend_reports")
+
+
+@contextlib.contextmanager
+def happening_at(moment):
+    """Tell a step of a past case as it happened then: the services stamp what they write
+    (stages, clocks, history, resolutions) with timezone.now(), so that is the moment they
+    read while the step runs. None: now."""
+    if moment is None:
+        yield
+        return
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+def received_in_last_half_year(case):
+    """Ten in the morning on the day of the last half-year that has ended the case names."""
+    first, _ = returns.last_half_year(timezone.localdate())
+    day = first + timedelta(days=case.last_half_year[0])
+    return timezone.make_aware(datetime.combine(day, time(10)))
 
 
 class Command(BaseCommand):
@@ -184,28 +208,33 @@ class Command(BaseCommand):
         for number, case in enumerate(demo.COMPLAINTS):
             if Complaint.objects.filter(external_reference=case.reference).exists():
                 continue
-            received_at = now - timedelta(hours=case.hours_ago)
+            past = bool(case.last_half_year)
+            if past:
+                received_at = received_in_last_half_year(case)
+            else:
+                received_at = now - timedelta(hours=case.hours_ago)
             logger = users["csr"] if number % 2 == 0 else users["csr2"]
-            complaint = services.complaint_create(
-                actor=logger,
-                received_at=received_at,
-                data={
-                    "external_reference": case.reference,
-                    "customer_name": case.customer,
-                    "customer_email": case.email,
-                    "customer_phone": case.phone,
-                    "date_of_complaint": timezone.localdate(received_at),
-                    "description": case.description,
-                    "interaction_details": "Customer contacted us by "
-                    f"{case.channel.replace('_', ' ')}.",
-                    "channel": case.channel,
-                    "category": lists["category"][case.category],
-                    "product": lists["product"][case.product],
-                    "complexity": "standard",
-                    "customer_country": case.country,
-                },
-                flags=dict(case.flags),
-            )
+            with happening_at(received_at if past else None):
+                complaint = services.complaint_create(
+                    actor=logger,
+                    received_at=received_at,
+                    data={
+                        "external_reference": case.reference,
+                        "customer_name": case.customer,
+                        "customer_email": case.email,
+                        "customer_phone": case.phone,
+                        "date_of_complaint": timezone.localdate(received_at),
+                        "description": case.description,
+                        "interaction_details": "Customer contacted us by "
+                        f"{case.channel.replace('_', ' ')}.",
+                        "channel": case.channel,
+                        "category": lists["category"][case.category],
+                        "product": lists["product"][case.product],
+                        "complexity": "standard",
+                        "customer_country": case.country,
+                    },
+                    flags=dict(case.flags),
+                )
             created += 1
             Story(complaint, case, logger, users, lists["root_cause"], received_at).tell()
         return created
@@ -238,6 +267,18 @@ class Story:
         "reviewed": 8,
     }
     EXITS = {"withdrawn": "withdraw", "duplicate": "merge", "not_a_complaint": "dismiss"}
+    # When each step of a past case happened: so long after its receipt, or after its answer
+    # (the resolution proposed, `last_half_year`'s days after receipt).
+    PAST_STEPS = {
+        "acknowledge": ("received", timedelta(hours=3)),
+        "escalate_to_team": ("received", timedelta(hours=4)),
+        "investigate": ("received", timedelta(hours=5)),
+        "propose": ("answered", timedelta(0)),
+        "accept_and_implement": ("answered", timedelta(days=1)),
+        "give_feedback": ("answered", timedelta(days=2)),
+        "document": ("answered", timedelta(days=4)),
+        "review": ("answered", timedelta(days=6)),
+    }
 
     def __init__(self, complaint, case, logger, users, root_causes, received_at):
         self.complaint, self.case, self.logger = complaint, case, logger
@@ -252,7 +293,16 @@ class Story:
         else:
             steps = self.RESOLUTION_PATH[: self.ENDS[self.case.story]]
         for step in steps:
-            getattr(self, step)()
+            with happening_at(self.moment_of(step)):
+                getattr(self, step)()
+
+    def moment_of(self, step):
+        if not self.case.last_half_year:
+            return None
+        after, delay = self.PAST_STEPS[step]
+        if after == "answered":
+            return self.received_at + timedelta(days=self.case.last_half_year[1]) + delay
+        return self.received_at + delay
 
     def acknowledge(self):
         services.complaint_assign(self.complaint, actor=self.logger, assignee=self.logger)
