@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
 # Excel takes a UTF-8 file without it for the local code page and garbles names.
 UTF8_BOM = "\ufeff"
@@ -58,11 +58,16 @@ def _xlsx_cell(sheet, value):
         return timezone.localtime(value).replace(tzinfo=None)
     if isinstance(value, (int, float, Decimal, date)) and not isinstance(value, bool):
         return value
-    # openpyxl takes a str starting with "=" for a formula: the cell is made a string, which
-    # a spreadsheet shows and never runs. XML cannot carry the control characters.
-    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", str(value)))
-    cell.data_type = "s"
-    return cell
+    # XML cannot carry the control characters.
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    if text.startswith("=") or text in ERROR_CODES:
+        # openpyxl would write these as a formula or an error value: made a string cell,
+        # which a spreadsheet shows and never runs. Any other text is one already (a cell
+        # object for every text would double the time a long report takes).
+        cell = WriteOnlyCell(sheet, text)
+        cell.data_type = "s"
+        return cell
+    return text
 
 
 def xlsx_workbook(title, columns, rows):

@@ -653,7 +653,7 @@ def test_each_return_downloads_as_xlsx_with_the_csvs_rows_typed(
 
 
 def test_xlsx_text_that_looks_like_a_formula_stays_a_string():
-    risky = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "=1+1"]
+    risky = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "=1+1", "#N/A", "plain"]
     content = xlsx_workbook(
         "Return", ["Text", "Number", "Day"], [[text, 3, date(2026, 1, 2)] for text in risky]
     )
