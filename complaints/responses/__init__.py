@@ -84,6 +84,7 @@ class Missing:
     label: str
     source: str
     hint: str = ""
+    kind: str = Check.TEXT
 
     def __str__(self):
         said = f"{self.label} ({self.source})" if self.source else self.label
@@ -135,7 +136,7 @@ def missing_elements(elements, *, text, enclosures, facts):
         else:
             held, hint = fact_holds(element.fact, facts), FACT_HINTS.get(element.fact, "")
         if not held:
-            missing.append(Missing(element.code, element.label, element.source, hint))
+            missing.append(Missing(element.code, element.label, element.source, hint, element.kind))
     return missing
 
 

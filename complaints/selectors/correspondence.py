@@ -118,6 +118,9 @@ class ConversationMessage:
     sent_by: object = None
     posted_by: object = None
     document_id: int | None = None
+    # Ours, written by staff: which response it is, and the template version it came from.
+    response_type: str = ""
+    template_version_id: int | None = None
 
 
 def conversation(complaint):
@@ -146,6 +149,8 @@ def conversation_outbound(message):
         sent_by=message.sent_by,
         posted_by=message.posted_by,
         document_id=message.letter_id,
+        response_type=message.response_type,
+        template_version_id=message.template_version_id,
     )
 
 

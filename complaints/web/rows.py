@@ -18,6 +18,7 @@ ROW_FIELDS = (
     "stage",
     "sub_status",
     "next_deadline_at",
+    "response_due_role",
     "acknowledgment_breached_at",
     "resolution_overdue_at",
     "escalation_level",
@@ -86,7 +87,7 @@ def rows_of(complaints, now, new=frozenset(), missed=None):
     for complaint in complaints:
         stage_label = complaint.stage_label
         received = complaint.stage == Stage.RECEIVED
-        what = "acknowledgment" if received else "resolution"
+        what = "acknowledgment" if received else complaint.response_due_label.lower()
         if complaint.next_deadline_at is None:
             # No clock runs (a proposal made, a closed case): nothing is due from us.
             due_text, overdue, deadline = "—", False, ""
