@@ -433,6 +433,7 @@ def test_the_final_response_stops_the_final_response_clock_and_the_header_says_s
     assert complaint.next_deadline_at is None
     page = client.get(reverse("complaints:detail", args=[complaint.pk])).content.decode()
     assert f"Final response sent on {timezone.localdate(message.created_at):%-d %b %Y}" in page
+    assert f"Final response to the customer: {message.subject}" in page  # the timeline
     assert "Final response due" not in page
 
 
