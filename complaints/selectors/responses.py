@@ -24,9 +24,9 @@ def response_types_offered(profile):
     """A plain reply, then the types the profile requires something of, in the choices'
     order."""
     types = set(
-        RequiredElement.objects.filter(profile=profile, active=True).values_list(
-            "response_type", flat=True
-        )
+        RequiredElement.objects.filter(profile=profile, active=True)
+        .order_by()
+        .values_list("response_type", flat=True)
     )
     return [ResponseType.REPLY, *(t for t in ResponseType if t in types)]
 

@@ -611,3 +611,37 @@ def test_a_missing_fact_through_the_api_is_about_the_request_as_a_whole(csr, res
     (error,) = answer.json()["errors"]
     assert error["field"] is None
     assert "CFPB's response categories" in error["message"]
+
+
+def test_the_compose_page_of_a_regulated_response_takes_a_fixed_number_of_queries(
+    client, csr, resolver, manager, django_assert_num_queries
+):
+    complaint = case_under("fca", csr=csr, resolver=resolver, manager=manager)
+    template = seeded("fca", ResponseType.FINAL_RESPONSE)
+    client.force_login(csr)
+    url = reverse("complaints:reply", args=[complaint.pk])
+    client.get(url)  # the first request after signing in also writes the session
+    # Session, user, complaint, profile, the types offered, the template chosen, the last
+    # postal address, the final-response clock, the resolutions, the required elements, the
+    # templates of the type, the documents: whatever the number of templates and elements.
+    with django_assert_num_queries(12):
+        page = client.get(url, {"template": template.pk})
+    assert page.status_code == 200
+    RequiredElement.objects.create(
+        profile=complaint.profile,
+        response_type=ResponseType.FINAL_RESPONSE,
+        code="extra",
+        label="an extra element",
+        source="House rule",
+        kind=Check.TEXT,
+        patterns="extra",
+    )
+    ResponseTemplate.objects.create(
+        name="FCA: final response, short",
+        response_type=ResponseType.FINAL_RESPONSE,
+        profile=complaint.profile,
+        subject="Final",
+        body="Final.",
+    )
+    with django_assert_num_queries(12):
+        client.get(url, {"template": template.pk})
