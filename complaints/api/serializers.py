@@ -277,6 +277,7 @@ class ComplaintDetail(ComplaintSummary):
             "clocks",
             "early_resolution",
             "early_resolution_at",
+            "final_response_sent_at",
             "created_at",
             "updated_at",
             "allowed_actions",

@@ -434,6 +434,8 @@ def test_the_final_response_stops_the_final_response_clock_and_the_header_says_s
     page = client.get(reverse("complaints:detail", args=[complaint.pk])).content.decode()
     assert f"Final response sent on {timezone.localdate(message.created_at):%-d %b %Y}" in page
     assert f"Final response to the customer: {message.subject}" in page  # the timeline
+    home = client.get(reverse("home")).content.decode()
+    assert f"final response sent {timezone.localtime(message.created_at):%-d %b}" in home
     assert "Final response due" not in page
 
 
