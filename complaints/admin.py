@@ -2,7 +2,8 @@
 read-only here: every change to a complaint goes through the application's services."""
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
@@ -21,11 +22,20 @@ from complaints.models import (
     Holiday,
     Product,
     RegulatoryProfile,
+    RequiredElement,
+    ResponseEnclosure,
     ResponseTemplate,
     RetentionPolicy,
     ReturnGrouping,
     RootCause,
 )
+from complaints.services import (
+    response_enclosure_upload,
+    response_template_approve,
+    response_template_save,
+)
+from complaints.uploads import UploadRejected, check_upload
+from complaints.workflow import Refused
 
 
 class ManagerSettingsAdmin(SimpleHistoryAdmin):
@@ -61,11 +71,122 @@ class RootCauseAdmin(ManagerSettingsAdmin):
 
 @admin.register(ResponseTemplate)
 class ResponseTemplateAdmin(ManagerSettingsAdmin):
-    """The replies staff start from; placeholders are checked when saved (model clean)."""
+    """The replies staff start from; placeholders are checked when saved (model clean). A
+    regulated template's new wording waits for another manager's approval (docs/responses.md):
+    the save and the approval go through services/responses.py."""
 
-    list_display = ("name", "language", "subject", "active")
-    list_filter = ("active", "language")
+    list_display = (
+        "name",
+        "response_type",
+        "profile",
+        "language",
+        "active",
+        "awaiting_approval",
+        "wording_changed_by",
+        "approved_by",
+    )
+    list_filter = ("awaiting_approval", "response_type", "profile", "active", "language")
     search_fields = ("name", "subject", "body")
+    fields = (
+        "name",
+        "response_type",
+        "profile",
+        "language",
+        "subject",
+        "body",
+        "active",
+        "awaiting_approval",
+        "wording_changed_by",
+        "wording_changed_at",
+        "approved_by",
+        "approved_at",
+    )
+    readonly_fields = (
+        "awaiting_approval",
+        "wording_changed_by",
+        "wording_changed_at",
+        "approved_by",
+        "approved_at",
+    )
+    actions = [*ManagerSettingsAdmin.actions, "approve_wording"]
+
+    def save_model(self, request, obj, form, change):
+        response_template_save(obj, actor=request.user, changed=form.changed_data)
+
+    @admin.action(description="Approve the wording of the selected templates")
+    def approve_wording(self, request, queryset):
+        approved = 0
+        for template in queryset:
+            try:
+                response_template_approve(template, actor=request.user)
+            except Refused as refusal:
+                self.message_user(request, refusal.message, messages.ERROR)
+            else:
+                approved += 1
+        if approved:
+            self.message_user(request, f"Approved the wording of {approved} template(s).")
+
+
+@admin.register(RequiredElement)
+class RequiredElementAdmin(ManagerSettingsAdmin):
+    """What each response type must carry under each profile, and how it is checked."""
+
+    list_display = ("label", "profile", "response_type", "kind", "source", "active")
+    list_filter = ("profile", "response_type", "kind", "active")
+    search_fields = ("label", "code", "source", "patterns")
+    fields = (
+        "profile",
+        "response_type",
+        "code",
+        "label",
+        "source",
+        "kind",
+        "patterns",
+        "enclosure",
+        "fact",
+        "active",
+    )
+
+
+class ResponseEnclosureForm(forms.ModelForm):
+    file = forms.FileField(
+        required=False,
+        help_text="A PDF or another document; checked like any upload. Choose one to replace "
+        "the current version (responses already sent keep theirs).",
+    )
+
+    class Meta:
+        model = ResponseEnclosure
+        fields = ["profile", "code", "name"]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None and not data.get("file"):
+            self.add_error("file", "Choose the document.")
+        upload = data.get("file")
+        if upload is not None:
+            try:
+                check_upload(upload.name, upload.chunks(), settings.ATTACHMENT_MAX_BYTES)
+            except UploadRejected as rejected:
+                self.add_error("file", rejected.message)
+        return data
+
+
+@admin.register(ResponseEnclosure)
+class ResponseEnclosureAdmin(ManagerSettingsAdmin):
+    """The documents a profile's responses carry (the ombudsman's leaflet)."""
+
+    form = ResponseEnclosureForm
+    list_display = ("name", "profile", "code", "original_name", "uploaded_by", "uploaded_at")
+    list_filter = ("profile",)
+    readonly_fields = ("original_name", "size", "uploaded_by", "uploaded_at")
+
+    def save_model(self, request, obj, form, change):
+        upload = form.cleaned_data.get("file")
+        if upload is not None:
+            response_enclosure_upload(obj, upload, actor=request.user)
+        else:
+            obj.save()
 
 
 @admin.register(Holiday)

@@ -4,15 +4,18 @@ from django.db.models.signals import post_migrate
 
 
 def seed_clock_catalogue(sender, using, apps=global_apps, **kwargs):
-    """The regulatory profiles every complaint needs one of: put back after a flush (the
-    tests that empty the database), which runs no data migration again."""
+    """The regulatory profiles every complaint needs one of, and their responses' required
+    elements and templates: put back after a flush (the tests that empty the database),
+    which runs no data migration again."""
     from complaints.clocks import catalogue
     from complaints.outcomes import profile_schemes_seed
+    from complaints.responses import catalogue as responses
 
     RegulatoryProfile = apps.get_model("complaints", "RegulatoryProfile")
     if not RegulatoryProfile.objects.using(using).exists():
         catalogue.seed(apps)
         profile_schemes_seed(apps)
+        responses.seed(apps)
 
 
 class ComplaintsConfig(AppConfig):

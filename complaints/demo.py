@@ -967,3 +967,44 @@ COMPLAINTS = [
         last_half_year=(105, 9),
     ),
 ]
+
+
+# The documents the regulators' responses enclose, uploaded by a firm in the admin; the demo
+# has stand-ins so a first look can send them. Not the real leaflet: the firm downloads that
+# from the scheme's website.
+STAND_IN_LINES = [
+    "Demo stand-in for {name}.",
+    "A firm uploads the real document under Settings, Response enclosures:",
+    "download it from www.financial-ombudsman.org.uk.",
+]
+
+
+def stand_in_pdf(lines):
+    """A one-page PDF of `lines` (ASCII), built by hand: the demo needs no PDF library."""
+
+    def escaped(line):
+        return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    text = " T* ".join(f"({escaped(line)}) Tj" for line in lines)
+    content = f"BT /F1 12 Tf 16 TL 56 780 Td {text} ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    pdf = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    table = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        table,
+    )
+    return pdf

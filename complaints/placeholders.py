@@ -14,6 +14,7 @@ PLACEHOLDERS = {
     "date_of_complaint": "the date the customer complained",
     "received_date": "the date we received the complaint",
     "resolution_target_date": "the date we aim to resolve it by",
+    "final_response_date": "the date our final response is due by (its clock)",
     "resolution": "the proposed or agreed resolution, in the customer's words",
     "staff_name": "the name of the person writing",
     "team_name": "the complaints team's name",

@@ -51,6 +51,8 @@ from complaints.models import (
     ErasureRequest,
     Holiday,
     RegulatoryProfile,
+    RequiredElement,
+    ResponseEnclosure,
     ResponseTemplate,
     RetentionPolicy,
     ReturnGrouping,
@@ -153,6 +155,10 @@ admin:complaints_complaintclock_history       GET  login  login  login  ok     o
 admin:complaints_complaintclock_history       POST login  login  login  ok     ok     login  login
 admin/complaints/product/<path:object_id>/    GET  login  login  login  ok     ok     login  login
 admin/complaints/product/<path:object_id>/    POST login  login  login  ok     ok     login  login
+admin/complaints/requiredelement/<path:object_id>/ GET login login login ok ok login login
+admin/complaints/requiredelement/<path:object_id>/ POST login login login ok ok login login
+admin/complaints/responseenclosure/<path:object_id>/ GET login login login ok ok login login
+admin/complaints/responseenclosure/<path:object_id>/ POST login login login ok ok login login
 admin/complaints/responsetemplate/<path:object_id>/ GET login login login ok ok login login
 admin/complaints/responsetemplate/<path:object_id>/ POST login login login ok ok login login
 admin/complaints/rootcause/<path:object_id>/  GET  login  login  login  ok     ok     login  login
@@ -279,6 +285,26 @@ admin:complaints_product_delete               GET  login  login  login  ok     o
 admin:complaints_product_delete               POST login  login  login  ok     ok     login  login
 admin:complaints_product_history              GET  login  login  login  ok     ok     login  login
 admin:complaints_product_history              POST login  login  login  ok     ok     login  login
+admin:complaints_requiredelement_add         GET  login  login  login  ok     ok     login  login
+admin:complaints_requiredelement_add         POST login  login  login  ok     ok     login  login
+admin:complaints_requiredelement_change      GET  login  login  login  ok     ok     login  login
+admin:complaints_requiredelement_change      POST login  login  login  ok     ok     login  login
+admin:complaints_requiredelement_changelist  GET  login  login  login  ok     ok     login  login
+admin:complaints_requiredelement_changelist  POST login  login  login  ok     ok     login  login
+admin:complaints_requiredelement_delete      GET  login  login  login  ok     ok     login  login
+admin:complaints_requiredelement_delete      POST login  login  login  ok     ok     login  login
+admin:complaints_requiredelement_history     GET  login  login  login  ok     ok     login  login
+admin:complaints_requiredelement_history     POST login  login  login  ok     ok     login  login
+admin:complaints_responseenclosure_add         GET  login  login  login  ok     ok     login  login
+admin:complaints_responseenclosure_add         POST login  login  login  ok     ok     login  login
+admin:complaints_responseenclosure_change      GET  login  login  login  ok     ok     login  login
+admin:complaints_responseenclosure_change      POST login  login  login  ok     ok     login  login
+admin:complaints_responseenclosure_changelist  GET  login  login  login  ok     ok     login  login
+admin:complaints_responseenclosure_changelist  POST login  login  login  ok     ok     login  login
+admin:complaints_responseenclosure_delete      GET  login  login  login  ok     ok     login  login
+admin:complaints_responseenclosure_delete      POST login  login  login  ok     ok     login  login
+admin:complaints_responseenclosure_history     GET  login  login  login  ok     ok     login  login
+admin:complaints_responseenclosure_history     POST login  login  login  ok     ok     login  login
 admin:complaints_responsetemplate_add         GET  login  login  login  ok     ok     login  login
 admin:complaints_responsetemplate_add         POST login  login  login  ok     ok     login  login
 admin:complaints_responsetemplate_change      GET  login  login  login  ok     ok     login  login
@@ -525,6 +551,10 @@ admin:accounts_user_simple_history            GET  login  login  login  denied o
 admin:accounts_user_simple_history            POST login  login  login  denied denied login  login
 admin:complaints_category_simple_history      GET  login  login  login  ok     ok     login  login
 admin:complaints_category_simple_history      POST login  login  login  ok     ok     login  login
+admin:complaints_requiredelement_simple_history GET login login login ok ok login login
+admin:complaints_requiredelement_simple_history POST login login login ok ok login login
+admin:complaints_responseenclosure_simple_history GET login login login ok ok login login
+admin:complaints_responseenclosure_simple_history POST login login login ok ok login login
 admin:complaints_responsetemplate_simple_history GET login login login ok ok login login
 admin:complaints_responsetemplate_simple_history POST login login login ok ok login login
 admin:complaints_holiday_simple_history       GET  login  login  login  ok     ok     login  login
@@ -758,11 +788,30 @@ class World:
         definition = ClockDefinition.objects.create(
             profile=profile, code="matrix", name="Matrix clock", amount=1, unit="hours"
         )
+        element = RequiredElement.objects.create(
+            profile=profile,
+            response_type="final_response",
+            code="matrix",
+            label="the matrix",
+            source="Rule 1",
+            kind="text",
+            patterns="matrix",
+        )
+        enclosure = ResponseEnclosure.objects.create(
+            profile=profile,
+            code="matrix",
+            name="Matrix leaflet",
+            original_name="matrix.pdf",
+            content_type="application/pdf",
+            size=1,
+            sha256="0" * 64,
+            uploaded_at=timezone.now(),
+        )
         objects = {
             (model._meta.app_label, model._meta.model_name): model._default_manager.first()
             for model in apps.get_models()
         }
-        for row in (calendar, profile, definition):
+        for row in (calendar, profile, definition, element, enclosure):
             objects[("complaints", row._meta.model_name)] = row
         objects[("accounts", "user")] = self.csr2
         objects[("complaints", "complaint")] = self.complaint

@@ -16,6 +16,7 @@ from complaints.models import (
     ComplaintClock,
     Product,
     RegulatoryProfile,
+    ResponseEnclosure,
     RootCause,
     StageChange,
 )
@@ -40,6 +41,11 @@ def test_seed_demo_twice_changes_nothing(settings):
     # report job has built the last closed month.
     assert TrendReport.objects.filter(period="monthly").count() == 13
     assert get_user_model().objects.get(username="manager").check_password(settings.DEMO_PASSWORD)
+    # Stand-ins for the ombudsman's leaflet the FCA responses enclose, made once.
+    assert sorted(ResponseEnclosure.objects.values_list("profile__code", "code")) == [
+        ("fca", "fos-leaflet"),
+        ("fca-payments", "fos-leaflet"),
+    ]
 
 
 @pytest.mark.django_db

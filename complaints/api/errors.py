@@ -11,6 +11,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from complaints.responses import Check, ResponseIncomplete
 from complaints.uploads import UploadRejected
 from complaints.workflow import Refused
 
@@ -41,8 +42,20 @@ def flatten(detail, field=None):
         yield field, str(detail)
 
 
+def incomplete_response(refusal):
+    """400, one error per missing element: wording the body lacks names the body; a missing
+    enclosure or fact of the case is about the request as a whole."""
+    errors = {}
+    for item in refusal.missing:
+        field = "body" if item.kind == Check.TEXT else api_settings.NON_FIELD_ERRORS_KEY
+        errors.setdefault(field, []).append(str(item))
+    return ValidationError(errors)
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, Refused):
+    if isinstance(exc, ResponseIncomplete):
+        exc = incomplete_response(exc)
+    elif isinstance(exc, Refused):
         exc = Conflict(exc.message)
     elif isinstance(exc, UploadRejected):
         exc = ValidationError({"file": [exc.message]})

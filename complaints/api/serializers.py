@@ -33,6 +33,7 @@ from complaints.models import (
 )
 from complaints.outcomes import OUTCOME_CHOICES
 from complaints.permissions import Action, can_act
+from complaints.responses import ResponseType
 from complaints.selectors import ESCALATION_TARGETS, complaint_timeline
 from complaints.services.flags import REASON_LIMIT as FLAG_REASON_LIMIT
 from complaints.workflow import STAGE_CHOICES, transitions_from
@@ -276,6 +277,7 @@ class ComplaintDetail(ComplaintSummary):
             "clocks",
             "early_resolution",
             "early_resolution_at",
+            "final_response_sent_at",
             "created_at",
             "updated_at",
             "allowed_actions",
@@ -345,6 +347,17 @@ class MessageOut(serializers.Serializer):
     posted_by = UserRef(allow_null=True, help_text="Who put a letter in the post.")
     document = serializers.IntegerField(
         source="document_id", allow_null=True, help_text="A letter's PDF: an attachment id."
+    )
+    response_type = serializers.CharField(
+        allow_blank=True,
+        help_text="Ours, written by staff: reply, acknowledgment, holding_response, "
+        "final_response, summary_resolution, delay_notice or cfpb_company_response; blank "
+        "for the system's emails and theirs.",
+    )
+    template_version = serializers.IntegerField(
+        source="template_version_id",
+        allow_null=True,
+        help_text="The version (history id) of the response template it was written from.",
     )
 
 
@@ -592,6 +605,13 @@ class MessageInput(serializers.Serializer):
         allow_null=True,
         help_text="An active response template: its subject and body, filled in for this "
         "complaint, stand wherever `subject` or `body` is left out.",
+    )
+    response_type = serializers.ChoiceField(
+        choices=ResponseType.choices,
+        required=False,
+        help_text="Which response this is (docs/responses.md): a regulated type is refused, "
+        "400 with one error per missing element, while it lacks what the complaint's profile "
+        "requires. Default: the template's type, or a plain reply.",
     )
     subject = Line(max_length=200, required=False, allow_blank=True)
     body = serializers.CharField(

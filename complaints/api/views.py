@@ -29,6 +29,7 @@ from complaints import selectors, services
 from complaints.api import serializers as s
 from complaints.api.errors import Conflict
 from complaints.permissions import complaint_for, visible_complaints
+from complaints.responses import ResponseType
 
 # Printable ASCII without spaces: a UUID, a ULID or the caller's own request id all fit.
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -530,7 +531,9 @@ class ComplaintMessages(ApiView):
             "until someone marks it posted on the web). Send an `Idempotency-Key` header to "
             "retry safely: the same key with the same body answers 200 with the message "
             "already sent; the same key with another body answers 409. A caller who may not "
-            "write on the complaint gets 409."
+            "write on the complaint gets 409. A regulated `response_type` (a final response, "
+            "a holding response...) lacking what the complaint's profile requires is refused "
+            "with 400, one error per missing element, and nothing is sent."
         ),
         parameters=[idempotency_parameter("message")],
         request=s.MessageInput,
@@ -550,9 +553,13 @@ class ComplaintMessages(ApiView):
             return Response(record.response)
         data = self.valid(self.input_class).validated_data
         subject, text = data.get("subject"), data.get("body")
-        if data.get("template") is not None:
-            drafted = selectors.reply_draft(complaint, data["template"], request.user)
+        template = data.get("template")
+        if template is not None:
+            drafted = selectors.reply_draft(complaint, template, request.user)
             subject, text = subject or drafted[0], text or drafted[1]
+        response_type = data.get("response_type") or (
+            template.response_type if template is not None else ResponseType.REPLY
+        )
         # The key names the message too, so a retry that loses the race to record its answer
         # finds the first one's message rather than sending a second.
         token = _token_for(request.user, key) if key else uuid.uuid4().hex
@@ -567,6 +574,8 @@ class ComplaintMessages(ApiView):
                     channel=data["channel"],
                     postal_address=data.get("postal_address", ""),
                     attachments=data.get("attachments", []),
+                    response_type=response_type,
+                    template=template,
                 )
                 body = s.MessageOut(selectors.conversation_outbound(message)).data
                 _keep_answer(request, key, fingerprint, complaint, body)

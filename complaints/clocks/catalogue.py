@@ -23,6 +23,35 @@ ACK_STOPS = ["acknowledged", "exited", "closed"]
 RESPONSE_STOPS = ["resolution_proposed", "exited", "closed"]
 EARLY_STOPS = ["resolved", "closed"]
 
+# The responses staff send that meet a response clock (docs/responses.md), besides its
+# stops above: a final response meets each; a holding response meets the clocks that allow
+# one instead (DISP 1.6.2R's eight weeks, DISP 1.6.2AR's 15 business days, the CFPB's 15
+# days, after which the company may still be "in progress").
+FINAL_SENT, HOLDING_SENT = "final_response_sent", "holding_response_sent"
+HOLDING_MEETS = {
+    ("fca", "final-response"),
+    ("fca-payments", "payment-response"),
+    ("cfpb", "company-response"),
+}
+FINAL_MEETS = {
+    ("fca-payments", "payment-final-response"),
+    ("asic", "idr-response"),
+    ("asic", "idr-response-hardship"),
+    ("asic-super", "idr-response"),
+    ("cfpb", "final-response"),
+}
+
+
+def response_sent_stops(profile_code, clock_code):
+    if (profile_code, clock_code) in HOLDING_MEETS:
+        return [FINAL_SENT, HOLDING_SENT]
+    if (profile_code, clock_code) in FINAL_MEETS:
+        return [FINAL_SENT]
+    if profile_code == "house" and clock_code.startswith("resolution-"):
+        return [FINAL_SENT]
+    return []
+
+
 FCA_SOURCES = (
     "FCA Handbook, DISP 1.6.1R: a prompt written acknowledgment (no number of days is set: "
     "the firm's 24 hours). DISP 1.6.2R: a final or holding response by eight weeks after "
@@ -249,7 +278,25 @@ PROFILES = [
 def create_definitions(apps, profile, clocks):
     ClockDefinition = apps.get_model("complaints", "ClockDefinition")
     for values in clocks:
+        values["stop_events"] = values["stop_events"] + response_sent_stops(
+            profile.code, values["code"]
+        )
         ClockDefinition.objects.create(profile=profile, start_event="received", **values)
+
+
+def response_stops_seed(apps, *, remove=False):
+    """Give the seeded response clocks of an existing install the responses that meet them
+    (or, `remove`, take them away again): migration 0032."""
+    ClockDefinition = apps.get_model("complaints", "ClockDefinition")
+    for definition in ClockDefinition.objects.select_related("profile"):
+        added = response_sent_stops(definition.profile.code, definition.code)
+        if remove:
+            stops = [e for e in definition.stop_events if e not in added]
+        else:
+            stops = definition.stop_events + [e for e in added if e not in definition.stop_events]
+        if stops != definition.stop_events:
+            definition.stop_events = stops
+            definition.save(update_fields=["stop_events"])
 
 
 def seed(apps):

@@ -54,6 +54,8 @@ from complaints.models.correspondence import (
     InboundStatus,
     MailboxState,
     MatchedBy,
+    RequiredElement,
+    ResponseEnclosure,
     ResponseTemplate,
 )
 from complaints.models.flags import CaseFlag, FlagKind
@@ -138,6 +140,8 @@ __all__ = [
     "Resolution",
     "ResolutionStatus",
     "ResolutionType",
+    "RequiredElement",
+    "ResponseEnclosure",
     "ResponseTemplate",
     "RetentionPolicy",
     "Review",

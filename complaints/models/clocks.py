@@ -34,6 +34,10 @@ class ClockEvent(models.TextChoices):
     CLOSED = "closed", "Closed"
     REOPENED = "reopened", "Reopened"
     EXITED = "exited", "Withdrawn, merged or not a complaint"
+    # Sent by staff (complaints/services/replies.py): an email when it is written, a letter
+    # when it is marked posted.
+    HOLDING_RESPONSE_SENT = "holding_response_sent", "Holding response sent"
+    FINAL_RESPONSE_SENT = "final_response_sent", "Final response sent"
 
 
 class ClockRole(models.TextChoices):
@@ -188,7 +192,7 @@ class ClockDefinition(models.Model):
     name = models.CharField(max_length=100)
     role = models.CharField(max_length=20, choices=ClockRole.choices, default=ClockRole.OTHER)
     start_event = models.CharField(
-        max_length=20, choices=ClockEvent.choices, default=ClockEvent.RECEIVED
+        max_length=30, choices=ClockEvent.choices, default=ClockEvent.RECEIVED
     )
     stop_events = models.JSONField(
         default=list, help_text="Events that stop the clock (met if before due)."

@@ -86,17 +86,28 @@ class AcknowledgmentMethod(models.TextChoices):
 RESOLUTION_CLOCK_STAGES = (Stage.RECEIVED, Stage.ACKNOWLEDGED, Stage.INVESTIGATING)
 
 
-def next_deadline(stage, acknowledgment_due_at, resolution_target_date):
+def next_deadline(
+    stage, acknowledgment_due_at, resolution_target_date, final_response_sent_at=None
+):
     """The one answer to "what is due next" and so to "is it overdue", for the case page, the
     queues, the list, the workload, the API and the jobs alike: the acknowledgment while
-    Received, then the end of the resolution target day until a resolution is proposed; no
-    deadline after that (the customer's answer and feedback run on no promise of ours)."""
+    Received, then the end of the resolution target day until a resolution is proposed or a
+    final response is sent; no deadline after that (the customer's answer and feedback run
+    on no promise of ours)."""
     if stage == Stage.RECEIVED:
         return acknowledgment_due_at
-    if stage in RESOLUTION_CLOCK_STAGES:
+    if stage in RESOLUTION_CLOCK_STAGES and final_response_sent_at is None:
         end_of_day = datetime.combine(resolution_target_date, time(23, 59))
         return timezone.make_aware(end_of_day)
     return None
+
+
+# The response clocks' roles (ClockRole) as the countdowns name what is due.
+RESPONSE_DUE_LABELS = {
+    "final_response": "Final response",
+    "holding_response": "Holding response",
+    "resolution_target": "Resolution",
+}
 
 
 def is_overdue(next_deadline_at, now):
@@ -275,6 +286,12 @@ class Complaint(models.Model):
     resolution_overdue_at = models.DateTimeField(null=True, blank=True)
     feedback_requested_at = models.DateTimeField(null=True, blank=True)
     feedback_reminded_at = models.DateTimeField(null=True, blank=True)
+    # The role of the running response clock the target date comes from (its first due):
+    # the queues and the case page say "final response due", "holding response due".
+    response_due_role = models.CharField(max_length=20, blank=True, default="")
+    # When the response that answers the complaint (a final response, a summary resolution
+    # communication, the CFPB company response) went out; cleared on a reopening.
+    final_response_sent_at = models.DateTimeField(null=True, blank=True)
     # Resolved within the profile's early-resolution window (DISP 1.5, RG 271): the lighter
     # communication applies. Set at the resolution, cleared on a reopening.
     early_resolution_at = models.DateTimeField(null=True, blank=True)
@@ -510,7 +527,10 @@ class Complaint(models.Model):
 
     def save(self, *args, **kwargs):
         self.next_deadline_at = next_deadline(
-            self.stage, self.acknowledgment_due_at, self.resolution_target_date
+            self.stage,
+            self.acknowledgment_due_at,
+            self.resolution_target_date,
+            self.final_response_sent_at,
         )
         self.customer_phone_digits = phone_digits(self.customer_phone)
         if kwargs.get("update_fields") is not None:
@@ -554,7 +574,12 @@ class Complaint(models.Model):
 
     @property
     def resolution_clock_running(self):
-        return self.stage in RESOLUTION_CLOCK_STAGES
+        return self.stage in RESOLUTION_CLOCK_STAGES and self.final_response_sent_at is None
+
+    @property
+    def response_due_label(self):
+        """What the running response clock waits for, as the case page and queues say it."""
+        return RESPONSE_DUE_LABELS.get(self.response_due_role, "Resolution")
 
     def is_overdue(self, now):
         return is_overdue(self.next_deadline_at, now)

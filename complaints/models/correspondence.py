@@ -1,19 +1,29 @@
 """Correspondence with the customer beyond the fixed emails: the response templates staff
 start a reply from, and the emails that come in."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
+from complaints.models.case import attachment_storage_name
+from complaints.models.clocks import RegulatoryProfile
 from complaints.models.complaint import DEFAULT_CUSTOMER_LANGUAGE, Complaint, customer_languages
 from complaints.models.lists import ManagedList
 from complaints.models.messages import OutboundMessage
 from complaints.placeholders import PLACEHOLDERS, unknown_placeholders
+from complaints.responses import Check, Fact, ResponseType, requirements
 
 
 class ResponseTemplate(ManagedList):
-    """A reply staff start from: filled in with the complaint's details, then edited freely."""
+    """A reply staff start from: filled in with the complaint's details, then edited freely.
+
+    A template of a regulated response type (anything but a plain reply) is the firm's
+    approved wording: a change to it waits for a manager other than its author to approve
+    it (services/responses.py), and meanwhile it cannot be sent from."""
 
     # Written in one language: the compose form offers first those in the complaint's.
     language = models.CharField(
@@ -24,11 +34,50 @@ class ResponseTemplate(ManagedList):
         help_text="Placeholders: "
         + ", ".join(f"{{{{ {name} }}}} ({text})" for name, text in PLACEHOLDERS.items())
     )
+    response_type = models.CharField(
+        max_length=30, choices=ResponseType.choices, default=ResponseType.REPLY
+    )
+    profile = models.ForeignKey(
+        RegulatoryProfile,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="response_templates",
+        help_text="Blank: offered under every profile.",
+    )
+    # The wording's approval: who last changed a regulated template's wording, and who,
+    # another manager, approved it.
+    awaiting_approval = models.BooleanField(default=False)
+    wording_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    wording_changed_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(ManagedList.Meta):
         constraints = [
-            models.UniqueConstraint(fields=["name"], name="response_template_name_unique")
+            models.UniqueConstraint(fields=["name"], name="response_template_name_unique"),
+            models.CheckConstraint(
+                condition=Q(response_type__in=ResponseType.values),
+                name="response_template_type_valid",
+            ),
+            # Two people: whoever changed the wording does not approve it.
+            models.CheckConstraint(
+                condition=~Q(approved_by=F("wording_changed_by")),
+                name="response_template_approver_not_author",
+            ),
+            models.CheckConstraint(
+                condition=Q(awaiting_approval=False) | Q(approved_by__isnull=True),
+                name="response_template_awaiting_not_approved",
+            ),
         ]
+
+    @property
+    def is_regulated(self):
+        return self.response_type != ResponseType.REPLY
 
     def clean(self):
         unknown = unknown_placeholders(self.subject) + unknown_placeholders(self.body)
@@ -37,6 +86,108 @@ class ResponseTemplate(ManagedList):
             raise ValidationError(
                 f"Unknown placeholder: {names}. Use one of: {', '.join(PLACEHOLDERS)}."
             )
+
+
+class RequiredElement(models.Model):
+    """Something a response of one type must carry under one profile, and how it is checked
+    (complaints/responses/__init__.py): wording in the text, an enclosure, or a fact on the
+    case. A refusal names each missing element by its label and source."""
+
+    profile = models.ForeignKey(
+        RegulatoryProfile, on_delete=models.CASCADE, related_name="required_elements"
+    )
+    response_type = models.CharField(max_length=30, choices=ResponseType.choices)
+    code = models.SlugField(max_length=40)
+    label = models.CharField(
+        max_length=200,
+        help_text='What a refusal names, e.g. "the Financial Ombudsman '
+        "Service's name and contact details\".",
+    )
+    source = models.CharField(max_length=200, help_text="The rule it comes from.")
+    kind = models.CharField("checked by", max_length=10, choices=Check.choices)
+    patterns = models.TextField(
+        blank=True,
+        help_text="For wording: one requirement per line, all needed; alternatives on a line "
+        "separated by | (one is enough). Case and spacing do not matter.",
+    )
+    enclosure = models.SlugField(
+        max_length=40, blank=True, help_text="For an enclosure: the code of the profile's document."
+    )
+    fact = models.CharField(max_length=20, choices=Fact.choices, blank=True)
+    active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["profile", "response_type", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "response_type", "code"], name="required_element_code_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(response_type=ResponseType.REPLY),
+                name="required_element_not_on_a_reply",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=Check.TEXT, enclosure="", fact="") & ~Q(patterns="")
+                | Q(kind=Check.ENCLOSURE, fact="", patterns="") & ~Q(enclosure="")
+                | Q(kind=Check.FACT, enclosure="", patterns="") & ~Q(fact=""),
+                name="required_element_checked_one_way",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.profile.code} {self.response_type}: {self.label}"
+
+    def clean(self):
+        if self.kind == Check.TEXT and not requirements(self.patterns):
+            raise ValidationError({"patterns": "Give the wording the text must contain."})
+        if self.kind == Check.ENCLOSURE and not self.enclosure:
+            raise ValidationError({"enclosure": "Name the document (its code)."})
+        if self.kind == Check.FACT and not self.fact:
+            raise ValidationError({"fact": "Choose the fact."})
+        for field, used in (
+            ("patterns", self.kind == Check.TEXT),
+            ("enclosure", self.kind == Check.ENCLOSURE),
+            ("fact", self.kind == Check.FACT),
+        ):
+            if not used:
+                setattr(self, field, "")
+
+
+class ResponseEnclosure(models.Model):
+    """A document the firm sends with a profile's responses (the ombudsman's leaflet): a
+    manager uploads it in the admin; each response that requires it carries a copy among the
+    complaint's documents, so the case keeps what was sent."""
+
+    profile = models.ForeignKey(
+        RegulatoryProfile, on_delete=models.CASCADE, related_name="enclosures"
+    )
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=200)
+    # Generated, so no uploaded name reaches the file system; checked like any upload.
+    stored_name = models.CharField(max_length=64, unique=True, default=attachment_storage_name)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["profile", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "code"], name="response_enclosure_code")
+        ]
+
+    def __str__(self):
+        return f"{self.profile.code}: {self.name}"
+
+    @property
+    def path(self):
+        return Path(settings.ATTACHMENT_ROOT) / "enclosures" / self.stored_name
 
 
 class InboundStatus(models.TextChoices):

@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from complaints.models.case import Attachment
 from complaints.models.complaint import Complaint
+from complaints.responses import ResponseType
 
 
 class MessageKind(models.TextChoices):
@@ -73,6 +74,18 @@ class OutboundMessage(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     attachments = models.ManyToManyField(Attachment, blank=True, related_name="+")
+    # A reply staff wrote: which response it is (docs/responses.md), and the version of the
+    # template it was written from, as the template's history kept it.
+    response_type = models.CharField(
+        max_length=30, choices=ResponseType.choices, blank=True, default=""
+    )
+    template_version = models.ForeignKey(
+        "complaints.HistoricalResponseTemplate",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     status = models.CharField(
         max_length=20, choices=MessageStatus.choices, default=MessageStatus.PENDING
     )

@@ -254,7 +254,17 @@ def queue_signal_digest(recipient, cases, *, key):
     )
 
 
-def queue_reply(complaint, *, key, subject, text, sent_by, attachments=()):
+def queue_reply(
+    complaint,
+    *,
+    key,
+    subject,
+    text,
+    sent_by,
+    attachments=(),
+    response_type="reply",
+    template_version=None,
+):
     """A reply a colleague wrote to the customer, as they wrote it (already filled in and
     edited), in the house style. Once per key: the compose form's token, so a double submit
     stores, and sends, one message."""
@@ -267,6 +277,8 @@ def queue_reply(complaint, *, key, subject, text, sent_by, attachments=()):
         context,
         complaint=complaint,
         sent_by=sent_by,
+        response_type=response_type,
+        template_version=template_version,
     )
     if attachments and not message.attachments.exists():
         message.attachments.set(attachments)
@@ -274,7 +286,17 @@ def queue_reply(complaint, *, key, subject, text, sent_by, attachments=()):
 
 
 def queue_letter(
-    complaint, *, key, subject, text, postal_address, document, sent_by, enclosures=()
+    complaint,
+    *,
+    key,
+    subject,
+    text,
+    postal_address,
+    document,
+    sent_by,
+    enclosures=(),
+    response_type="reply",
+    template_version=None,
 ):
     """A reply to go by post: as written, with its PDF (`document`, among the complaint's
     documents), queued for printing. The relay never sends it: it claims pending messages
@@ -290,6 +312,8 @@ def queue_letter(
         status=MessageStatus.AWAITING_PRINT,
         letter=document,
         sent_by=sent_by,
+        response_type=response_type,
+        template_version=template_version,
         next_attempt_at=timezone.now(),
     )
     message.attachments.set(enclosures)

@@ -52,6 +52,12 @@ from complaints.selectors.queues import (
     queue_first_rows,
     team_workload,
 )
+from complaints.selectors.responses import (
+    case_facts,
+    enclosures_of,
+    required_elements,
+    response_types_offered,
+)
 from complaints.selectors.search import REFERENCE_PATTERN, complaints_search
 from complaints.selectors.signals import (
     NEW_ROWS_LIMIT,
@@ -75,6 +81,10 @@ __all__ = [
     "postal_address_last",
     "reply_draft",
     "response_templates_active",
+    "case_facts",
+    "enclosures_of",
+    "required_elements",
+    "response_types_offered",
     "ACKNOWLEDGMENT_CHOICES",
     "ACKNOWLEDGMENT_FILTERS",
     "NEW_ROWS_LIMIT",

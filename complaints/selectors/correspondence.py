@@ -7,12 +7,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Case, Q, Value, When
-from django.utils import translation
+from django.utils import timezone, translation
 
 from complaints import mime
 from complaints.languages import day_date
 from complaints.links import without_customer_links
 from complaints.models import (
+    ClockRole,
     Complaint,
     InboundMessage,
     InboundStatus,
@@ -22,15 +23,22 @@ from complaints.models import (
 )
 from complaints.permissions import visible_complaints
 from complaints.placeholders import fill
+from complaints.responses import ResponseType
 from complaints.selectors.timeline import message_status_text
 from complaints.workflow import OPEN_STAGE_VALUES
 
 AWAITING_SHOWN = 100
 
 
-def response_templates_active(language=None):
-    """Those written in `language` (the customer's) first, then the rest, each by name."""
+def response_templates_active(language=None, *, response_type=ResponseType.REPLY, profile=None):
+    """The templates of `response_type` (any, when None) for `profile` (those for every
+    profile too; any, when None), those written in `language` (the customer's) first, then
+    the rest, each by name."""
     templates = ResponseTemplate.objects.filter(active=True)
+    if response_type is not None:
+        templates = templates.filter(response_type=response_type)
+    if profile is not None:
+        templates = templates.filter(Q(profile=None) | Q(profile=profile))
     if language is None:
         return templates
     return templates.order_by(
@@ -47,6 +55,17 @@ def _resolution_text(complaint):
     return resolutions[-1].description if resolutions else ""
 
 
+def _final_response_due(complaint):
+    """The day the running final-response clock falls due; the target date without one."""
+    due_at = (
+        complaint.clocks.filter(stopped_at__isnull=True, definition__role=ClockRole.FINAL_RESPONSE)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    return timezone.localdate(due_at) if due_at else complaint.resolution_target_date
+
+
 def placeholder_values(complaint, writer):
     """The values, dates written in the active language (the template's)."""
     return {
@@ -55,6 +74,7 @@ def placeholder_values(complaint, writer):
         "date_of_complaint": day_date(complaint.date_of_complaint),
         "received_date": day_date(complaint.received_at),
         "resolution_target_date": day_date(complaint.resolution_target_date),
+        "final_response_date": day_date(_final_response_due(complaint)),
         "resolution": _resolution_text(complaint),
         "staff_name": writer.get_full_name() or writer.get_username(),
         "team_name": settings.COMPLAINTS_TEAM_NAME,
@@ -98,6 +118,9 @@ class ConversationMessage:
     sent_by: object = None
     posted_by: object = None
     document_id: int | None = None
+    # Ours, written by staff: which response it is, and the template version it came from.
+    response_type: str = ""
+    template_version_id: int | None = None
 
 
 def conversation(complaint):
@@ -126,6 +149,8 @@ def conversation_outbound(message):
         sent_by=message.sent_by,
         posted_by=message.posted_by,
         document_id=message.letter_id,
+        response_type=message.response_type,
+        template_version_id=message.template_version_id,
     )
 
 

@@ -25,6 +25,7 @@ from complaints.models import (
     RootCause,
     StageChange,
 )
+from complaints.responses import ResponseType
 from complaints.workflow import EXIT_STAGES, STAGE_LABELS, Stage
 
 
@@ -545,6 +546,9 @@ def _outbound_entry(message, who):
     status = message_status_text(message)
     if message.kind == MessageKind.REPLY:
         how = "Letter" if message.is_letter else "Reply"
+        if message.response_type and message.response_type != ResponseType.REPLY:
+            how = ResponseType(message.response_type).label
+            how += " by letter" if message.is_letter else ""
         return TimelineEntry(
             message.sent_at or message.created_at,
             "message",

@@ -63,6 +63,11 @@ from complaints.services.resolution import (
     resolution_propose,
     resolution_record_customer_response,
 )
+from complaints.services.responses import (
+    response_enclosure_upload,
+    response_template_approve,
+    response_template_save,
+)
 from complaints.services.signals import (
     signal_raise,
     signals_notify,
@@ -123,6 +128,9 @@ __all__ = [
     "outbox_relay",
     "references_reserve",
     "reply_send",
+    "response_enclosure_upload",
+    "response_template_approve",
+    "response_template_save",
     "resolution_decide_approval",
     "resolution_implement",
     "resolution_propose",

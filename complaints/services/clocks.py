@@ -25,10 +25,13 @@ from complaints.models import (
     ClockRole,
     ComplaintClock,
     Holiday,
+    MessageChannel,
+    OutboundMessage,
     RegulatoryProfile,
     StageChange,
 )
 from complaints.permissions import Action, require
+from complaints.responses import FINAL_TYPES, ResponseType
 from complaints.services.common import attribute, locked
 from complaints.workflow import EXIT_STAGES, Refused, Stage
 
@@ -46,6 +49,13 @@ STAGE_EVENTS = {
     Stage.DOCUMENTED: (ClockEvent.DOCUMENTED,),
     Stage.REVIEWED: (ClockEvent.CLOSED,),
     **dict.fromkeys(EXIT_STAGES, (ClockEvent.EXITED,)),
+}
+# What sending a response does to the clocks (the seeded definitions stop on these).
+RESPONSE_EVENTS = {
+    ResponseType.HOLDING_RESPONSE: (ClockEvent.HOLDING_RESPONSE_SENT,),
+    ResponseType.FINAL_RESPONSE: (ClockEvent.FINAL_RESPONSE_SENT,),
+    ResponseType.SUMMARY_RESOLUTION: (ClockEvent.FINAL_RESPONSE_SENT,),
+    ResponseType.CFPB_COMPANY_RESPONSE: (ClockEvent.FINAL_RESPONSE_SENT,),
 }
 # The complaint's fields a clock's conditions read: a change recomputes its clocks.
 CLOCK_FACTS = {"product", "channel", "complexity", "vulnerable", "hardship"}
@@ -149,6 +159,7 @@ def project(complaint, running, fields=None):
         first = min(responses, key=lambda c: (c.due_at, c.pk or 0))
         put("resolution_target_date", timezone.localdate(first.due_at))
         put("resolution_overdue_at", first.breached_at)
+    put("response_due_role", first.definition.role if responses else "")
     return fields
 
 
@@ -231,6 +242,10 @@ def clocks_on_stage_move(complaint, source, target, *, at, fresh_if_passed, fiel
             _mark_early_resolution(complaint, at if early else None, fields)
         elif event == ClockEvent.REOPENED:
             _mark_early_resolution(complaint, None, fields)
+            # Reopened, the complaint is owed a response again.
+            if complaint.final_response_sent_at is not None:
+                complaint.final_response_sent_at = None
+                fields.append("final_response_sent_at")
         for clock in [c for c in running if c.stopped_at is None]:
             if event in STOPS_EVERY_CLOCK or event in clock.definition.stop_events:
                 verdict = early if clock.definition.role == ClockRole.EARLY_RESOLUTION else None
@@ -241,6 +256,29 @@ def clocks_on_stage_move(complaint, source, target, *, at, fresh_if_passed, fiel
         started = _start(complaint, definitions, running, event, at, fresh_if_passed)
         running += started
     project(complaint, running, fields)
+
+
+def clocks_on_response_sent(complaint, response_type, *, at):
+    """A response went to the customer: stop the clocks it meets and start those it
+    begins. One that answers the complaint marks it answered, so no response is due from us
+    until a reopening. Returns the complaint's changed fields, for the caller's save."""
+    fields = []
+    if response_type in FINAL_TYPES and complaint.final_response_sent_at is None:
+        complaint.final_response_sent_at = at
+        fields.append("final_response_sent_at")
+    events = RESPONSE_EVENTS.get(response_type, ())
+    if not events:
+        return fields
+    running = running_clocks(complaint)
+    definitions = definitions_of(complaint.profile)
+    for event in events:
+        for clock in running:
+            if clock.stopped_at is None and event in clock.definition.stop_events:
+                _stop(clock, event, at)
+        running = [c for c in running if c.stopped_at is None]
+        running += _start(complaint, definitions, running, event, at, fresh_if_passed=False)
+    project(complaint, running, fields)
+    return fields
 
 
 # Early resolution (DISP 1.5, RG 271) ---------------------------------------------------------
@@ -343,12 +381,21 @@ def clocks_recompute(complaint, *, at, fields):
 
 
 def _history_events(complaint):
-    """Each clock event the case has seen, in order, from its stage changes."""
+    """Each clock event the case has seen, in order, from its stage changes and the
+    responses sent (an email when written, a letter when posted)."""
     events = [(ClockEvent.RECEIVED, complaint.received_at)]
     for change in StageChange.objects.filter(complaint=complaint).order_by("at", "pk"):
         if change.from_stage:
             events += [(e, change.at) for e in stage_events(change.from_stage, change.to_stage)]
-    return events
+    responses = OutboundMessage.objects.filter(
+        complaint=complaint, response_type__in=list(RESPONSE_EVENTS)
+    ).values_list("response_type", "channel", "created_at", "sent_at")
+    for response_type, channel, created_at, sent_at in responses:
+        at = sent_at if channel == MessageChannel.LETTER else created_at
+        if at is not None:
+            events += [(e, at) for e in RESPONSE_EVENTS[response_type]]
+    # Stable: a stage change and a response at the same moment keep their order above.
+    return sorted(events, key=lambda pair: pair[1])
 
 
 def _standing_resolution(history):

@@ -20,22 +20,28 @@ from complaints.permissions import (
     message_for,
     visible_complaints,
 )
+from complaints.responses import ResponseIncomplete, ResponseType
 from complaints.web import forms
 from complaints.workflow import Refused
 
 
 def reply_compose(request, pk):
-    """Choose a template, edit, preview, send: the preview and the send post the same form."""
+    """Choose the type of response and a template, edit, preview, send: the preview and the
+    send post the same form. A regulated response lacking what it requires comes back with
+    the list of what is missing beside the text as written."""
     complaint = complaint_for(request.user, pk)
     if not can_act(request.user, complaint, Action.NOTE):
         raise PermissionDenied
-    templates = selectors.response_templates_active(complaint.preferred_language)
+    offered = selectors.response_types_offered(complaint.profile)
     chosen = None
     preview = None
+    missing = ()
     if request.method == "POST":
-        form = forms.ReplyForm(request.POST, complaint=complaint)
+        form = forms.ReplyForm(request.POST, complaint=complaint, response_types=offered)
+        response_type = form.data.get("response_type") or ResponseType.REPLY
         if form.is_valid() and "send" in request.POST:
             data = form.cleaned_data
+            response_type = data["response_type"]
             try:
                 sent = services.reply_send(
                     complaint,
@@ -46,7 +52,11 @@ def reply_compose(request, pk):
                     token=data["token"],
                     channel=data["channel"],
                     postal_address=data["postal_address"],
+                    response_type=response_type,
+                    template=_template_of(complaint, data["template"]),
                 )
+            except ResponseIncomplete as refusal:
+                missing = refusal.missing
             except Refused as error:
                 form.add_error(None, error.message)
             else:
@@ -60,29 +70,55 @@ def reply_compose(request, pk):
                 return redirect("complaints:detail", pk=complaint.pk)
         elif form.is_valid():
             preview = form.cleaned_data
+            response_type = preview["response_type"]
     else:
+        template_id = request.GET.get("template", "")
+        if template_id.isdigit():
+            chosen = _template_of(complaint, int(template_id))
+        response_type = request.GET.get("type", "")
+        if chosen is not None:
+            response_type = chosen.response_type
+        if response_type not in offered:
+            response_type = ResponseType.REPLY
         initial = {
             "token": uuid.uuid4().hex,
             "channel": MessageChannel.EMAIL if complaint.customer_email else MessageChannel.LETTER,
             "postal_address": selectors.postal_address_last(complaint),
+            "response_type": response_type,
+            "template": chosen.pk if chosen else None,
         }
-        template_id = request.GET.get("template", "")
-        if template_id.isdigit():
-            chosen = templates.filter(pk=template_id).first()
         if chosen is not None:
             initial["subject"], initial["text"] = selectors.reply_draft(
                 complaint, chosen, request.user
             )
-        form = forms.ReplyForm(initial=initial, complaint=complaint)
+        form = forms.ReplyForm(initial=initial, complaint=complaint, response_types=offered)
+    if response_type not in offered:
+        response_type = ResponseType.REPLY
     context = {
         "complaint": complaint,
         "form": form,
-        "templates": templates,
+        "response_type": ResponseType(response_type),
+        "response_types": [ResponseType(t) for t in offered],
+        "required": selectors.required_elements(complaint.profile, response_type)
+        if response_type != ResponseType.REPLY
+        else [],
+        "templates": selectors.response_templates_active(
+            complaint.preferred_language, response_type=response_type, profile=complaint.profile
+        ),
         "chosen": chosen,
         "preview": preview,
+        "missing": missing,
     }
-    status = 400 if request.method == "POST" and form.errors else 200
+    status = 400 if request.method == "POST" and (form.errors or missing) else 200
     return render(request, "complaints/reply.html", context, status=status)
+
+
+def _template_of(complaint, template_id):
+    """An active template offered under the complaint's profile, or None."""
+    if not template_id:
+        return None
+    templates = selectors.response_templates_active(response_type=None, profile=complaint.profile)
+    return templates.filter(pk=template_id).first()
 
 
 @require_POST

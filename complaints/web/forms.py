@@ -21,6 +21,7 @@ from complaints.models import (
     RootCause,
 )
 from complaints.outcomes import outcomes_for
+from complaints.responses import ResponseType
 from complaints.selectors import team_members
 from complaints.services.flags import REASON_LIMIT as FLAG_REASON_LIMIT
 from complaints.submission_tokens import SubmissionTokenField
@@ -574,16 +575,27 @@ class ReplyForm(forms.Form):
         label="Send these documents with it",
     )
     token = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
+    response_type = forms.ChoiceField(
+        choices=ResponseType.choices, required=False, label="Type of response"
+    )
+    # The template the text was drafted from: the message records the version it used.
+    template = forms.IntegerField(
+        required=False, min_value=1, max_value=LARGEST_ID, widget=forms.HiddenInput
+    )
 
-    def __init__(self, *args, complaint, **kwargs):
+    def __init__(self, *args, complaint, response_types=(ResponseType.REPLY,), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attachments"].queryset = complaint.attachments.all()
+        self.fields["response_type"].choices = [
+            (value, ResponseType(value).label) for value in response_types
+        ]
         if not complaint.customer_email:
             self.fields["channel"].choices = [(MessageChannel.LETTER, "Letter")]
 
     def clean(self):
         data = super().clean()
         data["channel"] = data.get("channel") or MessageChannel.EMAIL
+        data["response_type"] = data.get("response_type") or ResponseType.REPLY
         if data["channel"] == MessageChannel.LETTER:
             try:
                 letters.address_lines(data.get("postal_address"))

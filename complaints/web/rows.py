@@ -18,6 +18,8 @@ ROW_FIELDS = (
     "stage",
     "sub_status",
     "next_deadline_at",
+    "response_due_role",
+    "final_response_sent_at",
     "acknowledgment_breached_at",
     "resolution_overdue_at",
     "escalation_level",
@@ -86,10 +88,14 @@ def rows_of(complaints, now, new=frozenset(), missed=None):
     for complaint in complaints:
         stage_label = complaint.stage_label
         received = complaint.stage == Stage.RECEIVED
-        what = "acknowledgment" if received else "resolution"
+        what = "acknowledgment" if received else complaint.response_due_label.lower()
         if complaint.next_deadline_at is None:
-            # No clock runs (a proposal made, a closed case): nothing is due from us.
+            # No clock runs (a proposal made, a final response sent, a closed case): nothing
+            # is due from us.
             due_text, overdue, deadline = "—", False, ""
+            if complaint.final_response_sent_at and complaint.is_open:
+                sent_on = timezone.localtime(complaint.final_response_sent_at)
+                due_text = f"final response sent {sent_on:%-d %b}"
         else:
             text, overdue = countdown(complaint.next_deadline_at, now)
             due_text = f"{what} {text}"

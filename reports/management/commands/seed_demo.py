@@ -16,6 +16,7 @@ from unittest import mock
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -31,10 +32,12 @@ from complaints.models import (
     EscalationLevel,
     Product,
     RegulatoryProfile,
+    ResponseEnclosure,
     ResponseTemplate,
     ReturnGrouping,
     RootCause,
 )
+from complaints.responses import catalogue as response_catalogue
 from reports import returns
 from reports.models import Period, TrendReport
 from reports.services import report_build
@@ -96,6 +99,7 @@ class Command(BaseCommand):
         password = settings.DEMO_PASSWORD
         users = self.seed_users(password)
         self.seed_profiles()
+        self.seed_enclosures()
         created = self.seed_complaints(users)
         imported = self.seed_cfpb(cfpb)
         if created or imported:
@@ -142,6 +146,21 @@ class Command(BaseCommand):
             profile.active = True
             profile.save(update_fields=["active"])
             profile.products.add(*Product.objects.filter(name__in=product_names, parent=None))
+
+    def seed_enclosures(self):
+        """Stand-ins for the documents the regulators' responses enclose (the ombudsman's
+        leaflet), so the demo can send them; a real firm uploads the real ones."""
+        for code, documents in response_catalogue.ENCLOSURES.items():
+            profile = RegulatoryProfile.objects.filter(code=code).first()
+            for enclosure_code, name in documents:
+                if profile is None or profile.enclosures.filter(code=enclosure_code).exists():
+                    continue
+                lines = [line.format(name=name) for line in demo.STAND_IN_LINES]
+                services.response_enclosure_upload(
+                    ResponseEnclosure(profile=profile, code=enclosure_code, name=name),
+                    ContentFile(demo.stand_in_pdf(lines), name=f"{enclosure_code}-stand-in.pdf"),
+                    actor=None,
+                )
 
     def seed_cfpb(self, path):
         if not path:
