@@ -52,6 +52,10 @@ from complaints.selectors.queues import (
     queue_first_rows,
     team_workload,
 )
+from complaints.selectors.regulatory import (
+    regulatory_catalogue,
+    regulatory_catalogue_changed,
+)
 from complaints.selectors.search import REFERENCE_PATTERN, complaints_search
 from complaints.selectors.signals import (
     NEW_ROWS_LIMIT,
@@ -94,6 +98,8 @@ __all__ = [
     "complaint_by_token",
     "complaint_detail_queryset",
     "complaint_timeline",
+    "regulatory_catalogue",
+    "regulatory_catalogue_changed",
     "complaints_assigned_to",
     "complaints_awaiting_sign_off",
     "complaints_escalated_to_team",

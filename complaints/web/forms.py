@@ -6,22 +6,21 @@ from django.utils import timezone
 
 from complaints import letters, services
 from complaints.input_limits import LARGEST_ID, validate_day
+from complaints.list_choices import ListChoiceField
 from complaints.models import (
     LONG_TEXT,
     SHORT_TEXT,
     AcknowledgmentMethod,
-    Category,
     Complaint,
     EscalationLevel,
     FlagKind,
     MessageChannel,
-    Product,
     RegulatoryProfile,
     ResolutionType,
     RootCause,
 )
 from complaints.outcomes import outcomes_for
-from complaints.selectors import team_members
+from complaints.selectors import regulatory_catalogue, team_members
 from complaints.services.flags import REASON_LIMIT as FLAG_REASON_LIMIT
 from complaints.submission_tokens import SubmissionTokenField
 from complaints.workflow import STAGE_CHOICES, Refused
@@ -121,6 +120,8 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
         label="Why (what the customer told us)",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    category = ListChoiceField(label="Category")
+    product = ListChoiceField(label="Product", required=False)
     submission = SubmissionTokenField()
     attachments = MultipleFileField(
         required=False,
@@ -159,9 +160,9 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(active=True)
-        self.fields["product"].queryset = Product.objects.filter(active=True)
-
+        catalogue = regulatory_catalogue()
+        self.fields["category"].choose_from(catalogue.categories)
+        self.fields["product"].choose_from(catalogue.products)
         self.fields["date_of_complaint"].initial = timezone.localdate
         self.fields["channel"].widget.attrs["autofocus"] = True
         self.fields["preferred_language"].required = False
