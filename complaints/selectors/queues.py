@@ -154,6 +154,30 @@ def complaint_detail_queryset():
     )
 
 
+def complaint_detail_of_logged(complaint):
+    """The complaint complaint_create has just returned, with what complaint_detail_queryset
+    reads taken from the rows the intake wrote (`complaint.logged`) rather than read back:
+    its history, clocks, stage change, flags, documents and acknowledgment, and nothing of
+    the rest. For an answer built at once from that same object, which nothing else changes
+    meanwhile."""
+    logged = complaint.logged
+    complaint._prefetched_objects_cache = {
+        # As the timeline reads them (selectors/timeline.py _prefetched).
+        "history": logged.history,
+        "merged_in": [],
+        # In the order of complaint_detail_queryset's prefetches and the models' ordering.
+        "clocks": sorted(logged.clocks, key=lambda c: (c.started_at, c.due_at, c.pk)),
+        "stage_changes": logged.stage_changes,
+        "flags": logged.flags,
+        "attachments": logged.attachments,
+        "messages": logged.messages,
+        **dict.fromkeys(
+            ["notes", "consultations", "resolutions", "feedback", "inbound_messages"], []
+        ),
+    }
+    return complaint
+
+
 def acknowledgment_email_on_its_way(complaint):
     """The acknowledgment email, if it is queued or sent and not failing (from the page's
     prefetched messages). While it goes, an acknowledgment recorded by hand is refused the

@@ -176,18 +176,43 @@ def _changes(previous, record):
     ]
 
 
-def _names(ids_by_kind):
-    """Display names for just the ids the timeline shows, one query per kind that has any."""
+def _names(ids_by_kind, users_at_hand):
+    """Display names for just the ids the timeline shows, one query per kind that has any
+    not already at hand."""
     names = {}
     for kind, ids in ids_by_kind.items():
         ids = ids - {None, ""}
-        if not ids:
-            names[kind] = {}
-        elif kind == "user":
-            names[kind] = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=ids)}
-        else:
+        if kind == "user":
+            names[kind] = {pk: str(user) for pk, user in users_at_hand.items() if pk in ids}
+            ids -= names[kind].keys()
+            if ids:
+                users = get_user_model().objects.filter(pk__in=ids)
+                names[kind].update((user.pk, str(user)) for user in users)
+        elif ids:
             names[kind] = dict(kind.objects.filter(pk__in=ids).values_list("pk", "name"))
+        else:
+            names[kind] = {}
     return names
+
+
+def _users_at_hand(rows, *fields):
+    """The people the rows carry already (selected with them, or set by the service that
+    wrote them), by id."""
+    users = {}
+    for row in rows:
+        for name in fields:
+            field = row._meta.get_field(name)
+            if field.is_cached(row) and (user := field.get_cached_value(row)) is not None:
+                users[user.pk] = user
+    return users
+
+
+def _prefetched(complaint, name, read):
+    """Rows of the complaint that are no relation of it (its history, the stage changes of
+    the cases merged into it): those complaint_detail_of_logged put beside its prefetched
+    relations when it was just logged, otherwise `read()`."""
+    cache = getattr(complaint, "_prefetched_objects_cache", {})
+    return cache[name] if name in cache else read()
 
 
 EXIT_TITLES = {
@@ -298,7 +323,9 @@ def complaint_timeline(complaint):
     caller used it; names are fetched for the people and categories that appear, not for all.
     """
     stage_changes = list(complaint.stage_changes.all())
-    records = list(complaint.history.order_by("history_date", "history_id"))
+    records = _prefetched(
+        complaint, "history", lambda: list(complaint.history.order_by("history_date", "history_id"))
+    )
     deltas = []
     for previous, record in zip(records, records[1:], strict=False):
         changed = _changes(previous, record)
@@ -338,13 +365,19 @@ def complaint_timeline(complaint):
     def who(user_id, default=""):
         return names["user"].get(user_id, default)
 
-    merged_in = list(
-        StageChange.objects.filter(
-            complaint__duplicate_of=complaint, to_stage=Stage.DUPLICATE
-        ).select_related("complaint")
+    merged_in = _prefetched(
+        complaint,
+        "merged_in",
+        lambda: list(
+            StageChange.objects.filter(
+                complaint__duplicate_of=complaint, to_stage=Stage.DUPLICATE
+            ).select_related("complaint")
+        ),
     )
     ids["user"].update(change.actor_id for change in merged_in)
-    names = _names(ids)
+    names = _names(
+        ids, _users_at_hand(stage_changes, "actor") | _users_at_hand(flags, "set_by", "cleared_by")
+    )
 
     acknowledgment_email = next(
         (
