@@ -16,6 +16,7 @@ from complaints.models import (
     OutboundMessage,
     Resolution,
     ResolutionStatus,
+    StageChange,
 )
 from complaints.permissions import visible_complaints
 from complaints.workflow import OPEN_STAGE_VALUES, Stage
@@ -126,6 +127,9 @@ def team_workload(user, now=None):
     return [(people.get(r["assignee"]), r["open"], r["overdue"]) for r in rows]
 
 
+MERGES = StageChange.objects.filter(to_stage=Stage.DUPLICATE)
+
+
 def complaint_detail_queryset():
     """The complaint with everything its page and timeline show, each relation read once."""
     return Complaint.objects.select_related(
@@ -151,6 +155,14 @@ def complaint_detail_queryset():
             queryset=OutboundMessage.objects.defer("body_html").select_related("posted_by"),
         ),
         Prefetch("inbound_messages", queryset=InboundMessage.objects.defer("body_html")),
+        # The cases merged into this one, named on the page, and their merges, which the
+        # timeline tells: one query when there are none.
+        Prefetch(
+            "duplicates",
+            queryset=Complaint.objects.only("reference", "duplicate_of_id").prefetch_related(
+                Prefetch("stage_changes", queryset=MERGES)
+            ),
+        ),
     )
 
 
@@ -162,9 +174,8 @@ def complaint_detail_of_logged(complaint):
     meanwhile."""
     logged = complaint.logged
     complaint._prefetched_objects_cache = {
-        # As the timeline reads them (selectors/timeline.py _prefetched).
+        # Not a relation: as the timeline reads it (selectors/timeline.py _history).
         "history": logged.history,
-        "merged_in": [],
         # In the order of complaint_detail_queryset's prefetches and the models' ordering.
         "clocks": sorted(logged.clocks, key=lambda c: (c.started_at, c.due_at, c.pk)),
         "stage_changes": logged.stage_changes,
@@ -172,7 +183,8 @@ def complaint_detail_of_logged(complaint):
         "attachments": logged.attachments,
         "messages": logged.messages,
         **dict.fromkeys(
-            ["notes", "consultations", "resolutions", "feedback", "inbound_messages"], []
+            ["notes", "consultations", "resolutions", "feedback", "inbound_messages", "duplicates"],
+            [],
         ),
     }
     return complaint

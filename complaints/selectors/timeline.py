@@ -23,7 +23,6 @@ from complaints.models import (
     Product,
     ResolutionStatus,
     RootCause,
-    StageChange,
 )
 from complaints.workflow import EXIT_STAGES, STAGE_LABELS, Stage
 
@@ -207,12 +206,27 @@ def _users_at_hand(rows, *fields):
     return users
 
 
-def _prefetched(complaint, name, read):
-    """Rows of the complaint that are no relation of it (its history, the stage changes of
-    the cases merged into it): those complaint_detail_of_logged put beside its prefetched
-    relations when it was just logged, otherwise `read()`."""
+def _history(complaint):
+    """The complaint's history rows, oldest first. Not a relation, so never prefetched: a
+    complaint just logged carries its one row beside its prefetched relations
+    (complaint_detail_of_logged); any other reads them."""
     cache = getattr(complaint, "_prefetched_objects_cache", {})
-    return cache[name] if name in cache else read()
+    if "history" in cache:
+        return cache["history"]
+    return list(complaint.history.order_by("history_date", "history_id"))
+
+
+def _merged_in(complaint):
+    """The stage changes that merged other cases into this one, oldest first."""
+    return sorted(
+        (
+            change
+            for duplicate in complaint.duplicates.all()
+            for change in duplicate.stage_changes.all()
+            if change.to_stage == Stage.DUPLICATE
+        ),
+        key=lambda change: (change.at, change.pk),
+    )
 
 
 EXIT_TITLES = {
@@ -323,9 +337,7 @@ def complaint_timeline(complaint):
     caller used it; names are fetched for the people and categories that appear, not for all.
     """
     stage_changes = list(complaint.stage_changes.all())
-    records = _prefetched(
-        complaint, "history", lambda: list(complaint.history.order_by("history_date", "history_id"))
-    )
+    records = _history(complaint)
     deltas = []
     for previous, record in zip(records, records[1:], strict=False):
         changed = _changes(previous, record)
@@ -365,15 +377,7 @@ def complaint_timeline(complaint):
     def who(user_id, default=""):
         return names["user"].get(user_id, default)
 
-    merged_in = _prefetched(
-        complaint,
-        "merged_in",
-        lambda: list(
-            StageChange.objects.filter(
-                complaint__duplicate_of=complaint, to_stage=Stage.DUPLICATE
-            ).select_related("complaint")
-        ),
-    )
+    merged_in = _merged_in(complaint)
     ids["user"].update(change.actor_id for change in merged_in)
     names = _names(
         ids, _users_at_hand(stage_changes, "actor") | _users_at_hand(flags, "set_by", "cleared_by")

@@ -15,7 +15,6 @@ from complaints.models import (
     EscalationLevel,
     FlagKind,
     MessageChannel,
-    RegulatoryProfile,
     ResolutionType,
     RootCause,
 )
@@ -400,10 +399,15 @@ class EscalateForm(forms.Form):
 
 
 class ProfileChangeForm(forms.Form):
-    profile = forms.ModelChoiceField(
-        queryset=RegulatoryProfile.objects.filter(active=True), label="Regulatory profile"
-    )
+    profile = ListChoiceField(label="Regulatory profile")
     reason = forms.CharField(max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The active profiles, as the intake's cached catalogue holds them: the case page
+        # offers them without a query.
+        profiles = regulatory_catalogue().profiles
+        self.fields["profile"].choose_from({profile.pk: profile for profile in profiles})
 
 
 class ClockPauseForm(forms.Form):

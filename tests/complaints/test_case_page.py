@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from complaints import services
 from complaints.models import MessageKind, OutboundMessage
+from complaints.templatetags import redress
+from complaints.web import forms
 from complaints.workflow import Refused, Stage
 from tests import factories
 
@@ -318,3 +320,46 @@ def test_a_closed_case_wears_no_escalated_badge(client, people):
     services.review_sign_off(complaint, actor=manager, quality_notes="Fine.")
 
     assert badge not in page_of(client, manager, complaint).content.decode()
+
+
+@pytest.mark.parametrize("bound", [False, True])
+def test_the_page_writes_each_input_and_textarea_as_djangos_template_would(people, bound):
+    """The case page writes its forms' inputs and textareas itself (the template engine per
+    widget cost more than the rest of a field): the same HTML, errors and all."""
+    complaint = at_stage("investigating", people)
+    initial = {"expected_stage": complaint.stage, "to": "resolved", "clock": 7}
+    made = [
+        form_class(initial=initial)
+        for form_class in (
+            forms.AcknowledgeForm,
+            forms.TransitionForm,
+            forms.ResolutionForm,
+            forms.ApprovalForm,
+            forms.ImplementForm,
+            forms.FeedbackForm,
+            forms.ReviewForm,
+            forms.NoteForm,
+            forms.WithdrawForm,
+            forms.MergeForm,
+            forms.NotAComplaintForm,
+            forms.ClockPauseForm,
+            forms.ProfileChangeForm,
+            forms.EscalateForm,
+            forms.FlagClearForm,
+        )
+    ]
+    made.append(forms.FlagForm(unset=["vulnerable", "hardship"]))
+    if bound:  # refused: every required field carries its error
+        made = [type(form)(data={"reason": "x" * 5000}) for form in made[:-1]]
+        made.append(forms.FlagForm(data={}, unset=["vulnerable"]))
+    widgets = 0
+    for form in made:
+        form.is_valid()
+        for field in form:
+            template = field.field.widget.template_name
+            if template in redress.INPUT_TEMPLATES | {redress.TEXTAREA_TEMPLATE}:
+                attrs = {"class": "form-control"}
+                assert redress.plain_widget(field, attrs) == field.as_widget(attrs=attrs)
+                assert redress.plain_widget(field) == str(field)
+                widgets += 1
+    assert widgets > 20
