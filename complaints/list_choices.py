@@ -1,6 +1,7 @@
-"""The category or product an intake form chooses, among entries already in memory (the
-regulatory catalogue's, complaints/selectors/regulatory.py): shown and checked without a
-query, where a ModelChoiceField would read the list to show it and the row to accept it."""
+"""A choice among rows already in memory: the category or product an intake form chooses
+from the regulatory catalogue (complaints/selectors/regulatory.py), the colleague the case
+page offers from the team it has read. Shown and checked without a query, where a
+ModelChoiceField reads the list to show it and the row to accept it."""
 
 from django import forms
 from django.core.exceptions import ValidationError

@@ -175,35 +175,32 @@ def _changes(previous, record):
     ]
 
 
-def _names(ids_by_kind, users_at_hand):
-    """Display names for just the ids the timeline shows, one query per kind that has any
-    not already at hand."""
+def _names(ids_by_kind, at_hand):
+    """Display names for just the ids the timeline shows: those of the rows at hand (`at_hand`,
+    kind -> {id: row}), then one query per kind that has any left."""
     names = {}
     for kind, ids in ids_by_kind.items():
         ids = ids - {None, ""}
-        if kind == "user":
-            names[kind] = {pk: str(user) for pk, user in users_at_hand.items() if pk in ids}
-            ids -= names[kind].keys()
-            if ids:
-                users = get_user_model().objects.filter(pk__in=ids)
-                names[kind].update((user.pk, str(user)) for user in users)
+        names[kind] = {pk: str(row) for pk, row in at_hand.get(kind, {}).items() if pk in ids}
+        ids -= names[kind].keys()
+        if ids and kind == "user":
+            users = get_user_model().objects.filter(pk__in=ids)
+            names[kind].update((user.pk, str(user)) for user in users)
         elif ids:
-            names[kind] = dict(kind.objects.filter(pk__in=ids).values_list("pk", "name"))
-        else:
-            names[kind] = {}
+            names[kind].update(kind.objects.filter(pk__in=ids).values_list("pk", "name"))
     return names
 
 
-def _users_at_hand(rows, *fields):
-    """The people the rows carry already (selected with them, or set by the service that
-    wrote them), by id."""
-    users = {}
+def _at_hand(rows, *fields):
+    """The rows these rows carry already (selected with them, or set by the service that
+    wrote them) through `fields`, by id."""
+    found = {}
     for row in rows:
         for name in fields:
             field = row._meta.get_field(name)
-            if field.is_cached(row) and (user := field.get_cached_value(row)) is not None:
-                users[user.pk] = user
-    return users
+            if field.is_cached(row) and (related := field.get_cached_value(row)) is not None:
+                found[related.pk] = related
+    return found
 
 
 def _history(complaint):
@@ -330,11 +327,12 @@ def _fields_entry(record, changed, names, actor):
     )
 
 
-def complaint_timeline(complaint):
+def complaint_timeline(complaint, people=()):
     """Everything that happened to a complaint, oldest first, in a few fixed queries.
 
     The complaint's related rows come prefetched from complaint_detail_queryset() when the
-    caller used it; names are fetched for the people and categories that appear, not for all.
+    caller used it; names are fetched for the people and categories that appear, not for all,
+    and not for `people` (users the caller has read already).
     """
     stage_changes = list(complaint.stage_changes.all())
     records = _history(complaint)
@@ -379,9 +377,17 @@ def complaint_timeline(complaint):
 
     merged_in = _merged_in(complaint)
     ids["user"].update(change.actor_id for change in merged_in)
-    names = _names(
-        ids, _users_at_hand(stage_changes, "actor") | _users_at_hand(flags, "set_by", "cleared_by")
-    )
+    # The page selects the complaint's own category, product and root cause, which are most
+    # often those its history names; the intake sets the people of its first rows.
+    at_hand = {
+        "user": {user.pk: user for user in people}
+        | _at_hand(stage_changes, "actor")
+        | _at_hand(flags, "set_by", "cleared_by"),
+        Category: _at_hand([complaint], "category"),
+        Product: _at_hand([complaint], "product"),
+        RootCause: _at_hand([complaint], "root_cause"),
+    }
+    names = _names(ids, at_hand)
 
     acknowledgment_email = next(
         (

@@ -376,12 +376,17 @@ class MergeForm(StageForm):
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
-class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
+def _by_id(rows):
+    return {row.pk: row for row in rows}
 
-    def __init__(self, *args, **kwargs):
+
+class AssignForm(forms.Form):
+    assignee = ListChoiceField(required=False, empty_label="Nobody")
+
+    def __init__(self, *args, team=None, **kwargs):
+        """`team`: the colleagues, if the page has read them already."""
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = team_members()
+        self.fields["assignee"].choose_from(_by_id(team if team is not None else team_members()))
 
 
 class EscalateForm(forms.Form):
@@ -451,14 +456,13 @@ class AttachmentForm(forms.Form):
 
 class ConsultationForm(forms.Form):
     department = forms.CharField(max_length=120, label="Department or person")
-    consultee = forms.ModelChoiceField(
-        queryset=None, required=False, label="Colleague to answer (optional)"
-    )
+    consultee = ListChoiceField(required=False, label="Colleague to answer (optional)")
     question = forms.CharField(max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, team=None, **kwargs):
+        """`team`: the colleagues, if the page has read them already."""
         super().__init__(*args, **kwargs)
-        self.fields["consultee"].queryset = team_members()
+        self.fields["consultee"].choose_from(_by_id(team if team is not None else team_members()))
 
 
 class ConsultationAnswerForm(forms.Form):
