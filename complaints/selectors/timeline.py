@@ -43,16 +43,6 @@ class TimelineEntry:
     moved_to: str = ""
     link: str = ""
 
-    # The page shows each moment twice and states it once for machines; formatting here
-    # costs a fraction of three date filters per entry.
-    @property
-    def local_iso(self):
-        return timezone.localtime(self.at).isoformat()
-
-    @property
-    def local_text(self):
-        return moment_text(self.at)
-
 
 def moment_text(at):
     """The one way the staff pages write a moment: 5 Dec 2026 14:02, local time."""

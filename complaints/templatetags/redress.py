@@ -1,9 +1,13 @@
 from django import forms, template
 from django.forms.utils import flatatt
+from django.template.defaultfilters import capfirst, truncatechars
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from complaints import languages
 from complaints.clocks import duration_text
+from complaints.selectors.timeline import moment_text
 
 register = template.Library()
 
@@ -103,6 +107,61 @@ def _choices(form_field):
     return empty + [
         (obj.pk, form_field.label_from_instance(obj)) for obj in form_field.queryset.all()
     ]
+
+
+@register.simple_tag
+def timeline_entry(entry):
+    """One entry of the case page's timeline (selectors/timeline.py TimelineEntry). Written
+    here rather than in a template: fifty entries through the template engine cost half as
+    much again as their HTML built in Python."""
+    line = "\n      "
+    moved = body = changes = message = link = ""
+    if entry.moved_to:
+        moved = format_html(
+            ' <span class="badge text-bg-light border">moved to {}</span>', entry.moved_to
+        )
+    if entry.body:
+        body = format_html('{}<div class="pre-line">{}</div>', line, entry.body)
+    if entry.changes:
+        changes = format_html(
+            '{}<ul class="small mb-0">{}</ul>',
+            line,
+            format_html_join(
+                "",
+                "<li>{}: <del>{}</del> → {}</li>",
+                (
+                    (capfirst(label), truncatechars(old, 80), truncatechars(new, 80))
+                    for label, old, new in entry.changes
+                ),
+            ),
+        )
+    if entry.message_id:
+        message = format_html(
+            '{}<a class="small" href="{}">{}<span class="visually-hidden"> ({})</span></a>',
+            line,
+            reverse("complaints:message", args=[entry.message_id]),
+            "Open the letter" if entry.letter else "Open the email",
+            entry.title,
+        )
+    if entry.link:
+        link = format_html(
+            '{}<a class="small" href="{}">Show the email as received</a>', line, entry.link
+        )
+    return format_html(
+        '<li class="kind-{}">{}<div><strong>{}</strong>{} <small class="text-body-secondary">'
+        '· {} · <time datetime="{}">{}</time></small></div>{}{}{}{}\n    </li>',
+        entry.kind,
+        line,
+        entry.title,
+        moved,
+        entry.actor,
+        timezone.localtime(entry.at).isoformat(),
+        moment_text(entry.at),
+        body,
+        changes,
+        message,
+        link,
+    )
 
 
 register.filter("day_date", languages.day_date)

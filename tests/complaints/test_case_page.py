@@ -2,6 +2,8 @@
 the workflow's own list, so the page never offers what the service would refuse), the other
 actions folded, the manager's review, and each email openable in full."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,6 +11,7 @@ from django.urls import reverse
 
 from complaints import services
 from complaints.models import MessageKind, OutboundMessage
+from complaints.selectors.timeline import TimelineEntry
 from complaints.templatetags import redress
 from complaints.web import forms
 from complaints.workflow import Refused, Stage
@@ -363,3 +366,33 @@ def test_the_page_writes_each_input_and_textarea_as_djangos_template_would(peopl
                 assert redress.plain_widget(field) == str(field)
                 widgets += 1
     assert widgets > 20
+
+
+def test_a_timeline_entry_is_written_whole_and_escaped(settings):
+    settings.TIME_ZONE = "Europe/London"
+    entry = TimelineEntry(
+        datetime(2026, 7, 1, 13, 5, tzinfo=UTC),
+        "message",
+        "Letter to <Ann>",
+        "Bob & Co",
+        "Dear Ann,\n<b>sorry</b>",
+        changes=(("description", "x" * 90, "<new>"),),
+        message_id=7,
+        letter=True,
+        moved_to="Resolved",
+    )
+
+    html = redress.timeline_entry(entry)
+
+    assert html == (
+        '<li class="kind-message">\n'
+        '      <div><strong>Letter to &lt;Ann&gt;</strong> <span class="badge text-bg-light '
+        'border">moved to Resolved</span> <small class="text-body-secondary">· Bob &amp; Co · '
+        '<time datetime="2026-07-01T14:05:00+01:00">1 Jul 2026 14:05</time></small></div>\n'
+        '      <div class="pre-line">Dear Ann,\n&lt;b&gt;sorry&lt;/b&gt;</div>\n'
+        f'      <ul class="small mb-0"><li>Description: <del>{"x" * 79}…</del> → &lt;new&gt;'
+        "</li></ul>\n"
+        '      <a class="small" href="/complaints/messages/7/">Open the letter<span '
+        'class="visually-hidden"> (Letter to &lt;Ann&gt;)</span></a>\n'
+        "    </li>"
+    )
