@@ -1,5 +1,6 @@
 """What the API accepts and answers. Input serializers only validate; the services write."""
 
+from functools import cached_property
 from operator import attrgetter
 
 from django.contrib.auth import get_user_model
@@ -79,8 +80,9 @@ class Id(serializers.PrimaryKeyRelatedField):
 
 class ListEntryId(Id):
     """An active category or product by id, found in the regulatory catalogue rather than
-    read: `entries` picks the catalogue's {id: entry} (complaints/selectors/regulatory.py).
-    The queryset says the same for the schema and the browsable API."""
+    read: `entries` picks {id: entry} from the serializer's `catalogue`
+    (complaints/selectors/regulatory.py). The queryset says the same for the schema and the
+    browsable API."""
 
     def __init__(self, entries, **kwargs):
         self.entries = entries
@@ -90,7 +92,7 @@ class ListEntryId(Id):
         pk = id_from(data)
         if pk is None:
             raise serializers.ValidationError(ID_MESSAGE)
-        entry = self.entries(regulatory_catalogue()).get(pk)
+        entry = self.entries(self.parent.catalogue).get(pk)
         if entry is None:
             self.fail("does_not_exist", pk_value=data)
         return entry
@@ -466,6 +468,11 @@ class ComplaintCreate(serializers.Serializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["preferred_language"].choices = customer_languages()
+
+    @cached_property
+    def catalogue(self):
+        """Read once: the service starts the clocks from the version the choices came from."""
+        return regulatory_catalogue()
 
     def validate_date_of_complaint(self, value):
         if value > timezone.localdate():

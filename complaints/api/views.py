@@ -179,7 +179,10 @@ class ComplaintListCreate(ApiView):
             serializer = self.valid(s.ComplaintCreate)
             with transaction.atomic():
                 complaint = services.complaint_create(
-                    actor=request.user, data=serializer.service_data(), flags=serializer.flags()
+                    actor=request.user,
+                    data=serializer.service_data(),
+                    flags=serializer.flags(),
+                    catalogue=serializer.catalogue,
                 )
                 # The caller logged it, so the answer shows it even to a role that will not
                 # see it in its lists (the resolution team sees only what is escalated to it).

@@ -157,10 +157,11 @@ class PublicComplaintForm(forms.Form):
 
     def __init__(self, *args, language, **kwargs):
         super().__init__(*args, **kwargs)
-        catalogue = regulatory_catalogue()
+        # Read once: the service starts the clocks from the version the choices came from.
+        self.catalogue = regulatory_catalogue()
         # The top of each list: a customer names the product and the issue, not the detail.
-        self.fields["category"].choose_from(top_level(catalogue.categories))
-        self.fields["product"].choose_from(top_level(catalogue.products))
+        self.fields["category"].choose_from(top_level(self.catalogue.categories))
+        self.fields["product"].choose_from(top_level(self.catalogue.products))
         self.fields["date_of_complaint"].initial = timezone.localdate
         self.fields["preferred_language"].initial = self.language = language
 

@@ -38,6 +38,7 @@ def complaint_create(
     assign_to_actor=False,
     submission=None,
     flags=None,
+    catalogue=None,
 ):
     """Log a new complaint from any channel. `data` holds the Appendix A fields and the rest.
 
@@ -45,6 +46,9 @@ def complaint_create(
     `submission` is the (user, key) of a form's one-time token: a second submission of the
     same form raises AlreadySubmitted naming the complaint the first one made.
     `flags` ({"vulnerable": why, "hardship": why}) flags the case as it is logged.
+    `catalogue` is the regulatory catalogue (selectors.regulatory_catalogue) the caller's form
+    checked the category and product against, so that both read one version; read here if
+    not given.
 
     One INSERT per row (complaint, history, stage change, acknowledgment, submission key) and
     no check the database makes itself: the constraints are the database's, the foreign keys
@@ -54,7 +58,14 @@ def complaint_create(
         # Files written here are removed if anything fails, the commit included.
         with files_removed_on_failure() as written, transaction.atomic():
             complaint = _create(
-                actor, data, received_at, uploads, assign_to_actor, written, flags or {}
+                actor,
+                data,
+                received_at,
+                uploads,
+                assign_to_actor,
+                written,
+                flags or {},
+                catalogue or regulatory_catalogue(),
             )
             if submission is not None:
                 user, key = submission
@@ -68,7 +79,7 @@ def complaint_create(
     return complaint
 
 
-def _create(actor, data, received_at, uploads, assign_to_actor, written, flags):
+def _create(actor, data, received_at, uploads, assign_to_actor, written, flags, catalogue):
     if actor is not None and not can(actor, Capability.LOG_COMPLAINT):
         raise Refused("You are not allowed to log complaints.")
     received_at = received_at or timezone.now()
@@ -78,7 +89,6 @@ def _create(actor, data, received_at, uploads, assign_to_actor, written, flags):
         raise Refused("The date of the complaint cannot be in the future.")
     representative_check(data.get("represented", False), data.get("representative_name", ""))
     flags = intake_flags(flags)
-    catalogue = regulatory_catalogue()
     # The counter's row stays locked until the intake commits, a few inserts later; nothing
     # else waits on it (the request's validation is done).
     reference = next(references_reserve(timezone.localdate(received_at).year, 1))

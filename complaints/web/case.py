@@ -66,6 +66,7 @@ def complaint_create(request):
                 assign_to_actor=form.cleaned_data["assign_to_me"],
                 flags=form.flags(),
                 submission=(request.user, token) if token else None,
+                catalogue=form.catalogue,
             )
         except UploadRejected as error:
             form.add_error("attachments", error.message)

@@ -159,9 +159,10 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        catalogue = regulatory_catalogue()
-        self.fields["category"].choose_from(catalogue.categories)
-        self.fields["product"].choose_from(catalogue.products)
+        # Read once: the service starts the clocks from the version the choices came from.
+        self.catalogue = regulatory_catalogue()
+        self.fields["category"].choose_from(self.catalogue.categories)
+        self.fields["product"].choose_from(self.catalogue.products)
         self.fields["date_of_complaint"].initial = timezone.localdate
         self.fields["channel"].widget.attrs["autofocus"] = True
         self.fields["preferred_language"].required = False
