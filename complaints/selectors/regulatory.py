@@ -70,12 +70,15 @@ def regulatory_catalogue():
         if _copy[0] == version:
             return _copy[1]
         catalogue = cache.get(COPY_KEY.format(version=version))
-        if catalogue is None:
-            catalogue = _read()
-            cache.set(COPY_KEY.format(version=version), catalogue, LIFETIME)
     except Exception as error:  # noqa: BLE001  (a cache outage must not stop an intake)
         log.warning("Regulatory catalogue read from the database, the cache failing: %s", error)
         return _read()
+    if catalogue is None:
+        catalogue = _read()
+        try:
+            cache.set(COPY_KEY.format(version=version), catalogue, LIFETIME)
+        except Exception as error:  # noqa: BLE001  (this process keeps its copy all the same)
+            log.warning("Regulatory catalogue not cached, the cache failing: %s", error)
     _copy = (version, catalogue)
     return catalogue
 
