@@ -127,9 +127,6 @@ def team_workload(user, now=None):
     return [(people.get(r["assignee"]), r["open"], r["overdue"]) for r in rows]
 
 
-MERGES = StageChange.objects.filter(to_stage=Stage.DUPLICATE)
-
-
 def complaint_detail_queryset():
     """The complaint with everything its page and timeline show, each relation read once."""
     return Complaint.objects.select_related(
@@ -160,7 +157,9 @@ def complaint_detail_queryset():
         Prefetch(
             "duplicates",
             queryset=Complaint.objects.only("reference", "duplicate_of_id").prefetch_related(
-                Prefetch("stage_changes", queryset=MERGES)
+                Prefetch(
+                    "stage_changes", queryset=StageChange.objects.filter(to_stage=Stage.DUPLICATE)
+                )
             ),
         ),
     )

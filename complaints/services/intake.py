@@ -50,9 +50,10 @@ def complaint_create(
     checked the category and product against, so that both read one version; read here if
     not given.
 
-    One INSERT per row (complaint, history, stage change, acknowledgment, submission key) and
-    no check the database makes itself: the constraints are the database's, the foreign keys
-    were chosen from the database by the caller's form or serializer.
+    One INSERT per row (complaint, history, clocks, stage change, acknowledgment, submission
+    key) and no check the database makes itself: the constraints are the database's, the
+    foreign keys were chosen from the database (or the cached catalogue) by the caller's form
+    or serializer.
     """
     try:
         # Files written here are removed if anything fails, the commit included.
