@@ -154,3 +154,17 @@ def test_without_the_cache_an_intake_reads_the_catalogue_from_the_database(csr, 
     acknowledgment.save()  # the version cannot be replaced: a warning, and the change stands
 
     assert logged(csr).acknowledgment_due_at == datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+
+
+def test_another_process_takes_the_cached_copy_without_reading_the_database(
+    monkeypatch, django_assert_num_queries
+):
+    read_here = regulatory_catalogue()
+    monkeypatch.setattr(regulatory, "_copy", (None, None))  # a process that has none yet
+
+    with django_assert_num_queries(0):
+        read_there = regulatory_catalogue()
+
+    assert read_there is not read_here
+    assert [p.code for p in read_there.profiles] == [p.code for p in read_here.profiles]
+    assert read_there.definitions.keys() == read_here.definitions.keys()
