@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.test.utils import override_settings
 
 from accounts.roles import Role
+from complaints.selectors.regulatory import regulatory_catalogue_forget
 
 START_HINTS = {
     "PostgreSQL": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
@@ -87,6 +88,13 @@ override_settings(
 @pytest.fixture(autouse=True)
 def _attachment_root(tmp_path, settings):
     settings.ATTACHMENT_ROOT = tmp_path / "attachments"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_regulatory_catalogue():
+    """The intake's cached catalogue read afresh in each test: a test's rows are rolled back
+    at its end, which sends no signal, so the next test would see them in the cache."""
+    regulatory_catalogue_forget()
 
 
 def make_user(django_user_model, username, role, **extra):

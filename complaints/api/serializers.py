@@ -1,5 +1,8 @@
 """What the API accepts and answers. Input serializers only validate; the services write."""
 
+from functools import cached_property
+from operator import attrgetter
+
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +37,7 @@ from complaints.models import (
 from complaints.outcomes import OUTCOME_CHOICES
 from complaints.permissions import Action, can_act
 from complaints.responses import ResponseType
-from complaints.selectors import ESCALATION_TARGETS, complaint_timeline
+from complaints.selectors import ESCALATION_TARGETS, complaint_timeline, regulatory_catalogue
 from complaints.services.flags import REASON_LIMIT as FLAG_REASON_LIMIT
 from complaints.workflow import STAGE_CHOICES, transitions_from
 
@@ -74,6 +77,26 @@ class Id(serializers.PrimaryKeyRelatedField):
         if id_from(data) is None:
             raise serializers.ValidationError(ID_MESSAGE)
         return super().to_internal_value(data)
+
+
+class ListEntryId(Id):
+    """An active category or product by id, found in the regulatory catalogue rather than
+    read: `entries` picks {id: entry} from the serializer's `catalogue`
+    (complaints/selectors/regulatory.py). The queryset says the same for the schema and the
+    browsable API."""
+
+    def __init__(self, entries, **kwargs):
+        self.entries = entries
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        pk = id_from(data)
+        if pk is None:
+            raise serializers.ValidationError(ID_MESSAGE)
+        entry = self.entries(self.parent.catalogue).get(pk)
+        if entry is None:
+            self.fail("does_not_exist", pk_value=data)
+        return entry
 
 
 # Output ---------------------------------------------------------------------------------
@@ -407,8 +430,13 @@ class ComplaintCreate(serializers.Serializer):
     date_of_complaint = serializers.DateField(
         help_text="When the customer complained.", validators=[validate_day]
     )
-    category = Id(queryset=Category.objects.filter(active=True))
-    product = Id(queryset=Product.objects.filter(active=True), required=False, allow_null=True)
+    category = ListEntryId(attrgetter("categories"), queryset=Category.objects.filter(active=True))
+    product = ListEntryId(
+        attrgetter("products"),
+        queryset=Product.objects.filter(active=True),
+        required=False,
+        allow_null=True,
+    )
     customer_country = serializers.RegexField(
         COUNTRY_CODE,
         required=False,
@@ -453,6 +481,11 @@ class ComplaintCreate(serializers.Serializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["preferred_language"].choices = customer_languages()
+
+    @cached_property
+    def catalogue(self):
+        """Read once: the service starts the clocks from the version the choices came from."""
+        return regulatory_catalogue()
 
     def validate_date_of_complaint(self, value):
         if value > timezone.localdate():

@@ -30,6 +30,7 @@ from complaints.api import serializers as s
 from complaints.api.errors import Conflict
 from complaints.permissions import complaint_for, visible_complaints
 from complaints.responses import ResponseType
+from complaints.workflow import Refused
 
 # Printable ASCII without spaces: a UUID, a ULID or the caller's own request id all fit.
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -175,25 +176,28 @@ class ComplaintListCreate(ApiView):
     def post(self, request):
         key = _idempotency_key(request)
         fingerprint = _body_hash(request.data) if key else ""
-        if key and (replay := self._replay(key, fingerprint)):
-            return replay
-        serializer = self.valid(s.ComplaintCreate)
         try:
+            serializer = self.valid(s.ComplaintCreate)
             with transaction.atomic():
                 complaint = services.complaint_create(
-                    actor=request.user, data=serializer.service_data(), flags=serializer.flags()
+                    actor=request.user,
+                    data=serializer.service_data(),
+                    flags=serializer.flags(),
+                    catalogue=serializer.catalogue,
                 )
                 # The caller logged it, so the answer shows it even to a role that will not
                 # see it in its lists (the resolution team sees only what is escalated to it).
+                # Built from the rows just written, as GET reads them, without reading them.
                 body = s.ComplaintDetail(
-                    selectors.complaint_detail_queryset()
-                    .select_related("logged_by")
-                    .get(pk=complaint.pk),
+                    selectors.complaint_detail_of_logged(complaint),
                     context=self.get_serializer_context(),
                 ).data
                 _keep_answer(request, key, fingerprint, complaint, body)
-        except IntegrityError:
-            # A concurrent retry with the same key committed first: answer with its complaint.
+        except (IntegrityError, ValidationError, Refused):
+            # No look for the key first, which would cost every intake a query: a retry of a
+            # logged complaint fails on the key's unique constraint (having waited for a
+            # concurrent one to commit), or on input that means something else since (a
+            # category retired), and is answered here with the first answer.
             if key and (replay := self._replay(key, fingerprint)):
                 return replay
             raise

@@ -58,7 +58,7 @@ class Calendar:
         if self.subdivision and not self.country:
             raise ValueError("a subdivision needs its country")
         if self.country:
-            supported = holidays.list_supported_countries()
+            supported = supported_countries()
             if self.country not in supported:
                 raise ValueError(f"no public holidays are known for country {self.country!r}")
             if self.subdivision and self.subdivision not in supported[self.country]:
@@ -84,6 +84,13 @@ class Calendar:
     def moment_at(self, day: date, clock_time: time) -> datetime:
         """The moment the local clock shows `clock_time` on `day`, in UTC."""
         return datetime.combine(day, clock_time, tzinfo=self.zone).astimezone(UTC)
+
+
+@functools.cache
+def supported_countries():
+    # The package builds this from its registry on every call, about a millisecond; a clock
+    # is started on a new calendar each time.
+    return holidays.list_supported_countries()
 
 
 def public_holidays(calendar: Calendar, year: int) -> frozenset[date]:

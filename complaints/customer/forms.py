@@ -8,7 +8,9 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from complaints.input_limits import validate_day
-from complaints.models import Category, Channel, Complexity, FlagKind, Product
+from complaints.list_choices import ListChoiceField
+from complaints.models import Channel, Complexity, FlagKind
+from complaints.selectors import regulatory_catalogue
 from complaints.services.inbound import LINK_MESSAGE_MAX
 from complaints.submission_tokens import SubmissionTokenField
 
@@ -89,6 +91,10 @@ class CustomerFeedbackForm(forms.Form):
     )
 
 
+def top_level(entries):
+    return {pk: entry for pk, entry in entries.items() if entry.parent_id is None}
+
+
 def languages_by_their_own_names():
     """Each language named in itself ("Español"), so a reader finds theirs whatever the page
     is in."""
@@ -113,12 +119,8 @@ class PublicComplaintForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.none(), label=_("What is it about?"), empty_label=_("Choose one")
-    )
-    product = forms.ModelChoiceField(
-        queryset=Product.objects.none(), label=_("Which product or service?"), required=False
-    )
+    category = ListChoiceField(label=_("What is it about?"), empty_label=_("Choose one"))
+    product = ListChoiceField(label=_("Which product or service?"), required=False)
     date_of_complaint = forms.DateField(
         label=_("When did it happen?"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -155,8 +157,11 @@ class PublicComplaintForm(forms.Form):
 
     def __init__(self, *args, language, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(active=True, parent=None)
-        self.fields["product"].queryset = Product.objects.filter(active=True, parent=None)
+        # Read once: the service starts the clocks from the version the choices came from.
+        self.catalogue = regulatory_catalogue()
+        # The top of each list: a customer names the product and the issue, not the detail.
+        self.fields["category"].choose_from(top_level(self.catalogue.categories))
+        self.fields["product"].choose_from(top_level(self.catalogue.products))
         self.fields["date_of_complaint"].initial = timezone.localdate
         self.fields["preferred_language"].initial = self.language = language
 

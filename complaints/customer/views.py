@@ -242,6 +242,7 @@ def _public_complaint(request, language):
                     # Anyone could send a token: a random one, which only the form that
                     # carried it knows, finds only the complaint that form made.
                     submission=(None, token) if token else None,
+                    catalogue=form.catalogue,
                 )
             except (Refused, UploadRejected) as error:
                 form.add_error(None, error.message)

@@ -22,6 +22,7 @@ from simple_history.utils import bulk_update_with_history
 from complaints import services
 from complaints.imports.report import ImportFailed
 from complaints.models import Category, Complaint, Feedback, Product, Resolution, StageChange
+from complaints.selectors import regulatory_catalogue_changed
 from complaints.services import history
 from complaints.sql import among
 from complaints.workflow import Stage
@@ -112,6 +113,8 @@ class Taxonomy:
                 [self.model(parent_id=parent_id, name=name) for parent_id, name in new],
                 ignore_conflicts=True,  # named meanwhile by another import: use theirs
             )
+            # A bulk insert sends no signal: the intake forms must offer the new names.
+            regulatory_catalogue_changed()
             self.remember(self.model.objects.filter(name__in={name for _, name in new}))
 
 

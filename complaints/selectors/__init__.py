@@ -41,6 +41,7 @@ from complaints.selectors.queues import (
     SIGN_OFF_ORDER,
     acknowledgment_email_on_its_way,
     complaint_by_token,
+    complaint_detail_of_logged,
     complaint_detail_queryset,
     complaints_assigned_to,
     complaints_awaiting_sign_off,
@@ -51,6 +52,10 @@ from complaints.selectors.queues import (
     open_complaints,
     queue_first_rows,
     team_workload,
+)
+from complaints.selectors.regulatory import (
+    regulatory_catalogue,
+    regulatory_catalogue_changed,
 )
 from complaints.selectors.responses import (
     case_facts,
@@ -102,8 +107,11 @@ __all__ = [
     "api_idempotency_record",
     "clocks_to_warn",
     "complaint_by_token",
+    "complaint_detail_of_logged",
     "complaint_detail_queryset",
     "complaint_timeline",
+    "regulatory_catalogue",
+    "regulatory_catalogue_changed",
     "complaints_assigned_to",
     "complaints_awaiting_sign_off",
     "complaints_escalated_to_team",

@@ -16,6 +16,7 @@ from complaints.models import (
     OutboundMessage,
     Resolution,
     ResolutionStatus,
+    StageChange,
 )
 from complaints.permissions import visible_complaints
 from complaints.workflow import OPEN_STAGE_VALUES, Stage
@@ -151,7 +152,41 @@ def complaint_detail_queryset():
             queryset=OutboundMessage.objects.defer("body_html").select_related("posted_by"),
         ),
         Prefetch("inbound_messages", queryset=InboundMessage.objects.defer("body_html")),
+        # The cases merged into this one, named on the page, and their merges, which the
+        # timeline tells: one query when there are none.
+        Prefetch(
+            "duplicates",
+            queryset=Complaint.objects.only("reference", "duplicate_of_id").prefetch_related(
+                Prefetch(
+                    "stage_changes", queryset=StageChange.objects.filter(to_stage=Stage.DUPLICATE)
+                )
+            ),
+        ),
     )
+
+
+def complaint_detail_of_logged(complaint):
+    """The complaint complaint_create has just returned, with what complaint_detail_queryset
+    reads taken from the rows the intake wrote (`complaint.logged`) rather than read back:
+    its history, clocks, stage change, flags, documents and acknowledgment, and nothing of
+    the rest. For an answer built at once from that same object, which nothing else changes
+    meanwhile."""
+    logged = complaint.logged
+    complaint._prefetched_objects_cache = {
+        # Not a relation: as the timeline reads it (selectors/timeline.py _history).
+        "history": logged.history,
+        # In the order of complaint_detail_queryset's prefetches and the models' ordering.
+        "clocks": sorted(logged.clocks, key=lambda c: (c.started_at, c.due_at, c.pk)),
+        "stage_changes": logged.stage_changes,
+        "flags": logged.flags,
+        "attachments": logged.attachments,
+        "messages": logged.messages,
+        **dict.fromkeys(
+            ["notes", "consultations", "resolutions", "feedback", "inbound_messages", "duplicates"],
+            [],
+        ),
+    }
+    return complaint
 
 
 def acknowledgment_email_on_its_way(complaint):

@@ -23,7 +23,6 @@ from complaints.models import (
     Product,
     ResolutionStatus,
     RootCause,
-    StageChange,
 )
 from complaints.responses import ResponseType
 from complaints.workflow import EXIT_STAGES, STAGE_LABELS, Stage
@@ -44,16 +43,6 @@ class TimelineEntry:
     # The stage the event moved the complaint to, when it moved it.
     moved_to: str = ""
     link: str = ""
-
-    # The page shows each moment twice and states it once for machines; formatting here
-    # costs a fraction of three date filters per entry.
-    @property
-    def local_iso(self):
-        return timezone.localtime(self.at).isoformat()
-
-    @property
-    def local_text(self):
-        return moment_text(self.at)
 
 
 def moment_text(at):
@@ -177,18 +166,55 @@ def _changes(previous, record):
     ]
 
 
-def _names(ids_by_kind):
-    """Display names for just the ids the timeline shows, one query per kind that has any."""
+def _names(ids_by_kind, at_hand):
+    """Display names for just the ids the timeline shows: those of the rows at hand (`at_hand`,
+    kind -> {id: row}), then one query per kind that has any left."""
     names = {}
     for kind, ids in ids_by_kind.items():
         ids = ids - {None, ""}
-        if not ids:
-            names[kind] = {}
-        elif kind == "user":
-            names[kind] = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=ids)}
-        else:
-            names[kind] = dict(kind.objects.filter(pk__in=ids).values_list("pk", "name"))
+        names[kind] = {pk: str(row) for pk, row in at_hand.get(kind, {}).items() if pk in ids}
+        ids -= names[kind].keys()
+        if ids and kind == "user":
+            users = get_user_model().objects.filter(pk__in=ids)
+            names[kind].update((user.pk, str(user)) for user in users)
+        elif ids:
+            names[kind].update(kind.objects.filter(pk__in=ids).values_list("pk", "name"))
     return names
+
+
+def _at_hand(rows, *fields):
+    """The rows these rows carry already (selected with them, or set by the service that
+    wrote them) through `fields`, by id."""
+    found = {}
+    for row in rows:
+        for name in fields:
+            field = row._meta.get_field(name)
+            if field.is_cached(row) and (related := field.get_cached_value(row)) is not None:
+                found[related.pk] = related
+    return found
+
+
+def _history(complaint):
+    """The complaint's history rows, oldest first. Not a relation, so never prefetched: a
+    complaint just logged carries its one row beside its prefetched relations
+    (complaint_detail_of_logged); any other reads them."""
+    cache = getattr(complaint, "_prefetched_objects_cache", {})
+    if "history" in cache:
+        return cache["history"]
+    return list(complaint.history.order_by("history_date", "history_id"))
+
+
+def _merged_in(complaint):
+    """The stage changes that merged other cases into this one, oldest first."""
+    return sorted(
+        (
+            change
+            for duplicate in complaint.duplicates.all()
+            for change in duplicate.stage_changes.all()
+            if change.to_stage == Stage.DUPLICATE
+        ),
+        key=lambda change: (change.at, change.pk),
+    )
 
 
 EXIT_TITLES = {
@@ -292,14 +318,15 @@ def _fields_entry(record, changed, names, actor):
     )
 
 
-def complaint_timeline(complaint):
+def complaint_timeline(complaint, people=()):
     """Everything that happened to a complaint, oldest first, in a few fixed queries.
 
     The complaint's related rows come prefetched from complaint_detail_queryset() when the
-    caller used it; names are fetched for the people and categories that appear, not for all.
+    caller used it; names are fetched for the people and categories that appear, not for all,
+    and not for `people` (users the caller has read already).
     """
     stage_changes = list(complaint.stage_changes.all())
-    records = list(complaint.history.order_by("history_date", "history_id"))
+    records = _history(complaint)
     deltas = []
     for previous, record in zip(records, records[1:], strict=False):
         changed = _changes(previous, record)
@@ -339,13 +366,19 @@ def complaint_timeline(complaint):
     def who(user_id, default=""):
         return names["user"].get(user_id, default)
 
-    merged_in = list(
-        StageChange.objects.filter(
-            complaint__duplicate_of=complaint, to_stage=Stage.DUPLICATE
-        ).select_related("complaint")
-    )
+    merged_in = _merged_in(complaint)
     ids["user"].update(change.actor_id for change in merged_in)
-    names = _names(ids)
+    # The page selects the complaint's own category, product and root cause, which are most
+    # often those its history names; the intake sets the people of its first rows.
+    at_hand = {
+        "user": {user.pk: user for user in people}
+        | _at_hand(stage_changes, "actor")
+        | _at_hand(flags, "set_by", "cleared_by"),
+        Category: _at_hand([complaint], "category"),
+        Product: _at_hand([complaint], "product"),
+        RootCause: _at_hand([complaint], "root_cause"),
+    }
+    names = _names(ids, at_hand)
 
     acknowledgment_email = next(
         (

@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from complaints.clocks import engine
@@ -27,7 +26,6 @@ from complaints.models import (
     Holiday,
     MessageChannel,
     OutboundMessage,
-    RegulatoryProfile,
     StageChange,
 )
 from complaints.permissions import Action, require
@@ -79,17 +77,6 @@ def facts_of(complaint):
         "vulnerable": complaint.vulnerable,
         "hardship": complaint.hardship,
     }
-
-
-def profile_for(*, product_id, country):
-    profiles = list(
-        RegulatoryProfile.objects.filter(Q(active=True) | Q(is_default=True)).prefetch_related(
-            "products"
-        )
-    )
-    for profile in profiles:
-        profile.product_ids = {product.pk for product in profile.products.all()}
-    return engine.choose_profile(profiles, product_id=product_id, country=country)
 
 
 def definitions_of(profile):
@@ -174,18 +161,19 @@ def running_clocks(complaint):
 # Intake ------------------------------------------------------------------------------------
 
 
-def clocks_for_intake(complaint, at, holiday_pairs=None):
+def clocks_for_intake(complaint, at, catalogue):
     """The profile and the clocks a new complaint starts with (unsaved: the intake saves the
-    complaint, then them), its deadline columns set from them."""
+    complaint, then them), its deadline columns set from them. The rules come from the
+    regulatory catalogue (selectors/regulatory.py), not the database."""
     complaint.customer_country = complaint.customer_country or settings.FIRM_COUNTRY
-    complaint.profile = profile_for(
+    complaint.profile = catalogue.profile_for(
         product_id=complaint.product_id, country=complaint.customer_country
     )
-    closures = Closures(holiday_pairs)
+    closures = Closures(catalogue.closures)
     facts = facts_of(complaint)
     clocks = [
         new_clock(complaint, definition, at, closures)
-        for definition in definitions_of(complaint.profile)
+        for definition in catalogue.definitions_of(complaint.profile)
         if definition.start_event == ClockEvent.RECEIVED and engine.applies(definition, facts)
     ]
     if not any(c.definition.role == ClockRole.ACKNOWLEDGMENT for c in clocks):

@@ -46,7 +46,7 @@ def intake_flags(flags):
 def intake_flags_record(complaint, flags, *, actor, at):
     """The CaseFlag rows of a complaint just logged. `actor` is None for the customer's own
     request for extra support on the public form."""
-    CaseFlag.objects.bulk_create(
+    return CaseFlag.objects.bulk_create(
         CaseFlag(complaint=complaint, kind=kind, reason=reason, set_by=actor, set_at=at)
         for kind, reason in flags.items()
     )

@@ -1,14 +1,17 @@
 """Intake: a new complaint from any channel, its reference, and the acknowledgment email."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.roles import Capability, can
 from complaints import outbox
-from complaints.models import Complaint, Holiday, IdempotencyKey, ReferenceCounter, StageChange
+from complaints.models import Complaint, IdempotencyKey, ReferenceCounter, StageChange
 from complaints.outbox import messages
 from complaints.permissions import Action, require
+from complaints.selectors.regulatory import regulatory_catalogue
 from complaints.services.attachments import store_attachment
 from complaints.services.clocks import clocks_for_intake, clocks_save_new
 from complaints.services.common import (
@@ -35,6 +38,7 @@ def complaint_create(
     assign_to_actor=False,
     submission=None,
     flags=None,
+    catalogue=None,
 ):
     """Log a new complaint from any channel. `data` holds the Appendix A fields and the rest.
 
@@ -42,16 +46,27 @@ def complaint_create(
     `submission` is the (user, key) of a form's one-time token: a second submission of the
     same form raises AlreadySubmitted naming the complaint the first one made.
     `flags` ({"vulnerable": why, "hardship": why}) flags the case as it is logged.
+    `catalogue` is the regulatory catalogue (selectors.regulatory_catalogue) the caller's form
+    checked the category and product against, so that both read one version; read here if
+    not given.
 
-    One INSERT per row (complaint, history, stage change, acknowledgment, submission key) and
-    no check the database makes itself: the constraints are the database's, the foreign keys
-    were chosen from the database by the caller's form or serializer.
+    One INSERT per row (complaint, history, clocks, stage change, acknowledgment, submission
+    key) and no check the database makes itself: the constraints are the database's, the
+    foreign keys were chosen from the database (or the cached catalogue) by the caller's form
+    or serializer.
     """
     try:
         # Files written here are removed if anything fails, the commit included.
         with files_removed_on_failure() as written, transaction.atomic():
             complaint = _create(
-                actor, data, received_at, uploads, assign_to_actor, written, flags or {}
+                actor,
+                data,
+                received_at,
+                uploads,
+                assign_to_actor,
+                written,
+                flags or {},
+                catalogue or regulatory_catalogue(),
             )
             if submission is not None:
                 user, key = submission
@@ -65,7 +80,7 @@ def complaint_create(
     return complaint
 
 
-def _create(actor, data, received_at, uploads, assign_to_actor, written, flags):
+def _create(actor, data, received_at, uploads, assign_to_actor, written, flags, catalogue):
     if actor is not None and not can(actor, Capability.LOG_COMPLAINT):
         raise Refused("You are not allowed to log complaints.")
     received_at = received_at or timezone.now()
@@ -75,7 +90,9 @@ def _create(actor, data, received_at, uploads, assign_to_actor, written, flags):
         raise Refused("The date of the complaint cannot be in the future.")
     representative_check(data.get("represented", False), data.get("representative_name", ""))
     flags = intake_flags(flags)
-    reference, closures = _reference_and_closures(timezone.localdate(received_at).year)
+    # The counter's row stays locked until the intake commits, a few inserts later; nothing
+    # else waits on it (the request's validation is done).
+    reference = next(references_reserve(timezone.localdate(received_at).year, 1))
     complaint = Complaint(
         **{key: value for key, value in data.items() if key != "assignee"},
         reference=reference,
@@ -85,12 +102,15 @@ def _create(actor, data, received_at, uploads, assign_to_actor, written, flags):
         stage=Stage.RECEIVED,
         **dict.fromkeys(flags, True),
     )
-    clocks = clocks_for_intake(complaint, received_at, closures)
+    clocks = clocks_for_intake(complaint, received_at, catalogue)
     complaint.clean_fields(exclude=["reference", "profile", *FOREIGN_KEYS])
     attribute(complaint, actor, "Logged")
-    complaint.save()
+    # Its history row written here rather than by simple-history's post_save, which would
+    # write the same row and keep nothing of it: the row is among those the intake keeps.
+    complaint.save_without_historical_record()
+    history = Complaint.history.bulk_history_create([complaint])
     clocks_save_new(complaint, clocks)
-    StageChange.objects.create(
+    stage_change = StageChange.objects.create(
         complaint=complaint,
         from_stage="",
         to_stage=Stage.RECEIVED,
@@ -98,12 +118,31 @@ def _create(actor, data, received_at, uploads, assign_to_actor, written, flags):
         at=received_at,
         note=f"Logged via {complaint.get_channel_display().lower()}",
     )
-    intake_flags_record(complaint, flags, actor=actor, at=received_at)
-    for upload in uploads:
+    flag_rows = intake_flags_record(complaint, flags, actor=actor, at=received_at)
+    attachments = [
         store_attachment(complaint, upload, written, actor=actor, by_customer=actor is None)
+        for upload in uploads
+    ]
+    sent = []
     if complaint.customer_email and not settings.ACKNOWLEDGMENT_HOLD_FOR_REVIEW:
-        outbox.send_after_commit(messages.queue_acknowledgment(complaint, new=True))
+        sent.append(messages.queue_acknowledgment(complaint, new=True))
+        outbox.send_after_commit(sent[0])
+    complaint.logged = Logged(history, [stage_change], clocks, flag_rows, attachments, sent)
     return complaint
+
+
+@dataclass(frozen=True)
+class Logged:
+    """The rows an intake wrote beside the complaint, kept on it as `complaint.logged`: the
+    API answers with the new complaint as it reads any other, built from these rather than
+    read back (selectors.complaint_detail_of_logged)."""
+
+    history: list
+    stage_changes: list
+    clocks: list
+    flags: list
+    attachments: list
+    messages: list
 
 
 class AlreadySubmitted(Refused):
@@ -159,25 +198,6 @@ def references_reserve(year, count):
 
 def _references(year, last, count):
     return (f"CMP-{year}-{number:06d}" for number in range(last - count + 1, last + 1))
-
-
-def _reference_and_closures(year):
-    """What an intake reads: its reference, and the firm's closures (date, calendar) its
-    clocks skip. On PostgreSQL in one round trip. The counter's row stays locked until the
-    intake commits, a few inserts later; nothing else waits on it (the request's validation
-    is done)."""
-    if connection.vendor != "postgresql":
-        return next(references_reserve(year, 1)), None
-    holiday_table = connection.ops.quote_name(Holiday._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH counter AS ({RESERVE_SQL} RETURNING last_number) "  # noqa: S608  (the models' tables)  # nosec B608
-            f"SELECT last_number, ARRAY(SELECT date FROM {holiday_table} ORDER BY id), "
-            f"ARRAY(SELECT calendar_id FROM {holiday_table} ORDER BY id) FROM counter",
-            [year, 1, 1],
-        )
-        last, days, calendars = cursor.fetchone()
-    return next(_references(year, last, 1)), list(zip(days, calendars, strict=True))
 
 
 _COUNTER = ReferenceCounter._meta.db_table

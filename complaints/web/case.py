@@ -66,6 +66,7 @@ def complaint_create(request):
                 assign_to_actor=form.cleaned_data["assign_to_me"],
                 flags=form.flags(),
                 submission=(request.user, token) if token else None,
+                catalogue=form.catalogue,
             )
         except UploadRejected as error:
             form.add_error("attachments", error.message)
@@ -144,7 +145,7 @@ FIXES = {
 EARLY_FIXES = {Stage.INVESTIGATING, Stage.RESOLVED}
 
 
-def _offers(complaint, user, facts, live, acknowledgment_queued):
+def _offers(complaint, user, facts, live, acknowledgment_queued, team):
     """Every action this user may take on the complaint now; a stage move the record is not
     ready for carries what it still needs (the workflow's own list) instead of a live form."""
     stage = Stage(complaint.stage)
@@ -166,7 +167,7 @@ def _offers(complaint, user, facts, live, acknowledgment_queued):
         offer(Action.ACKNOWLEDGE, "acknowledge", forms.AcknowledgeForm(initial=initial))
     if stage == Stage.INVESTIGATING:
         offer(Action.PROPOSE_RESOLUTION, "propose", forms.ResolutionForm(initial=initial))
-        offer(Action.CONSULT, "consult", forms.ConsultationForm())
+        offer(Action.CONSULT, "consult", forms.ConsultationForm(team=team))
     if live and live.status == ResolutionStatus.AWAITING_APPROVAL:
         offer(Action.APPROVE_RESOLUTION, "approve", forms.ApprovalForm())
     if live and live.status == ResolutionStatus.PROPOSED:
@@ -204,7 +205,11 @@ def _offers(complaint, user, facts, live, acknowledgment_queued):
     unset = [kind for kind in FlagKind.values if not getattr(complaint, kind)]
     if unset:
         offer(Action.FLAG, "flag", forms.FlagForm(unset=unset))
-    offer(Action.ASSIGN, "assign", forms.AssignForm(initial={"assignee": complaint.assignee_id}))
+    offer(
+        Action.ASSIGN,
+        "assign",
+        forms.AssignForm(initial={"assignee": complaint.assignee_id}, team=team),
+    )
     if complaint.is_open:
         offer(
             Action.ESCALATE,
@@ -234,9 +239,10 @@ def _waiting(complaint, live, acknowledgment_queued):
     return "Nothing for you to do at this step."
 
 
-def case_plan(complaint, user, bound=None):
+def case_plan(complaint, user, bound=None, team=None):
     """The case page's plan: where the case is, its one next step, what the next stage still
-    needs (each with its fix), and the other actions, folded."""
+    needs (each with its fix), and the other actions, folded. `team`: the colleagues the
+    assign and consult forms offer, if read already."""
     stage = Stage(complaint.stage)
     facts = services.case_facts(complaint)
     live = next(
@@ -245,7 +251,7 @@ def case_plan(complaint, user, bound=None):
     acknowledgment_queued = (
         stage == Stage.RECEIVED and selectors.acknowledgment_email_on_its_way(complaint) is not None
     )
-    offers = _offers(complaint, user, facts, live, acknowledgment_queued)
+    offers = _offers(complaint, user, facts, live, acknowledgment_queued, team)
     for key, form in (bound or {}).items():
         if key in offers:
             offers[key].form = form
@@ -322,7 +328,9 @@ def _exit_forms(complaint, user, initial):
 
 
 def _detail_context(request, complaint, bound=None):
-    plan = case_plan(complaint, request.user, bound)
+    # Read once: the assign and consult forms offer them, and the timeline names them.
+    team = list(selectors.team_members())
+    plan = case_plan(complaint, request.user, bound, team)
     exits = _exit_forms(complaint, request.user, {"expected_stage": complaint.stage})
     for name, form in (bound or {}).items():
         if name in exits:
@@ -338,7 +346,7 @@ def _detail_context(request, complaint, bound=None):
         "can_manage_clocks": can_act(request.user, complaint, Action.MANAGE_CLOCKS),
         "profile_form": (bound or {}).get("change_profile")
         or forms.ProfileChangeForm(initial={"profile": complaint.profile_id}),
-        "timeline": selectors.complaint_timeline(complaint),
+        "timeline": selectors.complaint_timeline(complaint, people=team),
         "plan": plan,
         "actions": exits,
         "can_write": can_act(request.user, complaint, Action.NOTE),

@@ -6,23 +6,21 @@ from django.utils import timezone
 
 from complaints import letters, services
 from complaints.input_limits import LARGEST_ID, validate_day
+from complaints.list_choices import ListChoiceField
 from complaints.models import (
     LONG_TEXT,
     SHORT_TEXT,
     AcknowledgmentMethod,
-    Category,
     Complaint,
     EscalationLevel,
     FlagKind,
     MessageChannel,
-    Product,
-    RegulatoryProfile,
     ResolutionType,
     RootCause,
 )
 from complaints.outcomes import outcomes_for
 from complaints.responses import ResponseType
-from complaints.selectors import team_members
+from complaints.selectors import regulatory_catalogue, team_members
 from complaints.services.flags import REASON_LIMIT as FLAG_REASON_LIMIT
 from complaints.submission_tokens import SubmissionTokenField
 from complaints.workflow import STAGE_CHOICES, Refused
@@ -122,6 +120,8 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
         label="Why (what the customer told us)",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    category = ListChoiceField(label="Category")
+    product = ListChoiceField(label="Product", required=False)
     submission = SubmissionTokenField()
     attachments = MultipleFileField(
         required=False,
@@ -160,9 +160,10 @@ class ComplaintIntakeForm(RecordFields, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(active=True)
-        self.fields["product"].queryset = Product.objects.filter(active=True)
-
+        # Read once: the service starts the clocks from the version the choices came from.
+        self.catalogue = regulatory_catalogue()
+        self.fields["category"].choose_from(self.catalogue.categories)
+        self.fields["product"].choose_from(self.catalogue.products)
         self.fields["date_of_complaint"].initial = timezone.localdate
         self.fields["channel"].widget.attrs["autofocus"] = True
         self.fields["preferred_language"].required = False
@@ -377,12 +378,17 @@ class MergeForm(StageForm):
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
-class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody")
+def _by_id(rows):
+    return {row.pk: row for row in rows}
 
-    def __init__(self, *args, **kwargs):
+
+class AssignForm(forms.Form):
+    assignee = ListChoiceField(required=False, empty_label="Nobody")
+
+    def __init__(self, *args, team=None, **kwargs):
+        """`team`: the colleagues, if the page has read them already."""
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = team_members()
+        self.fields["assignee"].choose_from(_by_id(team if team is not None else team_members()))
 
 
 class EscalateForm(forms.Form):
@@ -400,10 +406,15 @@ class EscalateForm(forms.Form):
 
 
 class ProfileChangeForm(forms.Form):
-    profile = forms.ModelChoiceField(
-        queryset=RegulatoryProfile.objects.filter(active=True), label="Regulatory profile"
-    )
+    profile = ListChoiceField(label="Regulatory profile")
     reason = forms.CharField(max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The active profiles, as the intake's cached catalogue holds them: the case page
+        # offers them without a query.
+        profiles = regulatory_catalogue().profiles
+        self.fields["profile"].choose_from({profile.pk: profile for profile in profiles})
 
 
 class ClockPauseForm(forms.Form):
@@ -447,14 +458,13 @@ class AttachmentForm(forms.Form):
 
 class ConsultationForm(forms.Form):
     department = forms.CharField(max_length=120, label="Department or person")
-    consultee = forms.ModelChoiceField(
-        queryset=None, required=False, label="Colleague to answer (optional)"
-    )
+    consultee = ListChoiceField(required=False, label="Colleague to answer (optional)")
     question = forms.CharField(max_length=SHORT_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, team=None, **kwargs):
+        """`team`: the colleagues, if the page has read them already."""
         super().__init__(*args, **kwargs)
-        self.fields["consultee"].queryset = team_members()
+        self.fields["consultee"].choose_from(_by_id(team if team is not None else team_members()))
 
 
 class ConsultationAnswerForm(forms.Form):

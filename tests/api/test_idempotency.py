@@ -2,8 +2,8 @@
 
 import pytest
 
-from complaints.api.views import ComplaintListCreate
-from complaints.models import Complaint, IdempotencyKey
+from complaints.models import Category, Complaint, IdempotencyKey
+from tests import factories
 from tests.api.conftest import error_fields, error_messages, new_complaint
 from tests.threads import run_together
 
@@ -90,23 +90,33 @@ def test_a_malformed_key_is_a_400_naming_the_header(api, csr, key):
 
 
 @pytest.mark.django_db
-def test_losing_the_race_on_the_key_answers_with_the_winners_complaint(api, csr, monkeypatch):
-    """The unique constraint stops the second writer; it rolls back and replays the first."""
+def test_a_retry_is_stopped_by_the_key_and_leaves_nothing(api, csr):
+    """The key is not looked up first (a query for every intake): the retry's own insert of
+    it fails on the unique constraint, its rows roll back, and the first answer is replayed.
+    Its reference is given back with them: the next complaint takes the next number."""
     client = api(csr)
     first = post(client, new_complaint())
-    replay = ComplaintListCreate._replay
-    lookups = []
-
-    def not_yet_committed_on_first_look(self, key, fingerprint):
-        lookups.append(key)
-        return None if len(lookups) == 1 else replay(self, key, fingerprint)
-
-    monkeypatch.setattr(ComplaintListCreate, "_replay", not_yet_committed_on_first_look)
     again = post(client, new_complaint())
-    assert len(lookups) == 2  # before creating, and after the IntegrityError
+    after = client.post(LIST, new_complaint(), format="json")
     assert again.status_code == 200
     assert again.json() == first.json()
-    assert Complaint.objects.count() == 1
+    assert Complaint.objects.count() == 2
+    number = int(first.json()["reference"].rsplit("-", 1)[1])
+    assert after.json()["reference"].endswith(f"-{number + 1:06d}")
+
+
+@pytest.mark.django_db
+def test_a_retry_is_answered_even_if_its_category_was_retired_since(api, csr):
+    client = api(csr)
+    body = new_complaint()
+    first = post(client, body)
+    Category.objects.filter(pk=body["category"]).update(active=False)
+    factories.category("Another")  # the catalogue is read again, without the retired one
+
+    again = post(client, body)
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,6 +2,8 @@
 the workflow's own list, so the page never offers what the service would refuse), the other
 actions folded, the manager's review, and each email openable in full."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,6 +11,9 @@ from django.urls import reverse
 
 from complaints import services
 from complaints.models import MessageKind, OutboundMessage
+from complaints.selectors.timeline import TimelineEntry
+from complaints.templatetags import redress
+from complaints.web import forms
 from complaints.workflow import Refused, Stage
 from tests import factories
 
@@ -318,3 +323,76 @@ def test_a_closed_case_wears_no_escalated_badge(client, people):
     services.review_sign_off(complaint, actor=manager, quality_notes="Fine.")
 
     assert badge not in page_of(client, manager, complaint).content.decode()
+
+
+@pytest.mark.parametrize("bound", [False, True])
+def test_the_page_writes_each_input_and_textarea_as_djangos_template_would(people, bound):
+    """The case page writes its forms' inputs and textareas itself (the template engine per
+    widget cost more than the rest of a field): the same HTML, errors and all."""
+    complaint = at_stage("investigating", people)
+    initial = {"expected_stage": complaint.stage, "to": "resolved", "clock": 7}
+    made = [
+        form_class(initial=initial)
+        for form_class in (
+            forms.AcknowledgeForm,
+            forms.TransitionForm,
+            forms.ResolutionForm,
+            forms.ApprovalForm,
+            forms.ImplementForm,
+            forms.FeedbackForm,
+            forms.ReviewForm,
+            forms.NoteForm,
+            forms.WithdrawForm,
+            forms.MergeForm,
+            forms.NotAComplaintForm,
+            forms.ClockPauseForm,
+            forms.ProfileChangeForm,
+            forms.EscalateForm,
+            forms.FlagClearForm,
+        )
+    ]
+    made.append(forms.FlagForm(unset=["vulnerable", "hardship"]))
+    if bound:  # refused: every required field carries its error
+        made = [type(form)(data={"reason": "x" * 5000}) for form in made[:-1]]
+        made.append(forms.FlagForm(data={}, unset=["vulnerable"]))
+    widgets = 0
+    for form in made:
+        form.is_valid()
+        for field in form:
+            template = field.field.widget.template_name
+            if template in redress.INPUT_TEMPLATES | {redress.TEXTAREA_TEMPLATE}:
+                attrs = {"class": "form-control"}
+                assert redress.plain_widget(field, attrs) == field.as_widget(attrs=attrs)
+                assert redress.plain_widget(field) == str(field)
+                widgets += 1
+    assert widgets > 20
+
+
+def test_a_timeline_entry_is_written_whole_and_escaped(settings):
+    settings.TIME_ZONE = "Europe/London"
+    entry = TimelineEntry(
+        datetime(2026, 7, 1, 13, 5, tzinfo=UTC),
+        "message",
+        "Letter to <Ann>",
+        "Bob & Co",
+        "Dear Ann,\n<b>sorry</b>",
+        changes=(("description", "x" * 90, "<new>"),),
+        message_id=7,
+        letter=True,
+        moved_to="Resolved",
+    )
+
+    html = redress.timeline_entry(entry)
+
+    assert html == (
+        '<li class="kind-message">\n'
+        '      <div><strong>Letter to &lt;Ann&gt;</strong> <span class="badge text-bg-light '
+        'border">moved to Resolved</span> <small class="text-body-secondary">· Bob &amp; Co · '
+        '<time datetime="2026-07-01T14:05:00+01:00">1 Jul 2026 14:05</time></small></div>\n'
+        '      <div class="pre-line">Dear Ann,\n&lt;b&gt;sorry&lt;/b&gt;</div>\n'
+        f'      <ul class="small mb-0"><li>Description: <del>{"x" * 79}…</del> → &lt;new&gt;'
+        "</li></ul>\n"
+        '      <a class="small" href="/complaints/messages/7/">Open the letter<span '
+        'class="visually-hidden"> (Letter to &lt;Ann&gt;)</span></a>\n'
+        "    </li>"
+    )
