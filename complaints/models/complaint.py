@@ -390,11 +390,13 @@ class Complaint(models.Model):
                 condition=Q(stage__in=OPEN_STAGE_VALUES, assignee__isnull=True),
             ),
             # Flagged cases lead every queue: the few open ones with a vulnerable customer or
-            # hardship, in deadline order, read without walking the queue's own index.
+            # hardship, in deadline order, and the documented ones for the sign-off queue,
+            # read without walking the queue's own index.
             models.Index(
                 fields=["next_deadline_at", "id"],
                 name="complaint_flagged_queue",
-                condition=Q(stage__in=OPEN_STAGE_VALUES) & (Q(vulnerable=True) | Q(hardship=True)),
+                condition=Q(stage__in=[*OPEN_STAGE_VALUES, Stage.DOCUMENTED])
+                & (Q(vulnerable=True) | Q(hardship=True)),
             ),
             # The managers' sign-off queue and its count: without it, finding the few
             # documented cases among a million closed ones is a scan of the table.

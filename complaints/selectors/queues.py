@@ -1,7 +1,17 @@
 """Each role's queues, the managers' workload view and the complaint page's read."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+)
 from django.utils import timezone
 
 from complaints.models import (
@@ -28,21 +38,28 @@ def queue_first_rows(queryset, limit, new=()):
     """The first `limit` complaints of a queue: the flagged ones first, then those with
     something `new` for the person looking, then the rest, each part in the queue's order.
 
-    A read per part rather than one ordered by "is flagged": that order would make the
-    database sort the whole queue instead of reading its index in deadline order. The
-    flagged part is read from complaint_flagged_queue, which holds only flagged open cases."""
-    parts = [queryset.filter(FLAGGED)]
-    rest = queryset.exclude(FLAGGED)
-    if new:
-        parts.append(rest.filter(pk__in=new))
-        rest = rest.exclude(pk__in=new)
-    parts.append(rest)
-    complaints = []
-    for part in parts:
-        complaints += part[: limit - len(complaints)]
-        if len(complaints) >= limit:
-            break
-    return complaints
+    Two parts, in one statement (UNION ALL) where the database allows: the few cases to lift
+    (flagged or new), found through complaint_flagged_queue and the primary key and sorted,
+    then the queue's first rows read from its own index in order, those lifted skipped here.
+    One read ordered by "is flagged" would make the database sort the whole queue instead."""
+    order = queryset.query.order_by
+    queryset = queryset.annotate(flagged=ExpressionWrapper(FLAGGED, output_field=BooleanField()))
+    lifted = queryset.filter(FLAGGED | Q(pk__in=new)).order_by("-flagged", *order)
+    if connection.features.supports_slicing_ordering_in_compound:
+        parts = [
+            part.annotate(queue_part=Value(n))[:limit] for n, part in enumerate((lifted, queryset))
+        ]
+        rows = list(parts[0].union(parts[1], all=True).order_by("queue_part", "-flagged", *order))
+        first = [complaint for complaint in rows if complaint.queue_part == 0]
+        rest = rows[len(first) :]
+    else:
+        # SQLite (the embedded default) allows no LIMIT inside a UNION.
+        first = list(lifted[:limit])
+        rest = list(queryset[:limit]) if len(first) < limit else []
+    # Enough: when fewer than `limit` are lifted, they are all those of the queue, so the
+    # rest's first `limit` rows hold at most that many of them.
+    lifted_ids = {complaint.pk for complaint in first}
+    return (first + [complaint for complaint in rest if complaint.pk not in lifted_ids])[:limit]
 
 
 def open_complaints(user):
@@ -109,14 +126,16 @@ def consultations_waiting_for(user):
 
 
 def team_workload(user, now=None):
-    """Open and overdue complaints per person, for managers."""
+    """Open and overdue complaints per person, for managers. Counting rows and deadlines,
+    which complaint_queue holds, not ids, which it does not: the counts then read the index
+    alone, not 30,000 rows of the table."""
     now = now or timezone.now()
     rows = (
         open_complaints(user)
         .values("assignee")
         .annotate(
-            open=Count("id"),
-            overdue=Count("id", filter=Q(next_deadline_at__lt=now)),
+            open=Count("*"),
+            overdue=Count("next_deadline_at", filter=Q(next_deadline_at__lt=now)),
         )
         .order_by("-overdue", "-open")
     )

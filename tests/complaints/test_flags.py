@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from complaints import selectors, services
@@ -434,30 +435,41 @@ def plan(queryset):
 
 
 def test_each_part_of_a_queue_is_read_from_an_index_in_order_not_sorted(csr, csr2, manager):
-    """3,000 complaints, 70% closed, a few dozen flagged: the flagged part of each queue is
-    read from complaint_flagged_queue, and neither part sorts the queue."""
+    """30,000 complaints, half closed, a few hundred flagged: a queue's first rows are one
+    statement, whose lifted part (flagged or new) is found through complaint_flagged_queue and
+    the primary key, and whose rest is read from an index in the queue's order and stops:
+    only the few rows of the parts are sorted, never the queue."""
     seed = factories.complaint(csr)
     copies_of(
         seed,
-        3000,
+        30_000,
         assignee_id=f"CASE mod(n, 3) WHEN 0 THEN {csr.pk} WHEN 1 THEN {csr2.pk} END",
-        stage="CASE WHEN mod(n, 10) < 7 THEN 'reviewed' ELSE 'investigating' END",
-        closed_at="CASE WHEN mod(n, 10) < 7 THEN now() END",
+        stage="CASE WHEN mod(n, 10) < 5 THEN 'reviewed' WHEN mod(n, 10) = 5 THEN 'documented' "
+        "ELSE 'investigating' END",
+        closed_at="CASE WHEN mod(n, 10) < 5 THEN now() END",
+        documented_at="CASE WHEN mod(n, 10) = 5 THEN now() - n * interval '1 minute' END",
         acknowledged_at="received_at",
         acknowledgment_method="'phone'",
-        next_deadline_at="now() + n * interval '1 minute'",
+        next_deadline_at="CASE WHEN mod(n, 10) > 5 THEN now() + n * interval '1 minute' END",
         vulnerable="mod(n, 97) = 0",
         hardship="mod(n, 89) = 0",
     )
+    new = list(Complaint.objects.order_by("-id").values_list("id", flat=True)[:50])
     queues_read = {
         "intake": selectors.complaints_intake_queue(csr),
         "mine": selectors.complaints_assigned_to(csr),
         "escalations": selectors.complaints_escalation_queue(manager),
+        "sign-off": selectors.complaints_awaiting_sign_off(manager),
     }
     for name, queue in queues_read.items():
-        queue = queue.order_by("next_deadline_at", "id")
-        flagged, rest = queue.filter(selectors.FLAGGED)[:26], queue.exclude(selectors.FLAGGED)[:26]
+        order = selectors.SIGN_OFF_ORDER if name == "sign-off" else ("next_deadline_at", "id")
+        with CaptureQueriesContext(connection) as queries:
+            selectors.queue_first_rows(queue.order_by(*order), 26, new)
+        [query] = queries.captured_queries
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {query['sql']}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
 
-        assert "complaint_flagged_queue" in plan(flagged), name
-        for part in (flagged, rest):
-            assert "Sort" not in plan(part), (name, plan(part))
+        assert "Bitmap Index Scan on complaint_flagged_queue" in plan, (name, plan)
+        walked = r"->  Limit .*\n\s+->  Index Scan using \w+ on complaints_complaint"
+        assert re.search(walked, plan), (name, plan)
