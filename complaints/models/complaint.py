@@ -335,10 +335,10 @@ class Complaint(models.Model):
             ),
             models.Index(
                 fields=["resolution_target_date"],
-                name="complaint_target_unflagged",
+                name="complaint_target_overdue",
                 condition=Q(
                     stage__in=["received", "acknowledged", "investigating"],
-                    resolution_overdue_at__isnull=True,
+                    resolution_overdue_at__isnull=False,
                 ),
             ),
             models.Index(
