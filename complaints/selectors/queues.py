@@ -40,26 +40,19 @@ def queue_first_rows(queryset, limit, new=()):
 
     Two parts, in one statement (UNION ALL) where the database allows: the few cases to lift
     (flagged or new), found through complaint_flagged_queue and the primary key and sorted,
-    then the queue's first rows read from its own index in order, those lifted skipped here.
-    One read ordered by "is flagged" would make the database sort the whole queue instead."""
+    then the others, read from the queue's own index in order until the page is full. One
+    read ordered by "is flagged" would make the database sort the whole queue instead."""
     order = queryset.query.order_by
     queryset = queryset.annotate(flagged=ExpressionWrapper(FLAGGED, output_field=BooleanField()))
     lifted = queryset.filter(FLAGGED | Q(pk__in=new)).order_by("-flagged", *order)
-    if connection.features.supports_slicing_ordering_in_compound:
-        parts = [
-            part.annotate(queue_part=Value(n))[:limit] for n, part in enumerate((lifted, queryset))
-        ]
-        rows = list(parts[0].union(parts[1], all=True).order_by("queue_part", "-flagged", *order))
-        first = [complaint for complaint in rows if complaint.queue_part == 0]
-        rest = rows[len(first) :]
-    else:
+    rest = queryset.exclude(FLAGGED).exclude(pk__in=new)
+    if not connection.features.supports_slicing_ordering_in_compound:
         # SQLite (the embedded default) allows no LIMIT inside a UNION.
         first = list(lifted[:limit])
-        rest = list(queryset[:limit]) if len(first) < limit else []
-    # Enough: when fewer than `limit` are lifted, they are all those of the queue, so the
-    # rest's first `limit` rows hold at most that many of them.
-    lifted_ids = {complaint.pk for complaint in first}
-    return (first + [complaint for complaint in rest if complaint.pk not in lifted_ids])[:limit]
+        return first + list(rest[: limit - len(first)]) if len(first) < limit else first
+    parts = [part.annotate(queue_part=Value(n))[:limit] for n, part in enumerate((lifted, rest))]
+    combined = parts[0].union(parts[1], all=True)
+    return list(combined.order_by("queue_part", "-flagged", *order)[:limit])
 
 
 def open_complaints(user):

@@ -3,12 +3,14 @@ intake), with who, why and when; staff see them on the case, its timeline and ev
 row, where flagged open cases come first; customers never see them."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from complaints import selectors, services
 from complaints.models import CaseFlag, Complaint, MessageStatus, OutboundMessage
@@ -473,3 +475,35 @@ def test_each_part_of_a_queue_is_read_from_an_index_in_order_not_sorted(csr, csr
         assert "Bitmap Index Scan on complaint_flagged_queue" in plan, (name, plan)
         walked = r"->  Limit .*\n\s+->  Index Scan using \w+ on complaints_complaint"
         assert re.search(walked, plan), (name, plan)
+
+
+@pytest.mark.parametrize("in_one_statement", [True, False], ids=["union", "part by part"])
+@pytest.mark.parametrize("limit", [2, 4, 7, 20])
+def test_a_queue_lists_flagged_then_new_then_the_rest_each_in_deadline_order(
+    csr, monkeypatch, in_one_statement, limit
+):
+    """Nine unassigned cases, their deadlines an hour apart, shuffled against the flags and
+    what is new: whatever the page's length, flagged first, then new, then the rest, each in
+    deadline order, every case once. Part by part is how SQLite (the embedded default), which
+    allows no LIMIT inside a UNION, reads it."""
+    monkeypatch.setattr(
+        connection.features, "supports_slicing_ordering_in_compound", in_one_statement
+    )
+    made = [factories.complaint(csr) for _ in range(9)]
+    start = timezone.now()
+    for hours, complaint in zip([5, 2, 8, 0, 7, 3, 1, 6, 4], made, strict=True):
+        Complaint.objects.filter(pk=complaint.pk).update(
+            next_deadline_at=start + timedelta(hours=hours)
+        )
+    Complaint.objects.filter(pk__in=[made[2].pk, made[6].pk]).update(vulnerable=True)
+    Complaint.objects.filter(pk=made[4].pk).update(hardship=True)
+    new = [made[0].pk, made[6].pk, made[8].pk]  # made[6] is flagged as well
+    queue = selectors.complaints_intake_queue(csr).order_by("next_deadline_at", "id")
+
+    first = selectors.queue_first_rows(queue, limit, new)
+
+    everything = sorted(
+        Complaint.objects.filter(pk__in=[c.pk for c in made]),
+        key=lambda c: (not (c.vulnerable or c.hardship), c.pk not in new, c.next_deadline_at),
+    )
+    assert [c.pk for c in first] == [c.pk for c in everything][:limit]
