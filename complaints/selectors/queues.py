@@ -1,7 +1,6 @@
 """Each role's queues, the managers' workload view and the complaint page's read."""
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
@@ -10,7 +9,6 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
-    Value,
 )
 from django.utils import timezone
 
@@ -38,21 +36,22 @@ def queue_first_rows(queryset, limit, new=()):
     """The first `limit` complaints of a queue: the flagged ones first, then those with
     something `new` for the person looking, then the rest, each part in the queue's order.
 
-    Two parts, in one statement (UNION ALL) where the database allows: the few cases to lift
-    (flagged or new), found through complaint_flagged_queue and the primary key and sorted,
-    then the others, read from the queue's own index in order until the page is full. One
-    read ordered by "is flagged" would make the database sort the whole queue instead."""
+    Two reads, the second only when the first leaves room: the few cases to lift (flagged or
+    new), found through complaint_flagged_queue and the primary key and sorted, then the
+    others, read from the queue's own index in order until the page is full. One read
+    ordered by "is flagged" would make the database sort the whole queue instead; one
+    statement of both (UNION ALL) costs Django more to build than the round trip it saves."""
     order = queryset.query.order_by
-    queryset = queryset.annotate(flagged=ExpressionWrapper(FLAGGED, output_field=BooleanField()))
-    lifted = queryset.filter(FLAGGED | Q(pk__in=new)).order_by("-flagged", *order)
-    rest = queryset.exclude(FLAGGED).exclude(pk__in=new)
-    if not connection.features.supports_slicing_ordering_in_compound:
-        # SQLite (the embedded default) allows no LIMIT inside a UNION.
-        first = list(lifted[:limit])
-        return first + list(rest[: limit - len(first)]) if len(first) < limit else first
-    parts = [part.annotate(queue_part=Value(n))[:limit] for n, part in enumerate((lifted, rest))]
-    combined = parts[0].union(parts[1], all=True)
-    return list(combined.order_by("queue_part", "-flagged", *order)[:limit])
+    lifted = (
+        queryset.filter(FLAGGED | Q(pk__in=new))
+        .annotate(flagged=ExpressionWrapper(FLAGGED, output_field=BooleanField()))
+        .order_by("-flagged", *order)
+    )
+    complaints = list(lifted[:limit])
+    if len(complaints) < limit:
+        rest = queryset.exclude(FLAGGED).exclude(pk__in=new)
+        complaints += rest[: limit - len(complaints)]
+    return complaints
 
 
 def open_complaints(user):
