@@ -126,7 +126,7 @@ def test_compliance_per_clock_with_worked_figures(csr, definitions):
 
 
 def test_figures_counted_per_pair_of_dates_are_those_worked_clock_by_clock(csr):
-    """Three hundred clocks in every unit, on calendars in two time zones (New South Wales
+    """Four hundred clocks in every unit, on calendars in two time zones (New South Wales
     with its public holidays, and London with a firm's closure), their figures worked out
     clock by clock with the calendar arithmetic."""
     sydney = BusinessCalendar.objects.create(
