@@ -253,15 +253,15 @@ def _figures_clock_by_clock(in_period, definitions, closures):
     moments, not the dates (no clock in the catalogue counts in them), and on a database
     without percentile_cont and AT TIME ZONE (the embedded SQLite)."""
     by_pk = {definition.pk: definition for definition in definitions}
+    calendar_by_pk = {pk: closures.calendar(calendar_of(d)) for pk, d in by_pk.items()}
     rows = in_period.filter(definition_id__in=by_pk).values_list(
         "definition_id", "started_at", "stopped_at", "met"
     )
     counted = defaultdict(list)
     for pk, started_at, stopped_at, met in rows:
-        definition = by_pk[pk]
-        calendar = closures.calendar(calendar_of(definition))
-        taken = calendars.elapsed(started_at, stopped_at, definition.unit, calendar)
-        counted[definition].append((taken, 1, int(met)))
+        unit = by_pk[pk].unit
+        taken = calendars.elapsed(started_at, stopped_at, unit, calendar_by_pk[pk])
+        counted[by_pk[pk]].append((taken, 1, int(met)))
     return {definition: _figures(times) for definition, times in counted.items()}
 
 
