@@ -21,7 +21,6 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from complaints.jobs import JOBS
-from complaints.models import RESOLUTION_CLOCK_STAGES
 from complaints.selectors import probes
 
 # Headers a reverse proxy adds: such a request came from elsewhere, even when the proxy
@@ -91,11 +90,10 @@ class RedressCollector(Collector):
             "has): the deadline sweep marks one within minutes.",
             _seconds_since(unmarked["earliest_due"], now),
         )
-        before_resolution = sum(by_stage[stage] for stage in RESOLUTION_CLOCK_STAGES)
         yield _gauge(
             "redress_resolutions_overdue",
             "Complaints not yet resolved and marked past their resolution target.",
-            max(0, before_resolution - probes.resolution_targets_unflagged_count()),
+            probes.resolution_targets_overdue_count(),
         )
 
         backlog = probes.outbox_backlog()

@@ -153,15 +153,31 @@ def elapsed(start: datetime, end: datetime, unit: str, calendar: Calendar) -> fl
         return (end - start) / timedelta(hours=1)
     if unit == BUSINESS_HOURS:
         return _business_time(start, end, calendar) / timedelta(hours=1)
-    first, last = calendar.local_date(start), calendar.local_date(end)
+    [days] = elapsed_days([(calendar.local_date(start), calendar.local_date(end))], unit, calendar)
+    return days
+
+
+def elapsed_days(pairs, unit: str, calendar: Calendar) -> list[float]:
+    """The whole days a day-counted clock counts from each (first, last) pair of local dates:
+    the days after `first` up to and including `last`, as `elapsed` counts them.
+
+    Many pairs at once (a month's stopped clocks, grouped by their dates) look each day up
+    once: a running count of business days from the earliest date, and each pair the
+    difference of its two dates' counts."""
+    if unit not in DAY_UNITS:
+        raise ValueError(f"a {unit} clock is not counted in days")
     if unit == CALENDAR_DAYS:
-        return float((last - first).days)
-    return float(
-        sum(
-            calendar.is_business_day(first + timedelta(days=offset))
-            for offset in range(1, (last - first).days + 1)
-        )
-    )
+        return [float((last - first).days) for first, last in pairs]
+    if not pairs:
+        return []
+    earliest = min(min(pair) for pair in pairs)
+    latest = max(max(pair) for pair in pairs)
+    counted, running = {}, 0
+    for offset in range((latest - earliest).days + 1):
+        day = earliest + timedelta(days=offset)
+        running += calendar.is_business_day(day)
+        counted[day] = running
+    return [float(counted[last] - counted[first]) for first, last in pairs]
 
 
 def extend(

@@ -67,24 +67,19 @@ def _digest(recipients, complaints, *, event, headline, now, total=None):
 
 
 def _claim(queryset, order):
-    """Claim the next batch of clocks no other run holds, locking each clock's complaint
-    first (SKIP LOCKED), as every service that changes clocks does: a sweep and a person
-    acting on the same case never wait on each other in opposite orders. The clocks are
-    locked again with the scan's condition, so a clock another run marked meanwhile is
-    left out. Returns the claimed clocks, or None when nothing is due."""
-    due = list(queryset.order_by(order, "pk").values_list("pk", "complaint_id")[:BATCH])
-    if not due:
-        return None
-    free = set(
-        Complaint.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=sorted({complaint for _, complaint in due}))
-        .values_list("pk", flat=True)
+    """Claim the next batch of clocks no other run holds, each with its complaint: one
+    statement locks both rows (SKIP LOCKED) or neither, so the marks that follow never wait
+    on a person acting on the same case, and a clock another run marked meanwhile is left
+    out (the lock checks the scan's condition again). Only what the marks need is read: the
+    clock, its complaint and its definition. Returns the claimed clocks, or None when nothing
+    is due."""
+    claimed = list(
+        queryset.select_related("complaint")
+        .select_for_update(skip_locked=True, of=("self", "complaint"))
+        .only("complaint_id", "definition_id", "complaint__id")
+        .order_by(order, "pk")[:BATCH]
     )
-    return list(
-        queryset.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__in=[pk for pk, complaint in due if complaint in free])
-        .order_by(order, "pk")
-    )
+    return claimed or None
 
 
 def _by_definition(clocks):

@@ -339,36 +339,23 @@ class Complaint(models.Model):
 
     class Meta:
         ordering = ["acknowledgment_due_at"]
+        # Every index here is rewritten for each complaint the clock sweep marks (a thousand a
+        # statement) and each one logged: one no query reads costs every write and saves
+        # none (docs/performance.md, 2026-12-06).
         indexes = [
-            # Queues and clocks read open complaints only; closed ones are most of the table.
-            models.Index(
-                fields=["acknowledgment_due_at"],
-                name="complaint_open_ack_due",
-                condition=Q(stage__in=OPEN_STAGE_VALUES),
-            ),
-            models.Index(
-                fields=["resolution_target_date"],
-                name="complaint_open_target",
-                condition=Q(stage__in=OPEN_STAGE_VALUES),
-            ),
-            # The clock jobs' scans: each index holds only the complaints a job may still act
-            # on, so a sweep costs the work due, not the size of the table.
+            # What the health and metrics probes count, and the follow-up job's scan: each
+            # index holds only the complaints still waiting, whatever the size of the table.
             models.Index(
                 fields=["acknowledgment_due_at"],
                 name="complaint_ack_unbreached",
                 condition=Q(stage="received", acknowledgment_breached_at__isnull=True),
             ),
             models.Index(
-                fields=["received_at"],
-                name="complaint_ack_unwarned",
-                condition=Q(stage="received", acknowledgment_warned_at__isnull=True),
-            ),
-            models.Index(
                 fields=["resolution_target_date"],
-                name="complaint_target_unflagged",
+                name="complaint_target_overdue",
                 condition=Q(
                     stage__in=["received", "acknowledged", "investigating"],
-                    resolution_overdue_at__isnull=True,
+                    resolution_overdue_at__isnull=False,
                 ),
             ),
             models.Index(
@@ -397,7 +384,6 @@ class Complaint(models.Model):
             # id): a page of any search or filter is read from here in that order and stops
             # at 26 rows, instead of sorting every match (docs/performance.md).
             models.Index(fields=["next_deadline_at", "id"], name="complaint_deadline_order"),
-            models.Index(fields=["customer_phone_digits"], name="complaint_phone_digits"),
             models.Index(Upper("customer_email"), name="complaint_email_upper"),
             models.Index(fields=["assignee", "stage"], name="complaint_assignee_stage"),
             # The intake queue: unassigned open complaints in deadline order.
@@ -407,11 +393,13 @@ class Complaint(models.Model):
                 condition=Q(stage__in=OPEN_STAGE_VALUES, assignee__isnull=True),
             ),
             # Flagged cases lead every queue: the few open ones with a vulnerable customer or
-            # hardship, in deadline order, read without walking the queue's own index.
+            # hardship, in deadline order, and the documented ones for the sign-off queue,
+            # read without walking the queue's own index.
             models.Index(
                 fields=["next_deadline_at", "id"],
                 name="complaint_flagged_queue",
-                condition=Q(stage__in=OPEN_STAGE_VALUES) & (Q(vulnerable=True) | Q(hardship=True)),
+                condition=Q(stage__in=[*OPEN_STAGE_VALUES, Stage.DOCUMENTED])
+                & (Q(vulnerable=True) | Q(hardship=True)),
             ),
             # The managers' sign-off queue and its count: without it, finding the few
             # documented cases among a million closed ones is a scan of the table.
@@ -434,8 +422,13 @@ class Complaint(models.Model):
                 name="complaint_received_order",
                 include=["acknowledged_at", "acknowledgment_due_at", "category"],
             ),
+            # Resolved complaints only: every query of it asks for a resolution from a date,
+            # and the open complaints, which the sweeps and people rewrite, stay out of it.
             models.Index(
-                fields=["resolved_at"], name="complaint_resolved", include=["received_at"]
+                fields=["resolved_at"],
+                name="complaint_resolved",
+                include=["received_at"],
+                condition=Q(resolved_at__isnull=False),
             ),
             # The dashboard's recent exits, and a survivor's duplicates on its page: both are
             # a few rows among a million, found without a scan.

@@ -46,10 +46,11 @@ def acknowledgments_unmarked():
     ).aggregate(count=Count("pk"), earliest_due=Min("acknowledgment_due_at"))
 
 
-def resolution_targets_unflagged_count():
-    """Complaints before resolution not marked overdue (index complaint_target_unflagged)."""
+def resolution_targets_overdue_count():
+    """Complaints before resolution marked past their target (index complaint_target_overdue,
+    which holds only these: the others, which the sweeps and people rewrite, stay out)."""
     return Complaint.objects.filter(
-        stage__in=RESOLUTION_CLOCK_STAGES, resolution_overdue_at__isnull=True
+        stage__in=RESOLUTION_CLOCK_STAGES, resolution_overdue_at__isnull=False
     ).count()
 
 

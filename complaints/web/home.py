@@ -32,7 +32,10 @@ def queue_section(
     user; `counted` adds the whole queue's size to its heading, for the queues an index
     counts cheaply."""
     count = queryset.count() if counted else None
-    queryset = queryset.select_related("category", "assignee").only(*ROW_FIELDS).order_by(*order)
+    # The order's columns are read too: the queue's parts are ordered again once combined.
+    queryset = (
+        queryset.select_related("category", "assignee").only(*ROW_FIELDS, *order).order_by(*order)
+    )
     complaints = selectors.queue_first_rows(queryset, QUEUE_LENGTH + 1, new)
     missed = selectors.clocks_missed([c.pk for c in complaints]) if why else None
     rows = rows_of(complaints, now, frozenset(new), missed)

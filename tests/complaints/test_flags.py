@@ -3,11 +3,14 @@ intake), with who, why and when; staff see them on the case, its timeline and ev
 row, where flagged open cases come first; customers never see them."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from complaints import selectors, services
 from complaints.models import CaseFlag, Complaint, MessageStatus, OutboundMessage
@@ -434,30 +437,68 @@ def plan(queryset):
 
 
 def test_each_part_of_a_queue_is_read_from_an_index_in_order_not_sorted(csr, csr2, manager):
-    """3,000 complaints, 70% closed, a few dozen flagged: the flagged part of each queue is
-    read from complaint_flagged_queue, and neither part sorts the queue."""
+    """30,000 complaints, half closed, a few dozen flagged: the part of a queue to lift
+    (flagged or new) is found through complaint_flagged_queue and the primary key, and the
+    rest is read from an index in the queue's order and stops: only the few lifted rows are
+    sorted, never the queue."""
     seed = factories.complaint(csr)
     copies_of(
         seed,
-        3000,
+        30_000,
         assignee_id=f"CASE mod(n, 3) WHEN 0 THEN {csr.pk} WHEN 1 THEN {csr2.pk} END",
-        stage="CASE WHEN mod(n, 10) < 7 THEN 'reviewed' ELSE 'investigating' END",
-        closed_at="CASE WHEN mod(n, 10) < 7 THEN now() END",
+        stage="CASE WHEN mod(n, 10) < 5 THEN 'reviewed' WHEN mod(n, 10) = 5 THEN 'documented' "
+        "ELSE 'investigating' END",
+        closed_at="CASE WHEN mod(n, 10) < 5 THEN now() END",
+        documented_at="CASE WHEN mod(n, 10) = 5 THEN now() - n * interval '1 minute' END",
         acknowledged_at="received_at",
         acknowledgment_method="'phone'",
-        next_deadline_at="now() + n * interval '1 minute'",
-        vulnerable="mod(n, 97) = 0",
-        hardship="mod(n, 89) = 0",
+        next_deadline_at="CASE WHEN mod(n, 10) > 5 THEN now() + n * interval '1 minute' END",
+        vulnerable="mod(n, 997) = 0",
+        hardship="mod(n, 1499) = 0",
     )
+    new = list(Complaint.objects.order_by("-id").values_list("id", flat=True)[:10])
     queues_read = {
         "intake": selectors.complaints_intake_queue(csr),
         "mine": selectors.complaints_assigned_to(csr),
         "escalations": selectors.complaints_escalation_queue(manager),
+        "sign-off": selectors.complaints_awaiting_sign_off(manager),
     }
     for name, queue in queues_read.items():
-        queue = queue.order_by("next_deadline_at", "id")
-        flagged, rest = queue.filter(selectors.FLAGGED)[:26], queue.exclude(selectors.FLAGGED)[:26]
+        order = selectors.SIGN_OFF_ORDER if name == "sign-off" else ("next_deadline_at", "id")
+        with CaptureQueriesContext(connection) as queries:
+            selectors.queue_first_rows(queue.order_by(*order), 26, new)
+        plans = []
+        for query in queries.captured_queries:
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN {query['sql']}")
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        lifted, rest = plans
 
-        assert "complaint_flagged_queue" in plan(flagged), name
-        for part in (flagged, rest):
-            assert "Sort" not in plan(part), (name, plan(part))
+        assert "Bitmap Index Scan on complaint_flagged_queue" in lifted, (name, lifted)
+        walked = r"^Limit .*\n\s+->  Index Scan using \w+ on complaints_complaint"
+        assert re.search(walked, rest), (name, rest)
+
+
+@pytest.mark.parametrize("limit", [2, 4, 7, 20])
+def test_a_queue_lists_flagged_then_new_then_the_rest_each_in_deadline_order(csr, limit):
+    """Nine unassigned cases, their deadlines an hour apart, shuffled against the flags and
+    what is new: whatever the page's length, flagged first, then new, then the rest, each in
+    deadline order, every case once."""
+    made = [factories.complaint(csr) for _ in range(9)]
+    start = timezone.now()
+    for hours, complaint in zip([5, 2, 8, 0, 7, 3, 1, 6, 4], made, strict=True):
+        Complaint.objects.filter(pk=complaint.pk).update(
+            next_deadline_at=start + timedelta(hours=hours)
+        )
+    Complaint.objects.filter(pk__in=[made[2].pk, made[6].pk]).update(vulnerable=True)
+    Complaint.objects.filter(pk=made[4].pk).update(hardship=True)
+    new = [made[0].pk, made[6].pk, made[8].pk]  # made[6] is flagged as well
+    queue = selectors.complaints_intake_queue(csr).order_by("next_deadline_at", "id")
+
+    first = selectors.queue_first_rows(queue, limit, new)
+
+    everything = sorted(
+        Complaint.objects.filter(pk__in=[c.pk for c in made]),
+        key=lambda c: (not (c.vulnerable or c.hardship), c.pk not in new, c.next_deadline_at),
+    )
+    assert [c.pk for c in first] == [c.pk for c in everything][:limit]

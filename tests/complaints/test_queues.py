@@ -703,6 +703,13 @@ def test_pages_make_the_same_number_of_queries_for_3_and_40_complaints(
         large[name] = len(captured)
 
     assert large == small
+    # Issue 24: the session, the user, what is new for them (its cases and its counts), two
+    # reads per queue (the cases to lift, flagged or new, then the rest: one when those fill
+    # the page), then the consultations and the assign menu's team; managers also the missed
+    # clocks, the sign-off queue's count, the workload and its people, and the dashboard (14,
+    # computed afresh: the tests cache nothing).
+    homes = {name: small[name] for name in ("csr home", "resolver home", "manager home")}
+    assert homes == {"csr home": 10, "resolver home": 9, "manager home": 16 + 14}
 
 
 def test_detail_page_queries_do_not_grow_with_open_consultations(csr, resolver, manager):

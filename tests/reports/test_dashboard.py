@@ -104,6 +104,17 @@ def test_every_figure_on_a_known_set(now, known):
     assert figures["window_start"] == timezone.localdate(now - 30 * DAY)
 
 
+def test_the_dashboard_computed_afresh_reads_fourteen_queries(
+    now, known, django_assert_num_queries
+):
+    """Issue 24: each figure one read, whatever the number of complaints and clocks: open by
+    stage, the received window, exits, categories and the busiest, satisfaction, resolutions
+    (median and count together), actions overdue, the review due (two, before any review),
+    and compliance per clock (definitions, closures, hours clocks, day-counted clocks)."""
+    with django_assert_num_queries(14):
+        dashboard(now=now)
+
+
 def test_weekly_volume_sums_twelve_weeks(now, known):
     figures = dashboard(now=now)
 
