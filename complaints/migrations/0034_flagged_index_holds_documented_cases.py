@@ -36,7 +36,7 @@ def replace(old, new):
 
 class Migration(migrations.Migration):
     atomic = False
-    dependencies = [("complaints", "0031_return_data")]
+    dependencies = [("complaints", "0033_responses_seed")]
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[

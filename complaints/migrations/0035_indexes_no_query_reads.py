@@ -79,7 +79,7 @@ def change(dropped, added):
 
 class Migration(migrations.Migration):
     atomic = False
-    dependencies = [("complaints", "0032_flagged_index_holds_documented_cases")]
+    dependencies = [("complaints", "0034_flagged_index_holds_documented_cases")]
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
