@@ -21,6 +21,10 @@ CALENDARS = [
 
 ACK_STOPS = ["acknowledged", "exited", "closed"]
 RESPONSE_STOPS = ["resolution_proposed", "exited", "closed"]
+# A regulator's response clock is met by the checked response sent (its ombudsman wording,
+# its leaflet: response_sent_stops below), never by a proposal alone.
+REGULATOR_RESPONSE_STOPS = ["exited", "closed"]
+PROPOSED = "resolution_proposed"
 EARLY_STOPS = ["resolved", "closed"]
 
 # The responses staff send that meet a response clock (docs/responses.md), besides its
@@ -143,7 +147,7 @@ def fca_clocks():
             "final_response",
             56,
             "calendar_days",
-            RESPONSE_STOPS,
+            REGULATOR_RESPONSE_STOPS,
             warning_amount=14,
             warning_unit="calendar_days",
             breach_message="delay_notice",
@@ -161,7 +165,7 @@ def fca_payment_clocks():
             "holding_response",
             15,
             "business_days",
-            RESPONSE_STOPS,
+            REGULATOR_RESPONSE_STOPS,
             warning_amount=5,
             warning_unit="business_days",
             breach_message="delay_notice",
@@ -172,7 +176,7 @@ def fca_payment_clocks():
             "final_response",
             35,
             "business_days",
-            RESPONSE_STOPS,
+            REGULATOR_RESPONSE_STOPS,
             warning_amount=5,
             warning_unit="business_days",
         ),
@@ -205,7 +209,7 @@ def asic_response(days, **conditions):
         "final_response",
         days,
         "calendar_days",
-        RESPONSE_STOPS,
+        REGULATOR_RESPONSE_STOPS,
         warning_amount=5,
         warning_unit="calendar_days",
         breach_message="delay_notice",
@@ -239,7 +243,7 @@ def cfpb_clocks():
             "holding_response",
             15,
             "calendar_days",
-            RESPONSE_STOPS,
+            REGULATOR_RESPONSE_STOPS,
             warning_amount=3,
             warning_unit="calendar_days",
         ),
@@ -249,7 +253,7 @@ def cfpb_clocks():
             "final_response",
             60,
             "calendar_days",
-            RESPONSE_STOPS,
+            REGULATOR_RESPONSE_STOPS,
             warning_amount=10,
             warning_unit="calendar_days",
             breach_message="delay_notice",
@@ -294,6 +298,25 @@ def response_stops_seed(apps, *, remove=False):
             stops = [e for e in definition.stop_events if e not in added]
         else:
             stops = definition.stop_events + [e for e in added if e not in definition.stop_events]
+        if stops != definition.stop_events:
+            definition.stop_events = stops
+            definition.save(update_fields=["stop_events"])
+
+
+def regulator_proposal_stops_seed(apps, *, restore=False):
+    """Take the proposal of a resolution away from the stops of the seeded regulators'
+    response clocks of an existing install (or, `restore`, give it back): migration 0036."""
+    ClockDefinition = apps.get_model("complaints", "ClockDefinition")
+    seeded = HOLDING_MEETS | FINAL_MEETS
+    for definition in ClockDefinition.objects.select_related("profile"):
+        if (definition.profile.code, definition.code) not in seeded:
+            continue
+        if restore:
+            if PROPOSED in definition.stop_events:
+                continue
+            stops = [PROPOSED, *definition.stop_events]
+        else:
+            stops = [e for e in definition.stop_events if e != PROPOSED]
         if stops != definition.stop_events:
             definition.stop_events = stops
             definition.save(update_fields=["stop_events"])

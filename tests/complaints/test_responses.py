@@ -439,6 +439,33 @@ def test_the_final_response_stops_the_final_response_clock_and_the_header_says_s
     assert "Final response due" not in page
 
 
+@pytest.mark.parametrize(
+    ("code", "clock_code"),
+    [
+        ("fca", "final-response"),
+        ("fca-payments", "payment-response"),
+        ("fca-payments", "payment-final-response"),
+        ("asic", "idr-response"),
+        ("asic-super", "idr-response"),
+        ("cfpb", "company-response"),
+        ("cfpb", "final-response"),
+    ],
+)
+def test_a_proposed_resolution_alone_leaves_a_regulators_response_clock_running(
+    code, clock_code, csr, resolver, manager
+):
+    complaint = case_under(code, csr=csr, resolver=resolver, manager=manager, stage="acknowledged")
+    services.complaint_transition(complaint, "investigating", actor=csr)
+
+    services.resolution_propose(
+        complaint, actor=csr, type="apology", description="We are sorry; we have fixed it."
+    )
+
+    running = clock(complaint, clock_code)
+    assert (running.stopped_at, running.stop_event) == (None, "")
+    assert "resolution_proposed" not in running.definition.stop_events
+
+
 def test_a_payment_services_holding_response_leaves_the_final_response_due(
     client, csr, resolver, manager
 ):
