@@ -1,11 +1,15 @@
 """Settings that managers keep: the managed lists and the holiday calendar. Case data is
 read-only here: every change to a complaint goes through the application's services."""
 
+from datetime import datetime
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.history import export_history
@@ -108,23 +112,38 @@ class ResponseTemplateAdmin(ManagerSettingsAdmin):
         "approved_by",
         "approved_at",
     )
-    actions = [*ManagerSettingsAdmin.actions, "approve_wording"]
+    change_form_template = "admin/complaints/responsetemplate/change_form.html"
 
     def save_model(self, request, obj, form, change):
         response_template_save(obj, actor=request.user, changed=form.changed_data)
 
-    @admin.action(description="Approve the wording of the selected templates")
-    def approve_wording(self, request, queryset):
-        approved = 0
-        for template in queryset:
-            try:
-                response_template_approve(template, actor=request.user)
-            except Refused as refusal:
-                self.message_user(request, refusal.message, messages.ERROR)
-            else:
-                approved += 1
-        if approved:
-            self.message_user(request, f"Approved the wording of {approved} template(s).")
+    def get_urls(self):
+        approve = path(
+            "<int:pk>/approve/",
+            self.admin_site.admin_view(self.approve_wording),
+            name="complaints_responsetemplate_approve",
+        )
+        return [approve, *super().get_urls()]
+
+    def approve_wording(self, request, pk):
+        """The change form's button: approves the wording shown there, named by its
+        wording_changed_at (a wording changed since is refused)."""
+        if request.method != "POST":
+            raise Http404
+        template = self.get_object(request, str(pk))
+        if template is None or not self.has_change_permission(request, template):
+            raise PermissionDenied
+        try:
+            version = datetime.fromisoformat(request.POST.get("approved_version", ""))
+        except ValueError:
+            version = None
+        try:
+            response_template_approve(template, actor=request.user, version=version)
+        except Refused as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+        else:
+            self.message_user(request, f"Approved the wording of “{template.name}”.")
+        return redirect("admin:complaints_responsetemplate_change", pk)
 
 
 @admin.register(RequiredElement)

@@ -90,6 +90,10 @@ def template_version(template):
 # The wording's approval ----------------------------------------------------------------------
 
 
+WORDING_CHANGED = "Wording changed: awaiting approval"
+WORDING_APPROVED = "Wording approved"
+
+
 def response_template_save(template, *, actor, changed=()):
     """Save a template from the admin. A regulated template whose wording is new or
     changed waits for approval, naming who changed it and when."""
@@ -100,7 +104,7 @@ def response_template_save(template, *, actor, changed=()):
         template.wording_changed_at = timezone.now()
         template.approved_by = None
         template.approved_at = None
-        reason = "Wording changed: awaiting approval"
+        reason = WORDING_CHANGED
     elif not template.is_regulated:
         # A plain reply needs no approval; one made plain leaves the queue of approvals.
         template.awaiting_approval = False
@@ -112,24 +116,48 @@ def response_template_save(template, *, actor, changed=()):
     return template
 
 
-def response_template_approve(template, *, actor):
-    """A manager other than the author of the change approves the template's wording."""
+def response_template_approve(template, *, actor, version):
+    """A manager approves the wording they reviewed: `version` is the template's
+    `wording_changed_at` as shown to them, refused if the wording changed since. No one who
+    changed the wording since the last approval approves it."""
     if not can(actor, Capability.MANAGE_SETTINGS):
         raise Refused("Only a manager approves a template's wording.")
     with transaction.atomic():
         template = ResponseTemplate.objects.select_for_update().get(pk=template.pk)
         if not template.awaiting_approval:
             raise Refused(f"“{template.name}” has no change waiting for approval.")
-        if template.wording_changed_by_id == actor.pk:
+        if version != template.wording_changed_at:
+            raise Refused(
+                f"The wording of “{template.name}” changed since you read it: read it again "
+                "before approving it."
+            )
+        if actor.pk in wording_authors_since_approval(template):
             raise Refused(
                 f"You changed the wording of “{template.name}”: another manager approves it."
             )
         template.awaiting_approval = False
         template.approved_by = actor
         template.approved_at = timezone.now()
-        attribute(template, actor, "Wording approved")
+        attribute(template, actor, WORDING_APPROVED)
         template.save(update_fields=["awaiting_approval", "approved_by", "approved_at"])
         return template
+
+
+def wording_authors_since_approval(template):
+    """Who changed the template's wording since its last approval (or since it was made)."""
+    versions = template.history.all()
+    approved = (
+        versions.filter(history_change_reason=WORDING_APPROVED)
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    if approved is not None:
+        versions = versions.filter(history_date__gt=approved.history_date)
+    return set(
+        versions.filter(history_change_reason=WORDING_CHANGED).values_list(
+            "history_user_id", flat=True
+        )
+    ) | {template.wording_changed_by_id}
 
 
 # Enclosures ----------------------------------------------------------------------------------

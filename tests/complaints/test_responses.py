@@ -363,11 +363,12 @@ def test_a_changed_wording_waits_for_another_managers_approval_before_it_is_sent
     with pytest.raises(Refused, match="waiting for a manager's approval"):
         send(complaint, template, csr)
 
+    shown = template.wording_changed_at
     with pytest.raises(Refused, match="another manager approves it"):
-        services.response_template_approve(template, actor=manager)
+        services.response_template_approve(template, actor=manager, version=shown)
     with pytest.raises(Refused, match="Only a manager"):
-        services.response_template_approve(template, actor=csr)
-    services.response_template_approve(template, actor=manager2)
+        services.response_template_approve(template, actor=csr, version=shown)
+    services.response_template_approve(template, actor=manager2, version=shown)
     template.refresh_from_db()
     assert not template.awaiting_approval and template.approved_by == manager2
 
@@ -380,20 +381,52 @@ def test_a_changed_wording_waits_for_another_managers_approval_before_it_is_sent
     assert message.template_version.approved_by == manager2
 
 
-def test_the_admin_action_approves_and_a_plain_reply_needs_no_approval(client, manager, manager2):
+def test_the_change_form_approves_the_wording_it_shows_and_a_plain_reply_needs_no_approval(
+    client, manager, manager2
+):
     regulated = seeded("asic", ResponseType.DELAY_NOTICE)
     admin_edit(client, manager, regulated, subject="Your complaint {{ reference }}: a delay")
     plain = ResponseTemplate.objects.create(name="Thanks", subject="Thanks", body="Thank you.")
     assert not admin_edit(client, manager, plain, body="Thank you again.").awaiting_approval
 
     client.force_login(manager2)
-    answer = client.post(
-        reverse("admin:complaints_responsetemplate_changelist"),
-        {"action": "approve_wording", "_selected_action": [regulated.pk]},
-    )
+    url = reverse("admin:complaints_responsetemplate_change", args=[regulated.pk])
+    page = client.get(url).content.decode()
+    shown = regulated.wording_changed_at.isoformat()
+    assert f'value="{shown}"' in page and "Approve this wording" in page
+    approve = reverse("admin:complaints_responsetemplate_approve", args=[regulated.pk])
+    answer = client.post(approve, {"approved_version": shown})
     assert answer.status_code == 302
     regulated.refresh_from_db()
     assert not regulated.awaiting_approval and regulated.approved_by == manager2
+
+
+def test_an_approval_of_a_wording_changed_since_it_was_read_is_refused(
+    client, manager, manager2, django_user_model
+):
+    manager3 = make_user(django_user_model, "manager3", "manager")
+    template = seeded("fca", ResponseType.FINAL_RESPONSE)
+    template = admin_edit(client, manager, template, subject="Our final response {{ reference }}")
+    read = template.wording_changed_at
+    template = admin_edit(client, manager2, template, subject="Final response {{ reference }}")
+
+    with pytest.raises(Refused, match="changed since you read it"):
+        services.response_template_approve(template, actor=manager3, version=read)
+    with pytest.raises(Refused, match="changed since you read it"):
+        services.response_template_approve(template, actor=manager3, version=None)
+    # Both editors since the last approval are its authors, not only the latest one.
+    with pytest.raises(Refused, match="another manager approves it"):
+        services.response_template_approve(
+            template, actor=manager, version=template.wording_changed_at
+        )
+    template.refresh_from_db()
+    assert template.awaiting_approval
+
+    services.response_template_approve(
+        template, actor=manager3, version=template.wording_changed_at
+    )
+    template.refresh_from_db()
+    assert template.approved_by == manager3
 
 
 def test_a_plain_reply_records_its_template_version_too(csr, resolver, manager):
