@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from complaints import mime, selectors, services
+from complaints.input_limits import id_from
 from complaints.models import MessageChannel
 from complaints.permissions import (
     Action,
@@ -24,6 +25,12 @@ from complaints.responses import ResponseIncomplete, ResponseType
 from complaints.web import forms
 from complaints.workflow import Refused
 
+NO_TEMPLATE = "without_template"
+TEMPLATE_NOT_OFFERED = (
+    "That template is not offered for this complaint (unknown, switched off, or for another "
+    "profile): choose another, or write without a template."
+)
+
 
 def reply_compose(request, pk):
     """Choose the type of response and a template, edit, preview, send: the preview and the
@@ -36,9 +43,24 @@ def reply_compose(request, pk):
     chosen = None
     preview = None
     missing = ()
-    if request.method == "POST":
+    if request.method == "POST" and ("choose_type" in request.POST or NO_TEMPLATE in request.POST):
+        # Choosing a type, or leaving the template, keeps what was typed.
+        typed = {**request.POST.dict(), "attachments": request.POST.getlist("attachments")}
+        if NO_TEMPLATE in request.POST:
+            typed["template"] = None
+            messages.info(request, "No template: the text stays as you wrote it.")
+        elif typed.get("template"):
+            chosen = _template_of(complaint, typed["template"])
+        response_type = typed.get("response_type") or ResponseType.REPLY
+        form = forms.ReplyForm(initial=typed, complaint=complaint, response_types=offered)
+    elif request.method == "POST":
         form = forms.ReplyForm(request.POST, complaint=complaint, response_types=offered)
         response_type = form.data.get("response_type") or ResponseType.REPLY
+        template = None
+        if form.is_valid() and form.cleaned_data["template"]:
+            template = _template_of(complaint, form.cleaned_data["template"])
+            if template is None:
+                form.add_error(None, TEMPLATE_NOT_OFFERED)
         if form.is_valid() and "send" in request.POST:
             data = form.cleaned_data
             response_type = data["response_type"]
@@ -53,7 +75,7 @@ def reply_compose(request, pk):
                     channel=data["channel"],
                     postal_address=data["postal_address"],
                     response_type=response_type,
-                    template=_template_of(complaint, data["template"]),
+                    template=template,
                 )
             except ResponseIncomplete as refusal:
                 missing = refusal.missing
@@ -73,8 +95,10 @@ def reply_compose(request, pk):
             response_type = preview["response_type"]
     else:
         template_id = request.GET.get("template", "")
-        if template_id.isdigit():
-            chosen = _template_of(complaint, int(template_id))
+        if template_id:
+            chosen = _template_of(complaint, template_id)
+            if chosen is None:
+                messages.error(request, TEMPLATE_NOT_OFFERED)
         response_type = request.GET.get("type", "")
         if chosen is not None:
             response_type = chosen.response_type
@@ -114,8 +138,10 @@ def reply_compose(request, pk):
 
 
 def _template_of(complaint, template_id):
-    """An active template offered under the complaint's profile, or None."""
-    if not template_id:
+    """The active template offered under the complaint's profile that `template_id` names,
+    or None."""
+    template_id = id_from(template_id)
+    if template_id is None:
         return None
     templates = selectors.response_templates_active(response_type=None, profile=complaint.profile)
     return templates.filter(pk=template_id).first()

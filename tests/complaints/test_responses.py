@@ -631,6 +631,63 @@ def test_a_csr_sending_a_final_response_without_the_ombudsman_paragraph_is_told_
     assert sent.template_version == template.history.latest()
 
 
+def test_a_template_not_offered_for_the_case_is_refused_on_the_compose_page(
+    client, csr, resolver, manager
+):
+    complaint = case_under("fca", csr=csr, resolver=resolver, manager=manager)
+    switched_off = ResponseTemplate.objects.create(
+        name="Old thanks", subject="Thanks", body="Thank you.", active=False
+    )
+    other_profile = seeded("asic", ResponseType.FINAL_RESPONSE)
+    client.force_login(csr)
+    url = reverse("complaints:reply", args=[complaint.pk])
+
+    for template_id in (switched_off.pk, other_profile.pk, 10**12, "x"):
+        page = client.get(url, {"template": template_id}).content.decode()
+        assert "That template is not offered for this complaint" in page
+        answer = client.post(
+            url,
+            {
+                "subject": "Thanks",
+                "text": "Thank you.",
+                "token": uuid.uuid4().hex,
+                "response_type": "reply",
+                "template": switched_off.pk if template_id == "x" else template_id,
+                "send": "1",
+            },
+        )
+        assert answer.status_code == 400
+        assert "That template is not offered for this complaint" in answer.content.decode()
+    assert not responses_of(complaint).exists()
+
+
+def test_choosing_a_type_or_writing_without_a_template_keeps_the_typed_text(
+    client, csr, resolver, manager
+):
+    complaint = case_under("fca", csr=csr, resolver=resolver, manager=manager)
+    template = seeded("fca", ResponseType.HOLDING_RESPONSE)
+    client.force_login(csr)
+    url = reverse("complaints:reply", args=[complaint.pk])
+    typed = {
+        "subject": "About your complaint",
+        "text": "Words I typed myself.",
+        "token": uuid.uuid4().hex,
+        "template": template.pk,
+        "response_type": "final_response",
+    }
+
+    page = client.post(url, {**typed, "choose_type": "1"}).content.decode()
+    assert "Words I typed myself." in page and 'value="About your complaint"' in page
+    assert '<option value="final_response" selected>' in page
+    assert f'name="template" value="{template.pk}"' in page
+
+    page = client.post(url, {**typed, "without_template": "1"}).content.decode()
+    assert "Words I typed myself." in page
+    assert 'name="template" value=' not in page
+    assert "Write without a template" not in page
+    assert not responses_of(complaint).exists()
+
+
 def test_the_api_refuses_an_incomplete_response_with_400_listing_each_element(
     csr, resolver, manager
 ):
