@@ -62,7 +62,8 @@ FACT_HINTS = {
     "window, so it needs a final response instead",
 }
 ENCLOSURE_HINT = (
-    "no copy has been uploaded yet: a manager adds it under Settings, Response enclosures"
+    "no copy is kept (never uploaded, or its file is missing from storage): a manager "
+    "uploads it under Settings, Response enclosures"
 )
 
 

@@ -37,7 +37,8 @@ def response_enclosures_check(complaint, response_type, *, subject, text, templa
             "choose another type of response."
         )
     elements = selectors.required_elements(profile, response_type)
-    kept = selectors.enclosures_of(profile)
+    # A row whose file is gone from storage (a restore without the files) is no copy kept.
+    kept = {code: e for code, e in selectors.enclosures_of(profile).items() if e.path.is_file()}
     missing = missing_elements(
         elements,
         text=f"{subject}\n{text}",

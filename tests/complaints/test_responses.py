@@ -292,6 +292,21 @@ def test_the_leaflet_never_uploaded_is_named_with_what_to_do(csr, resolver, mana
     assert "Settings, Response enclosures" in refused.value.message
 
 
+def test_a_leaflet_whose_file_is_missing_from_storage_is_a_missing_enclosure(
+    csr, resolver, manager
+):
+    complaint = case_under("fca", csr=csr, resolver=resolver, manager=manager)
+    keep_enclosures("fca", manager)
+    ResponseEnclosure.objects.get(profile__code="fca", code="fos-leaflet").path.unlink()
+
+    with pytest.raises(ResponseIncomplete) as refused:
+        send(complaint, seeded("fca", ResponseType.HOLDING_RESPONSE), csr)
+
+    assert [item.code for item in refused.value.missing] == ["leaflet"]
+    assert "its file is missing from storage" in refused.value.message
+    assert not responses_of(complaint).exists()
+
+
 def test_a_response_type_the_profile_does_not_require_is_refused(csr, resolver, manager):
     complaint = case_under("cfpb", csr=csr, resolver=resolver, manager=manager)
     with pytest.raises(Refused, match="Under CFPB there is no holding response to send"):
