@@ -246,6 +246,16 @@ def clocks_on_stage_move(complaint, source, target, *, at, fresh_if_passed, fiel
     project(complaint, running, fields)
 
 
+def reopened_since(complaint, moment):
+    """Whether the case was reopened after `moment`."""
+    return StageChange.objects.filter(
+        complaint=complaint,
+        from_stage__in=REOPENED_FROM,
+        to_stage=Stage.INVESTIGATING,
+        at__gt=moment,
+    ).exists()
+
+
 def clocks_on_response_sent(complaint, response_type, *, at):
     """A response went to the customer: stop the clocks it meets and start those it
     begins. One that answers the complaint marks it answered, so no response is due from us
@@ -375,12 +385,14 @@ def _history_events(complaint):
     for change in StageChange.objects.filter(complaint=complaint).order_by("at", "pk"):
         if change.from_stage:
             events += [(e, change.at) for e in stage_events(change.from_stage, change.to_stage)]
+    reopenings = [at for event, at in events if event == ClockEvent.REOPENED]
     responses = OutboundMessage.objects.filter(
         complaint=complaint, response_type__in=list(RESPONSE_EVENTS)
     ).values_list("response_type", "channel", "created_at", "sent_at")
     for response_type, channel, created_at, sent_at in responses:
         at = sent_at if channel == MessageChannel.LETTER else created_at
-        if at is not None:
+        # A letter written before a reopening answers the case as it was, not as reopened.
+        if at is not None and not any(created_at < r < at for r in reopenings):
             events += [(e, at) for e in RESPONSE_EVENTS[response_type]]
     # Stable: a stage change and a response at the same moment keep their order above.
     return sorted(events, key=lambda pair: pair[1])

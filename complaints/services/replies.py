@@ -16,7 +16,7 @@ from complaints.outbox import messages
 from complaints.permissions import Action, require
 from complaints.responses import ResponseType
 from complaints.services.attachments import store_attachment
-from complaints.services.clocks import clocks_on_response_sent
+from complaints.services.clocks import clocks_on_response_sent, reopened_since
 from complaints.services.common import attribute, files_removed_on_failure, locked
 from complaints.services.responses import (
     enclosures_attach,
@@ -148,6 +148,8 @@ def letter_mark_posted(message, *, actor):
         message.posted_by = actor
         message.sent_at = timezone.now()
         message.save(update_fields=["status", "posted_by", "sent_at"])
-        if message.response_type:
+        # A response written before a reopening answers the case as it was: posting it
+        # late neither marks the reopened case answered nor stops its new clocks.
+        if message.response_type and not reopened_since(complaint, message.created_at):
             _response_sent(complaint, message.response_type, actor, message.sent_at)
         return message

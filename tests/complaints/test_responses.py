@@ -558,6 +558,27 @@ def test_a_final_response_by_letter_stops_the_clock_when_it_is_posted(csr, resol
     )
 
 
+def test_a_letter_written_before_a_reopening_and_posted_after_leaves_the_case_unanswered(
+    csr, resolver, manager
+):
+    complaint = ready_case("asic", csr=csr, resolver=resolver, manager=manager)
+    letter = send(
+        complaint,
+        seeded("asic", ResponseType.FINAL_RESPONSE),
+        csr,
+        channel=MessageChannel.LETTER,
+        postal_address="1 George Street\nSydney NSW 2000",
+    )
+    services.complaint_transition(complaint, "investigating", actor=csr, note="Not fixed")
+
+    services.letter_mark_posted(letter, actor=csr)
+
+    complaint.refresh_from_db()
+    assert complaint.final_response_sent_at is None
+    assert complaint.resolution_clock_running
+    assert clock(complaint, "idr-response").stopped_at is None
+
+
 def test_a_reopened_case_owes_a_response_again(csr, resolver, manager):
     complaint = ready_case("fca", csr=csr, resolver=resolver, manager=manager)
     send(complaint, seeded("fca", ResponseType.SUMMARY_RESOLUTION), csr)
