@@ -20,6 +20,7 @@ from complaints.models import (
     OutboundMessage,
     RegulatoryProfile,
 )
+from complaints.web.forms import ProfileChangeForm
 from complaints.workflow import Refused
 from tests import factories
 from tests.complaints.test_jobs import with_email
@@ -372,6 +373,21 @@ def test_the_case_page_lists_the_clocks_and_lets_a_manager_change_the_profile(cl
     html = client.get(f"/complaints/{complaint.pk}/").content.decode()
     assert "Final or holding response (8 weeks)" in html
     assert "Profile changed" in html
+
+
+def test_the_profile_change_offers_only_active_profiles(team):
+    fca = profile("fca", active=True)
+    asic = profile("asic", active=True)
+
+    def accepts(chosen):
+        return ProfileChangeForm({"profile": chosen.pk, "reason": "Moved"}).is_valid()
+
+    assert accepts(fca) and accepts(asic)
+    # Switched off after the catalogue was read: no longer offered.
+    profile("asic", active=False)
+    assert accepts(fca)
+    assert not accepts(asic)
+    assert not accepts(RegulatoryProfile.objects.get(code="cfpb"))
 
 
 def test_a_csr_sees_the_clocks_but_cannot_change_them(client, team):
