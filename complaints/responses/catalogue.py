@@ -9,6 +9,7 @@ from the templates' own wording: an element edited out of a template, or out of 
 before it is sent, is refused.
 """
 
+from django.db.models import Q
 from django.utils import timezone
 
 from complaints.responses import Check, Fact, ResponseType
@@ -681,9 +682,22 @@ def seed(apps):
 
 
 def unseed(apps):
-    """Reverse of seed: the seeded elements and the templates no message was sent from."""
+    """Reverse of seed: the seeded elements and the seeded templates no message was sent
+    from. What managers added, and the versions messages name, stay."""
     RequiredElement = apps.get_model("complaints", "RequiredElement")
     ResponseTemplate = apps.get_model("complaints", "ResponseTemplate")
-    RequiredElement.objects.all().delete()
+    OutboundMessage = apps.get_model("complaints", "OutboundMessage")
+    seeded = Q(pk__in=[])
+    for code, by_type in elements().items():
+        for response_type, listed in by_type.items():
+            seeded |= Q(
+                profile__code=code,
+                response_type=response_type,
+                code__in=[values["code"] for values in listed],
+            )
+    RequiredElement.objects.filter(seeded).delete()
+    sent_from = OutboundMessage.objects.filter(template_version__isnull=False).values(
+        "template_version__id"
+    )
     names = [row[3] for row in templates()]
-    ResponseTemplate.objects.filter(name__in=names).delete()
+    ResponseTemplate.objects.filter(name__in=names).exclude(pk__in=sent_from).delete()

@@ -8,6 +8,7 @@ import re
 import uuid
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -800,3 +801,30 @@ def test_the_compose_page_of_a_regulated_response_takes_a_fixed_number_of_querie
     )
     with django_assert_num_queries(12):
         client.get(url, {"template": template.pk})
+
+
+# Migration 0033 undone ----------------------------------------------------------------------
+
+
+def test_undoing_the_seed_keeps_what_managers_added_and_the_templates_messages_were_sent_from(
+    csr, resolver, manager
+):
+    complaint = ready_case("fca", csr=csr, resolver=resolver, manager=manager)
+    used = seeded("fca", ResponseType.FINAL_RESPONSE)
+    send(complaint, used, csr)
+    unused = seeded("fca", ResponseType.HOLDING_RESPONSE)
+    added = RequiredElement.objects.create(
+        profile=RegulatoryProfile.objects.get(code="fca"),
+        response_type=ResponseType.FINAL_RESPONSE,
+        code="our-promise",
+        label="our service promise",
+        source="House",
+        kind=Check.TEXT,
+        patterns="we promise",
+    )
+
+    catalogue.unseed(django_apps)
+
+    assert list(RequiredElement.objects.all()) == [added]
+    assert ResponseTemplate.objects.filter(pk=used.pk).exists()
+    assert not ResponseTemplate.objects.filter(pk=unused.pk).exists()
