@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from complaints import letters, outbox
-from complaints.models import LONG_TEXT, MessageChannel, MessageStatus, OutboundMessage
+from complaints.models import LONG_TEXT, MessageChannel, MessageStatus, Note, OutboundMessage
 from complaints.outbox import messages
 from complaints.permissions import Action, require
 from complaints.responses import ResponseType
@@ -148,8 +148,18 @@ def letter_mark_posted(message, *, actor):
         message.posted_by = actor
         message.sent_at = timezone.now()
         message.save(update_fields=["status", "posted_by", "sent_at"])
+        if not message.response_type:
+            return message
         # A response written before a reopening answers the case as it was: posting it
         # late neither marks the reopened case answered nor stops its new clocks.
-        if message.response_type and not reopened_since(complaint, message.created_at):
+        if reopened_since(complaint, message.created_at):
+            Note.objects.create(
+                complaint=complaint,
+                author=actor,
+                text=f"The {ResponseType(message.response_type).label.lower()} posted today "
+                "was written before the case was reopened: it does not answer the reopened "
+                "case, whose response clocks keep running.",
+            )
+        else:
             _response_sent(complaint, message.response_type, actor, message.sent_at)
         return message

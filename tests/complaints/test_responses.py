@@ -578,6 +578,9 @@ def test_a_letter_written_before_a_reopening_and_posted_after_leaves_the_case_un
     assert complaint.final_response_sent_at is None
     assert complaint.resolution_clock_running
     assert clock(complaint, "idr-response").stopped_at is None
+    assert complaint.notes.filter(
+        text__contains="was written before the case was reopened"
+    ).exists()
 
 
 def test_a_reopened_case_owes_a_response_again(csr, resolver, manager):
