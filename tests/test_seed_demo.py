@@ -167,3 +167,24 @@ def test_a_manager_produces_and_downloads_each_profiles_last_half_year_from_the_
             assert response.status_code == 200 and len(response.content) > 0, (code, download)
     fca = ReturnRun.objects.get(profile__code="house").figures
     assert fca["bands"]["within_3_business_days"] >= 1 and fca["bands"]["after_8_weeks"] >= 1
+
+
+@pytest.mark.django_db
+def test_the_demo_answers_its_regulated_cases_with_a_final_response_that_meets_their_clock():
+    call_command("seed_demo", "--demo", cfpb=str(CFPB_SAMPLE), stdout=StringIO())
+    demo_cases = Complaint.objects.exclude(external_reference__startswith="CFPB-")
+    answered = demo_cases.exclude(profile__code="house").filter(
+        stage__in=[Stage.FOLLOW_UP, Stage.DOCUMENTED, Stage.REVIEWED]
+    )
+
+    assert answered.exists()
+    for complaint in answered:
+        assert complaint.final_response_sent_at is not None, complaint.reference
+        responses = complaint.clocks.filter(
+            definition__role__in=["final_response", "holding_response"]
+        ).exclude(stop_event__in=["", "profile_changed"])
+        assert responses.exists(), complaint.reference
+        assert {clock.stop_event for clock in responses} <= {
+            "final_response_sent",
+            "holding_response_sent",
+        }, complaint.reference

@@ -10,6 +10,7 @@ trend reports too, and complaints/ knows nothing of reports/.
 """
 
 import contextlib
+import uuid
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from unittest import mock
@@ -24,7 +25,7 @@ from django.db.models import Count
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from complaints import demo, services
+from complaints import demo, selectors, services
 from complaints.imports import import_cfpb
 from complaints.models import (
     Category,
@@ -37,7 +38,9 @@ from complaints.models import (
     ReturnGrouping,
     RootCause,
 )
+from complaints.responses import ResponseType
 from complaints.responses import catalogue as response_catalogue
+from complaints.workflow import Stage
 from reports import returns
 from reports.models import Period, TrendReport
 from reports.services import report_build
@@ -269,6 +272,7 @@ class Story:
         "escalate_to_team",
         "investigate",
         "propose",
+        "answer",
         "accept_and_implement",
         "give_feedback",
         "document",
@@ -280,10 +284,10 @@ class Story:
         "escalated_to_team": 2,
         "investigating": 3,
         "awaiting_approval": 4,
-        "resolved": 4,
-        "follow_up": 5,
-        "documented": 7,
-        "reviewed": 8,
+        "resolved": 5,
+        "follow_up": 6,
+        "documented": 8,
+        "reviewed": 9,
     }
     EXITS = {"withdrawn": "withdraw", "duplicate": "merge", "not_a_complaint": "dismiss"}
     # When each step of a past case happened: so long after its receipt, or after its answer
@@ -293,6 +297,7 @@ class Story:
         "escalate_to_team": ("received", timedelta(hours=4)),
         "investigate": ("received", timedelta(hours=5)),
         "propose": ("answered", timedelta(0)),
+        "answer": ("answered", timedelta(minutes=30)),
         "accept_and_implement": ("answered", timedelta(days=1)),
         "give_feedback": ("answered", timedelta(days=2)),
         "document": ("answered", timedelta(days=4)),
@@ -386,6 +391,40 @@ class Story:
             type=resolution.type,
             amount=resolution.amount,
             description=resolution.description,
+        )
+
+    def answer(self):
+        """A case under a regulator's profile is answered with its final response (the CFPB's
+        company response), checked and sent through the service: the proposal alone meets
+        no regulator's response clock (docs/responses.md)."""
+        complaint = self.complaint
+        complaint.refresh_from_db()
+        if complaint.profile.code == "house" or complaint.stage != Stage.RESOLVED:
+            return
+        services.complaint_outcome_record(
+            complaint, actor=self.resolver, outcome=self.case.resolution.outcome
+        )
+        offered = selectors.response_types_offered(complaint.profile)
+        response_type = (
+            ResponseType.FINAL_RESPONSE
+            if ResponseType.FINAL_RESPONSE in offered
+            else ResponseType.CFPB_COMPANY_RESPONSE
+        )
+        (name,) = [
+            row[3]
+            for row in response_catalogue.templates()
+            if row[:3] == (complaint.profile.code, response_type, complaint.preferred_language)
+        ]
+        template = ResponseTemplate.objects.get(name=name)
+        subject, text = selectors.reply_draft(complaint, template, self.resolver)
+        services.reply_send(
+            complaint,
+            actor=self.resolver,
+            subject=subject,
+            text=text,
+            token=uuid.uuid4().hex,
+            template=template,
+            response_type=response_type,
         )
 
     def accept_and_implement(self):
