@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
@@ -129,7 +129,7 @@ class ResponseTemplateAdmin(ManagerSettingsAdmin):
         """The change form's button: approves the wording shown there, named by its
         wording_changed_at (a wording changed since is refused)."""
         if request.method != "POST":
-            raise Http404
+            return HttpResponseNotAllowed(["POST"])
         template = self.get_object(request, str(pk))
         if template is None or not self.has_change_permission(request, template):
             raise PermissionDenied

@@ -307,6 +307,8 @@ admin:complaints_responseenclosure_history     GET  login  login  login  ok     
 admin:complaints_responseenclosure_history     POST login  login  login  ok     ok     login  login
 admin:complaints_responsetemplate_add         GET  login  login  login  ok     ok     login  login
 admin:complaints_responsetemplate_add         POST login  login  login  ok     ok     login  login
+admin:complaints_responsetemplate_approve     GET  login  login  login  method method login  login
+admin:complaints_responsetemplate_approve     POST login  login  login  ok     ok     login  login
 admin:complaints_responsetemplate_change      GET  login  login  login  ok     ok     login  login
 admin:complaints_responsetemplate_change      POST login  login  login  ok     ok     login  login
 admin:complaints_responsetemplate_changelist  GET  login  login  login  ok     ok     login  login
