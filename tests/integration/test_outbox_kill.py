@@ -1,4 +1,4 @@
-"""The promise of README "Delivery guarantees": a worker killed (SIGKILL) after the mail
+"""What docs/operations.md promises of "sent once": a worker killed (SIGKILL) after the mail
 server's 250, while it waits on the complaint's row lock to record the acknowledgment, does
 not make the relay send the email again. The message was marked sent in a transaction of its
 own before the worker touched the complaint; the acknowledgment it never recorded is made
