@@ -434,6 +434,10 @@ defaults
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response response-timeout
+    # A request is retried only from what HAProxy holds of it: without this, a POST's body
+    # (sent after its headers) is still on its way when the node dies, so it cannot be
+    # resent, and HAProxy closes a kept-alive client connection without an answer.
+    option http-buffer-request
 
 frontend web
     bind 127.0.0.1:{self.ports["haproxy"]}
