@@ -20,8 +20,15 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from complaints import outbox, selectors, services
-from complaints.models import RESPONSE_ROLES, ClockDefinition, ClockRole, Complaint
+from complaints.models import (
+    RESPONSE_ROLES,
+    BreachMessage,
+    ClockDefinition,
+    ClockRole,
+    Complaint,
+)
 from complaints.outbox import messages
+from complaints.responses import ResponseType
 
 BATCH = 1000
 # What the staff digest shows of each complaint.
@@ -54,14 +61,14 @@ def _counted(count, singular, plural):
     return ngettext(singular, plural, count) % {"count": count}
 
 
-def _digest(recipients, complaints, *, event, headline, now, total=None):
+def _digest(recipients, complaints, *, event, headline, now, total=None, advice=""):
     """One notification per person per batch, listing that batch's complaints (or the first
     of `total`)."""
     if not complaints:
         return 0
     batch_key = f"{event}:{complaints[0].pk}-{complaints[-1].pk}:{now.timestamp():.0f}"
     messages.queue_staff_digest(
-        recipients, complaints, event=batch_key, headline=headline, total=total
+        recipients, complaints, event=batch_key, headline=headline, total=total, advice=advice
     )
     return len(recipients)
 
@@ -111,9 +118,17 @@ def _recipients(notify, complaint_ids):
     ]
 
 
-def _tell(notify, complaint_ids, *, event, headline, now):
+def _tell(notify, complaint_ids, *, event, headline, now, advice=""):
     return sum(
-        _digest(people, complaints, event=event, headline=headline, now=now, total=total)
+        _digest(
+            people,
+            complaints,
+            event=event,
+            headline=headline,
+            now=now,
+            total=total,
+            advice=advice,
+        )
         for people, complaints, total in _recipients(notify, complaint_ids)
     )
 
@@ -152,6 +167,23 @@ def _warning_headline(definition, count):
     )
 
 
+def _letter_due(response_type):
+    name = ResponseType(response_type).label.lower()
+    return (
+        f"If you cannot answer in time, send the customer the {name} before the deadline, "
+        f"with your reasons: Write to the customer, response type {name}. It is not sent "
+        f"automatically under this profile, because only you can give the reasons it needs."
+    )
+
+
+def _letter_overdue(response_type):
+    name = ResponseType(response_type).label.lower()
+    return (
+        f"No automatic delay notice went to the customer under this profile: send the {name} "
+        f"now, with your reasons: Write to the customer, response type {name}."
+    )
+
+
 def _in_batches(queryset, order, definitions, act):
     """Claim batches of the clocks `queryset` scans until none is left, each in its own
     transaction; `act(definition, clocks, complaint_ids)` does one definition's share."""
@@ -175,25 +207,40 @@ def enforce_clocks(now=None, *, roles=None):
     scope = [pk for pk, d in definitions.items() if roles is None or d.role in roles]
     summary = {"warned": 0, "breached": 0, "delay_notices": 0, "notifications": 0}
 
+    letters = {}
+
+    def letter_to_write(definition):
+        """The late-answer letter a person writes for this clock's profile, read once a run
+        and only for clocks that have something due."""
+        if definition.breach_message != BreachMessage.DELAY_NOTICE:
+            return None
+        if definition.profile_id not in letters:
+            letters[definition.profile_id] = selectors.late_answer_type(definition.profile_id)
+        return letters[definition.profile_id]
+
     def breach(definition, clocks, complaint_ids):
         summary["delay_notices"] += services.clocks_breach(definition, clocks, at=now)
         summary["breached"] += len(clocks)
+        letter = letter_to_write(definition)
         summary["notifications"] += _tell(
             definition.breach_notify,
             complaint_ids,
             event=f"clock-breach-{definition.pk}",
             headline=_breach_headline(definition, len(complaint_ids)),
+            advice=_letter_overdue(letter) if letter else "",
             now=now,
         )
 
     def warn(definition, clocks, complaint_ids):
         services.clocks_warn(definition, clocks, at=now)
         summary["warned"] += len(clocks)
+        letter = letter_to_write(definition)
         summary["notifications"] += _tell(
             definition.warning_notify,
             complaint_ids,
             event=f"clock-warning-{definition.pk}",
             headline=_warning_headline(definition, len(complaint_ids)),
+            advice=_letter_due(letter) if letter else "",
             now=now,
         )
 

@@ -170,7 +170,7 @@ def queue_staff_notification(complaint, recipient, event, *, headline, detail):
 DIGEST_LISTED = 50
 
 
-def queue_staff_digest(recipients, complaints, *, event, headline, total=None):
+def queue_staff_digest(recipients, complaints, *, event, headline, total=None, advice=""):
     """One notification to each colleague about a batch of complaints a job just acted on.
 
     The digest is rendered once for the batch: its content does not depend on who reads it.
@@ -181,6 +181,7 @@ def queue_staff_digest(recipients, complaints, *, event, headline, total=None):
     listed = complaints[:DIGEST_LISTED]
     context = {
         "headline": headline,
+        "advice": advice,
         "complaints": [
             (c, settings.SITE_URL + reverse("complaints:detail", args=[c.pk])) for c in listed
         ],

@@ -41,6 +41,12 @@ FINAL_TYPES = frozenset(
     }
 )
 
+# A regulator's letter for an answer that will be late, in the order a profile's are looked
+# for: ASIC's IDR delay notification, the FCA's holding response. Each needs reasons only the
+# case's owner can give, so a missed clock under such a profile prompts a person to write it
+# instead of sending the firm's automatic delay notice, which would lack them.
+LATE_ANSWER_TYPES = (ResponseType.DELAY_NOTICE, ResponseType.HOLDING_RESPONSE)
+
 
 class Check(models.TextChoices):
     TEXT = "text", "Wording in the text"

@@ -60,6 +60,7 @@ from complaints.selectors.regulatory import (
 from complaints.selectors.responses import (
     case_facts,
     enclosures_of,
+    late_answer_type,
     required_elements,
     response_types_offered,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "reply_draft",
     "response_templates_active",
     "case_facts",
+    "late_answer_type",
     "enclosures_of",
     "required_elements",
     "response_types_offered",

@@ -9,7 +9,7 @@ from complaints.models import (
     ResponseEnclosure,
 )
 from complaints.outcomes import UPHELD, is_outcome_of
-from complaints.responses import CaseFacts, ResponseType
+from complaints.responses import LATE_ANSWER_TYPES, CaseFacts, ResponseType
 
 DEAD_RESOLUTIONS = (ResolutionStatus.WITHDRAWN, ResolutionStatus.APPROVAL_REFUSED)
 
@@ -29,6 +29,19 @@ def response_types_offered(profile):
         .values_list("response_type", flat=True)
     )
     return [ResponseType.REPLY, *(t for t in ResponseType if t in types)]
+
+
+def late_answer_type(profile_id):
+    """The letter a person writes under this profile when its answer will be late
+    (LATE_ANSWER_TYPES), or None where the firm's automatic delay notice will do."""
+    declared = set(
+        RequiredElement.objects.filter(
+            profile_id=profile_id, response_type__in=LATE_ANSWER_TYPES, active=True
+        )
+        .order_by()
+        .values_list("response_type", flat=True)
+    )
+    return next((t for t in LATE_ANSWER_TYPES if t in declared), None)
 
 
 def enclosures_of(profile):

@@ -17,6 +17,7 @@ from complaints.models import (
     ComplaintClock,
 )
 from complaints.outbox import messages
+from complaints.selectors.responses import late_answer_type
 from complaints.services.escalation import escalated_to_managers
 from complaints.services.history import history_copy
 
@@ -56,7 +57,9 @@ def _breach_history(definition):
 def clocks_breach(definition, clocks, *, at):
     """A batch of one definition's clocks passed their due moment: mark them and their
     complaints, escalate if the definition says so, and queue each customer with an email
-    address one delay notice if it says so. Returns the delay notices queued."""
+    address one delay notice if it says so, unless the clock's profile requires a letter only
+    a person can write (its owner was told at the warning, and the breach digest tells them
+    again). Returns the delay notices queued."""
     ComplaintClock.objects.filter(pk__in=[clock.pk for clock in clocks]).update(
         breached_at=at,
         # Past the deadline a warning is moot; the breach notice says it all.
@@ -74,6 +77,8 @@ def clocks_breach(definition, clocks, *, at):
     if marks:
         complaints_mark(complaint_ids, reason=_breach_history(definition), at=at, **marks)
     if definition.breach_message != BreachMessage.DELAY_NOTICE:
+        return 0
+    if late_answer_type(definition.profile_id):
         return 0
     notices = 0
     for complaint in Complaint.objects.filter(pk__in=complaint_ids).exclude(customer_email=""):

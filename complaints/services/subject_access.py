@@ -9,7 +9,6 @@ from pathlib import PurePath
 
 from django.db import transaction
 from django.utils import timezone
-from fpdf import FPDF
 
 from accounts.roles import Capability, can
 from complaints.models import Attachment, Note
@@ -30,6 +29,10 @@ def _latin(text):
 
 
 def _pdf(subject, cases, at):
+    # Imported here: fpdf takes a quarter of a second to import, which every web process
+    # would otherwise pay on its first request for an export few of them ever make.
+    from fpdf import FPDF
+
     pdf = FPDF()
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()

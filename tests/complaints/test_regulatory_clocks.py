@@ -311,18 +311,66 @@ def test_a_clock_added_in_the_admin_is_started_and_enforced_once(team):
     assert told.count() == 2
 
 
-def test_a_missed_response_clock_sends_one_delay_notice(team):
+def digests_to(person):
+    return OutboundMessage.objects.filter(
+        kind=MessageKind.STAFF_NOTIFICATION, recipient=person.email
+    ).order_by("pk")
+
+
+def test_a_missed_idr_clock_asks_the_owner_for_the_delay_notification_and_sends_nothing(team):
+    # RG 271's delay notification must give the reasons for the delay, which no automatic
+    # email knows: the owner is told to write it at the warning and again at the breach.
     profile("asic", active=True)
+    complaint = factories.complaint(team["csr"], customer_country="AU")
+    services.complaint_acknowledge(complaint, actor=team["csr"], method="phone")
+    services.complaint_assign(complaint, actor=team["manager"], assignee=team["resolver"])
+    due = clocks_of(complaint)["idr-response"].due_at
+
+    assert sweeps.enforce_clocks(now=due - 2 * DAY)["warned"] == 1
+    [warning] = digests_to(team["resolver"])
+    assert "due soon: IDR response (30 days)" in warning.subject
+    assert "send the customer the delay notice before the deadline" in warning.body_text
+    assert "response type delay notice" in warning.body_text
+
+    summary = sweeps.enforce_clocks(now=due + H)
+    assert (summary["breached"], summary["delay_notices"]) == (1, 0)
+    assert sweeps.enforce_clocks(now=due + 2 * H)["breached"] == 0
+    assert not OutboundMessage.objects.filter(kind=MessageKind.DELAY_NOTICE).exists()
+    [breach] = digests_to(team["manager"])
+    assert "missed a deadline: IDR response (30 days)" in breach.subject
+    assert "No automatic delay notice went to the customer" in breach.body_text
+    assert "send the delay notice now" in breach.body_html
+    complaint = Complaint.objects.get(pk=complaint.pk)
+    assert complaint.escalation_reason == "IDR response (30 days) missed"
+
+
+def test_a_missed_fca_eight_weeks_asks_for_the_holding_response(team):
+    profile("fca", active=True)
+    complaint = factories.complaint(team["csr"])
+    services.complaint_acknowledge(complaint, actor=team["csr"], method="phone")
+    due = clocks_of(complaint)["final-response"].due_at
+
+    summary = sweeps.enforce_clocks(now=due + H)
+
+    assert summary["delay_notices"] == 0
+    assert not OutboundMessage.objects.filter(kind=MessageKind.DELAY_NOTICE).exists()
+    [breach] = digests_to(team["manager"])
+    assert "send the holding response now" in breach.body_text
+
+
+def test_without_required_elements_for_a_late_answer_the_automatic_notice_goes_once(team):
+    # The elements are data: a firm whose profile asks nothing of a late answer (here the
+    # ASIC delay notification's elements switched off) gets the automatic notice, once.
+    asic = profile("asic", active=True)
+    asic.required_elements.filter(response_type="delay_notice").update(active=False)
     complaint = factories.complaint(team["csr"], customer_country="AU")
     services.complaint_acknowledge(complaint, actor=team["csr"], method="phone")
     due = clocks_of(complaint)["idr-response"].due_at
 
-    assert sweeps.enforce_clocks(now=due - 2 * DAY)["warned"] == 1
     assert sweeps.enforce_clocks(now=due + H)["delay_notices"] == 1
     assert sweeps.enforce_clocks(now=due + 2 * H)["delay_notices"] == 0
     assert OutboundMessage.objects.filter(kind=MessageKind.DELAY_NOTICE).count() == 1
-    complaint = Complaint.objects.get(pk=complaint.pk)
-    assert complaint.escalation_reason == "IDR response (30 days) missed"
+    assert "No automatic delay notice" not in digests_to(team["manager"]).get().body_text
 
 
 @pytest.mark.django_db(transaction=True)
